@@ -1,0 +1,151 @@
+"""The analysis pipeline the app and the CLI share: dataset -> customer base -> cuts -> segments.
+
+``load_customer_base`` is the expensive step (one pass over the orders) and is run once per
+dataset, analysis date, window and counting rules; its result lives in a private in-memory
+database so that every slider move only re-runs scoring and the summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from dashboard import rfm, segments, store
+from dashboard.schemes import Scheme
+
+SCORING_MODES = ("quantile", "custom")
+
+
+@dataclass(frozen=True)
+class DatasetOverview:
+    """Headline facts of one dataset, for the sidebar and the data page."""
+
+    orders: int
+    orders_without_customer: int
+    customers_in_orders: int
+    customers_file_rows: int
+    first_order_on: dt.date | None
+    last_order_on: dt.date | None
+    currencies: tuple[str, ...]
+
+
+@dataclass
+class CustomerBase:
+    """The materialised per-customer measures of one dataset for one window.
+
+    ``measures`` has the columns of ``rfm.build_customer_measures`` and lives in ``backend``,
+    a private in-memory DuckDB owned by whoever holds this object (one per user session).
+    """
+
+    dataset: str
+    window: rfm.Window
+    rules: rfm.CountingRules
+    backend: DuckDBBackend
+    measures: ir.Table
+    customers_outside_window: int
+
+
+def describe_dataset(workspace: Path, dataset: str) -> DatasetOverview:
+    """Return the headline facts of ``dataset`` (counts, date range, currencies)."""
+    with store.open_for_read(workspace, dataset) as backend:
+        orders = backend.table("orders")
+        facts = orders.aggregate(
+            orders=orders.count(),
+            orders_without_customer=orders.customer_id.isnull().sum(),
+            customers=orders.customer_id.nunique(),
+            first=orders.ordered_at.min(),
+            last=orders.ordered_at.max(),
+        ).to_pandas()
+        currencies = (
+            orders.filter(orders.currency.notnull()).select("currency").distinct().to_pandas()
+        )
+        customers_rows = store.count_rows(backend, "customers")
+    row = facts.iloc[0]
+    return DatasetOverview(
+        orders=int(row.orders),
+        orders_without_customer=int(row.orders_without_customer or 0),
+        customers_in_orders=int(row.customers),
+        customers_file_rows=customers_rows,
+        first_order_on=None if pd.isna(row["first"]) else row["first"].date(),
+        last_order_on=None if pd.isna(row["last"]) else row["last"].date(),
+        currencies=tuple(sorted(currencies.currency)),
+    )
+
+
+def load_customer_base(
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    rules: rfm.CountingRules = rfm.CountingRules(),
+    excluded: tuple[tuple[dt.date, dt.date], ...] = (),
+) -> CustomerBase:
+    """Build the per-customer measures of ``dataset`` once and hold them in memory.
+
+    ``as_of`` defaults to the date of the latest order. Raises store.WorkspaceError when the
+    dataset has no orders.
+    """
+    with store.open_for_read(workspace, dataset) as source:
+        orders = source.table("orders")
+        if as_of is None:
+            as_of = rfm.latest_order_date(orders)
+        if as_of is None:
+            raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
+        window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
+        customers = (
+            source.table("customers") if "customers" in store.table_names(source) else None
+        )
+        measures = rfm.build_customer_measures(orders, window, rules, customers).to_pyarrow()
+    scratch = store.open_scratch()
+    table = scratch.create_table("customer_measures", measures)
+    outside = int((table.status == rfm.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
+    return CustomerBase(dataset, window, rules, scratch, table, outside)
+
+
+def resolve_cuts(
+    base: CustomerBase,
+    scheme: Scheme,
+    mode: str = "quantile",
+    custom: rfm.Cuts | None = None,
+) -> rfm.Cuts:
+    """Return the cut points to score with: quantiles of the base, or the analyst's own.
+
+    A scheme with fixed recency cuts (Klaviyo: 180 and 365 days) keeps them in quantile mode.
+    """
+    if mode not in SCORING_MODES:
+        raise rfm.CutsError(f"Scoring mode must be one of {', '.join(SCORING_MODES)}.")
+    if mode == "custom":
+        if custom is None:
+            raise rfm.CutsError("Custom scoring needs cut points for R, F and M.")
+        if custom.n_scores != scheme.n_scores:
+            raise rfm.CutsError(
+                f"The scheme uses {scheme.n_scores} scores; give {scheme.n_scores - 1} cut points "
+                "per measure."
+            )
+        return rfm.validate_cuts(custom)
+    cuts = rfm.quantile_cuts(base.measures, scheme.n_scores)
+    if scheme.fixed_recency_cuts is not None:
+        cuts = replace(cuts, recency=scheme.fixed_recency_cuts)
+    return cuts
+
+
+def segment_summary(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> pd.DataFrame:
+    """Return the per-segment table (segments.SUMMARY_COLUMNS) for these cuts and scheme."""
+    return segments.summarise_segments(segments.summarise_cells(base.measures, cuts), scheme)
+
+
+def segment_members(
+    base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme, segment: str | None = None
+) -> pd.DataFrame:
+    """Return one row per customer (all, or those of ``segment``) with measures, scores, segment."""
+    table = segments.assign_segments(base.measures, cuts, scheme)
+    if segment is not None:
+        table = table.filter(table.segment == segment)
+    return table.to_pandas().astype(
+        {"recency_days": "Int64", "r_score": "Int64", "f_score": "Int64", "m_score": "Int64"}
+    )

@@ -1,0 +1,230 @@
+"""The command line: the same engine as the app, scriptable.
+
+Every command takes ``--workspace DIR`` (default: $SEGMENTS_WORKSPACE, else data/workspace).
+Bad input ends with a one-line reason on stderr and exit status 2; the workspace is unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from dashboard import analysis, export, ingest, rfm, schemes, store
+from dashboard.ingest.report import IngestError, IngestReport
+
+EXIT_BAD_INPUT = 2
+USER_ERRORS = (
+    store.WorkspaceError,
+    IngestError,
+    rfm.CutsError,
+    schemes.SchemeError,
+    ValueError,
+    FileNotFoundError,
+)
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse YYYY-MM-DD for argparse."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-03-31") from exc
+
+
+def parse_cuts(text: str) -> tuple[float, ...]:
+    """Parse comma-separated cut points such as ``30,90,180,365`` for argparse."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of numbers like 1,2,3,5") from exc
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """Parse ``canonical=Header`` pairs given to ``--map``."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, header = pair.partition("=")
+        if not sep or not field or not header:
+            raise ValueError(f"--map takes canonical=Header, e.g. ordered_at=\"Order Date\"; got '{pair}'.")
+        if field not in ingest.ORDER_FIELDS:
+            raise ValueError(
+                f"--map: '{field}' is not an orders column; use one of {', '.join(ingest.ORDER_FIELDS)}."
+            )
+        mapping[field] = header
+    return mapping
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every command and option documented."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--workspace",
+        help="workspace directory holding one DuckDB file per dataset "
+        f"(default: ${store.WORKSPACE_ENV}, else data/workspace)",
+    )
+    common.add_argument("--dataset", required=True, help="dataset name (letters, digits, - and _)")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard",
+        description="Customer segmentation for e-commerce stores: load exports, score RFM, "
+        "export segments.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="build the demo store dataset (what `make run` opens)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--files-dir", help="where to write the demo export files (default: data/demo)"
+    )
+
+    load = commands.add_parser(
+        "ingest", parents=[common], help="load export files into a dataset (one transaction each)"
+    )
+    load.add_argument("files", nargs="+", type=Path, help="CSV or Parquet files")
+    load.add_argument(
+        "--format",
+        default="auto",
+        choices=ingest.FORMATS,
+        help="file format (default: detected from the header)",
+    )
+    load.add_argument(
+        "--map",
+        nargs="+",
+        default=[],
+        metavar="FIELD=HEADER",
+        help="generic orders files: map canonical orders columns to the file's headers, e.g. "
+        'ordered_at="Order Date" customer_id=Email order_total=Total; unmapped fields are guessed',
+    )
+
+    seg = commands.add_parser(
+        "segments",
+        parents=[common],
+        help="score customers and write one row per customer with their segment",
+    )
+    seg.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    seg.add_argument("--as-of", type=parse_date, help="analysis date (default: latest order date)")
+    seg.add_argument("--since", type=parse_date, help="look-back window start (default: all history)")
+    seg.add_argument(
+        "--scheme", default=schemes.DEFAULT_SCHEME, choices=sorted(schemes.PRESETS), help="segment scheme"
+    )
+    seg.add_argument("--scoring", default="quantile", choices=analysis.SCORING_MODES)
+    seg.add_argument("--r-cuts", type=parse_cuts, help="recency cut points in days, rising (custom)")
+    seg.add_argument("--f-cuts", type=parse_cuts, help="frequency cut points in orders, rising (custom)")
+    seg.add_argument("--m-cuts", type=parse_cuts, help="monetary cut points, rising (custom)")
+    seg.add_argument("--segment", help="write only this segment's customers")
+    seg.add_argument(
+        "--summary", type=Path, help="also write the per-segment summary table to this CSV"
+    )
+    seg.add_argument(
+        "--include-zero-value",
+        action="store_true",
+        help="count orders with a total of 0 as orders (default: they are not counted)",
+    )
+
+    listing = commands.add_parser("datasets", help="list the datasets in the workspace")
+    listing.add_argument("--workspace", help="workspace directory")
+    return parser
+
+
+def print_report(report: IngestReport) -> None:
+    """Print an ingest report: the summary line, then rejected rows grouped by reason."""
+    print(report.summary())
+    for note in report.notes:
+        print(f"  note: {note}")
+    for reason, count in report.reason_counts().most_common():
+        lines = [i.line_number for i in report.issues if i.reason == reason and i.line_number]
+        shown = ", ".join(str(n) for n in lines[:10])
+        more = f" (+{len(lines) - 10} more)" if len(lines) > 10 else ""
+        print(f"  rejected {count:,}: {reason}" + (f" - lines {shown}{more}" if shown else ""))
+    warnings = [i for i in report.issues if i.severity == "warning"]
+    if warnings:
+        by_reason: dict[str, int] = {}
+        for issue in warnings:
+            by_reason[issue.reason] = by_reason.get(issue.reason, 0) + 1
+        for reason, count in by_reason.items():
+            print(f"  warning {count:,}: {reason}")
+
+
+def run_demo(args: argparse.Namespace, workspace: Path) -> None:
+    """Generate the demo store files and load them into a fresh dataset, replacing the old one."""
+    from dashboard import demo_store
+
+    files_dir = Path(args.files_dir) if args.files_dir else store.DEFAULT_WORKSPACE.parent / "demo"
+    started = time.perf_counter()
+    files = demo_store.write_demo_files(files_dir, seed=args.seed)
+    staging = f"{args.dataset}-building"
+    store.delete_dataset(workspace, staging)
+    try:
+        for path, fmt in ((files.orders, "shopify-orders"), (files.customers, "shopify-customers")):
+            print_report(ingest.ingest_file(workspace, staging, path, file_format=fmt))
+        store.replace_dataset(workspace, staging, args.dataset)
+    finally:
+        store.delete_dataset(workspace, staging)
+    print(f"Demo store '{args.dataset}' ready in {time.perf_counter() - started:.1f} s.")
+
+
+def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
+    """Load each file; one failing file stops the command but earlier files stay loaded."""
+    mapping = parse_mapping(args.map) or None
+    for path in args.files:
+        if not path.is_file():
+            raise FileNotFoundError(f"No such file: {path}")
+        report = ingest.ingest_file(
+            workspace, args.dataset, path, file_format=args.format, mapping=mapping
+        )
+        print_report(report)
+
+
+def run_segments(args: argparse.Namespace, workspace: Path) -> None:
+    """Score the dataset and write the per-customer CSV (and optionally the summary)."""
+    scheme = schemes.get_scheme(args.scheme)
+    rules = rfm.CountingRules(exclude_zero_value=not args.include_zero_value)
+    base = analysis.load_customer_base(
+        workspace, args.dataset, as_of=args.as_of, start=args.since, rules=rules
+    )
+    custom = None
+    if args.scoring == "custom":
+        if not (args.r_cuts and args.f_cuts and args.m_cuts):
+            raise ValueError("--scoring custom needs --r-cuts, --f-cuts and --m-cuts.")
+        custom = rfm.Cuts(args.r_cuts, args.f_cuts, args.m_cuts)
+    cuts = analysis.resolve_cuts(base, scheme, args.scoring, custom)
+    if args.segment is not None and args.segment not in (*scheme.segments, schemes.PROSPECTS):
+        raise ValueError(
+            f"'{args.segment}' is not a segment of this scheme; choose one of: "
+            f"{', '.join((*scheme.segments, schemes.PROSPECTS))}."
+        )
+    members = analysis.segment_members(base, cuts, scheme, args.segment)
+    export.write_csv(members, args.out)
+    if args.summary:
+        export.write_csv(analysis.segment_summary(base, cuts, scheme), args.summary)
+    print(
+        f"Wrote {len(members):,} customers to {args.out} "
+        f"(analysis date {base.window.as_of}, scheme {scheme.key}, {args.scoring} scoring)."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status (0 ok, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        workspace = store.resolve_workspace(args.workspace)
+        if args.command == "datasets":
+            for name in store.list_datasets(workspace):
+                print(name)
+        elif args.command == "demo":
+            run_demo(args, workspace)
+        elif args.command == "ingest":
+            run_ingest(args, workspace)
+        elif args.command == "segments":
+            run_segments(args, workspace)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+

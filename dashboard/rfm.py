@@ -1,0 +1,311 @@
+"""RFM measures and scores (segments.md §1-2), as Ibis expressions that run on any backend.
+
+Measures (per customer, as of an analysis date, inside a look-back window):
+- ``recency_days``: analysis date minus the date of the last valid order, in calendar days;
+- ``frequency``: number of valid orders (not cancelled, value > 0) in the window;
+- ``monetary``: net revenue in the window (order totals minus refunds and returns) over the orders
+  that count (cancelled orders never count; return rows carry a negative net total).
+
+Scores use one threshold rule in every mode, with ``n - 1`` ascending cut points for ``n`` scores:
+R = 1 + #(cuts c with recency <= c); F and M = 1 + #(cuts c with value >= c).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+
+SCORE_SCALES = (3, 4, 5)
+STATUS_SCORED = "scored"
+STATUS_PROSPECT = "prospect"
+STATUS_OUTSIDE_WINDOW = "outside_window"
+
+
+@dataclass(frozen=True)
+class CountingRules:
+    """Which orders count: cancelled orders and zero-value orders are left out of frequency."""
+
+    exclude_cancelled: bool = True
+    exclude_zero_value: bool = True
+
+    def describe(self) -> str:
+        """Return the rules as one sentence for the screen and the report."""
+        parts = [
+            "cancelled orders are ignored" if self.exclude_cancelled else "cancelled orders count",
+            "orders with a total of 0 are not counted as orders"
+            if self.exclude_zero_value
+            else "orders with a total of 0 count as orders",
+            "refunds and returns reduce revenue",
+            "orders without a customer are left out of customer figures",
+        ]
+        return "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class Window:
+    """The analysis date (inclusive end) and an optional look-back start (inclusive)."""
+
+    as_of: dt.date
+    start: dt.date | None = None
+    excluded: tuple[tuple[dt.date, dt.date], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """Cut points per measure, ascending; ``None`` marks a score no customer can reach."""
+
+    recency: tuple[float | None, ...]
+    frequency: tuple[float | None, ...]
+    monetary: tuple[float | None, ...]
+
+    @property
+    def n_scores(self) -> int:
+        """Number of scores (3, 4 or 5)."""
+        return len(self.recency) + 1
+
+    def as_rows(self) -> list[dict[str, object]]:
+        """Return one row per measure and score, stating the rule that gives the score."""
+        rows: list[dict[str, object]] = []
+        n = self.n_scores
+        for measure, cuts, op in (
+            ("Recency (days)", self.recency, "<="),
+            ("Frequency (orders)", self.frequency, ">="),
+            ("Monetary (net revenue)", self.monetary, ">="),
+        ):
+            for score in range(n, 0, -1):
+                rows.append(
+                    {"measure": measure, "score": score, "rule": _rule_text(cuts, score, op, n)}
+                )
+        return rows
+
+
+def _rule_text(cuts: Sequence[float | None], score: int, op: str, n: int) -> str:
+    if op == "<=":
+        # R = n if value <= cuts[0]; R = k if value <= cuts[n-k] and above cuts[n-k-1].
+        idx = n - score
+        upper = cuts[idx] if idx < len(cuts) else None
+        lower = cuts[idx - 1] if idx >= 1 else None
+        if score == 1:
+            return f"> {_fmt(lower)}"
+        if lower is None:
+            return f"<= {_fmt(upper)}"
+        return f"> {_fmt(lower)} and <= {_fmt(upper)}"
+    idx = score - 2
+    lower = cuts[idx] if idx >= 0 else None
+    upper = cuts[idx + 1] if idx + 1 < len(cuts) else None
+    if score == 1:
+        return f"< {_fmt(cuts[0])}"
+    if lower is None:
+        return "unreachable (ties)"
+    if upper is None or score == n:
+        return f">= {_fmt(lower)}"
+    return f">= {_fmt(lower)} and < {_fmt(upper)}"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+class CutsError(ValueError):
+    """Cut points that cannot be used, with the reason as one sentence."""
+
+
+def validate_cuts(cuts: Cuts) -> Cuts:
+    """Return ``cuts`` if every measure has n-1 finite, non-negative, strictly rising values."""
+    n = cuts.n_scores
+    if n not in SCORE_SCALES:
+        raise CutsError(f"Use 3, 4 or 5 scores, not {n}.")
+    for name, values in (
+        ("recency", cuts.recency),
+        ("frequency", cuts.frequency),
+        ("monetary", cuts.monetary),
+    ):
+        if len(values) != n - 1:
+            raise CutsError(f"{name} needs {n - 1} cut points for {n} scores.")
+        for v in values:
+            if v is None or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+                raise CutsError(f"{name} cut points must be finite numbers >= 0, got {v!r}.")
+        if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+            raise CutsError(f"{name} cut points must rise strictly: {list(values)}.")
+    return cuts
+
+
+def latest_order_date(orders: ir.Table) -> dt.date | None:
+    """Return the date of the latest order (any state) in an ``orders`` table, or None if empty."""
+    value = orders.ordered_at.max().execute()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.date() if hasattr(value, "date") else value
+
+
+def build_customer_measures(
+    orders: ir.Table,
+    window: Window,
+    rules: CountingRules = CountingRules(),
+    customers: ir.Table | None = None,
+) -> ir.Table:
+    """Per-customer RFM measures.
+
+    In: ``orders`` (canonical orders table), optional ``customers`` (customer_id, ...).
+    Out: one row per known customer: customer_id, status (scored | prospect | outside_window),
+    first_order_on, last_order_on (dates of valid orders in the window), recency_days (int, null
+    unless scored), frequency (int64), monetary (decimal, net in window), orders_ever (int64 valid
+    orders up to the analysis date). Customers from ``customers`` without orders are prospects.
+    """
+    day = orders.ordered_at.date()
+    in_range = day <= window.as_of
+    if window.start is not None:
+        in_window = in_range & (day >= window.start)
+    else:
+        in_window = in_range
+    for start, end in window.excluded:
+        in_window = in_window & ~day.between(start, end)
+    counted = ibis.literal(True)
+    if rules.exclude_cancelled:
+        counted = ~orders.is_cancelled
+    valid = counted & (orders.order_total > 0 if rules.exclude_zero_value else orders.order_total >= 0)
+    known = orders.filter(orders.customer_id.notnull() & in_range)
+    flags = known.mutate(
+        day=day,
+        is_valid=valid,
+        is_counted=counted,
+        in_window=in_window,
+    )
+    valid_in_window = flags.is_valid & flags.in_window
+    per_customer = flags.group_by("customer_id").aggregate(
+        first_order_on=flags.day.min(where=valid_in_window),
+        last_order_on=flags.day.max(where=valid_in_window),
+        frequency=valid_in_window.sum(),
+        monetary=flags.net_total.sum(where=flags.is_counted & flags.in_window),
+        orders_ever=flags.is_valid.sum(),
+    )
+    if customers is not None:
+        extra = (
+            customers.select("customer_id")
+            .distinct()
+            .anti_join(per_customer, "customer_id")
+            .mutate(
+                first_order_on=ibis.null("date"),
+                last_order_on=ibis.null("date"),
+                frequency=ibis.literal(0, "int64"),
+                monetary=ibis.null(per_customer.monetary.type()),
+                orders_ever=ibis.literal(0, "int64"),
+            )
+        )
+        per_customer = per_customer.union(extra)
+    zero = ibis.literal(0, "decimal(38, 2)")
+    status = ibis.cases(
+        (per_customer.frequency.fill_null(0) > 0, STATUS_SCORED),
+        (per_customer.orders_ever.fill_null(0) == 0, STATUS_PROSPECT),
+        else_=STATUS_OUTSIDE_WINDOW,
+    )
+    return per_customer.select(
+        "customer_id",
+        status=status,
+        first_order_on=per_customer.first_order_on,
+        last_order_on=per_customer.last_order_on,
+        recency_days=ibis.literal(window.as_of).delta(per_customer.last_order_on, unit="day"),
+        frequency=per_customer.frequency.fill_null(0).cast("int64"),
+        monetary=per_customer.monetary.cast("decimal(38, 2)").fill_null(zero),
+        orders_ever=per_customer.orders_ever.fill_null(0).cast("int64"),
+    )
+
+
+def quantile_cuts(measures: ir.Table, n_scores: int = 5) -> Cuts:
+    """Cut points from the scored customers' distribution at 1/n .. (n-1)/n.
+
+    In: the table of ``build_customer_measures``. Out: Cuts usable by the threshold rule, so the
+    shown cut values are exactly what decides each score. For recency the cut is the largest
+    observed value at or below the quantile; for F and M the smallest observed value above it
+    (the bottom share scores 1). Equal cuts mean ties collapsed a score.
+    """
+    if n_scores not in SCORE_SCALES:
+        raise CutsError(f"Use 3, 4 or 5 scores, not {n_scores}.")
+    scored = measures.filter(measures.status == STATUS_SCORED)
+    probs = [k / n_scores for k in range(1, n_scores)]
+    measure_cols = {
+        "recency": scored.recency_days.cast("float64"),
+        "frequency": scored.frequency.cast("float64"),
+        "monetary": scored.monetary.cast("float64"),
+    }
+    quantiles = scored.aggregate(
+        **{
+            f"{name}_{i}": col.quantile(p)
+            for name, col in measure_cols.items()
+            for i, p in enumerate(probs)
+        }
+    ).to_pyarrow()
+    row = {name: quantiles.column(name)[0].as_py() for name in quantiles.column_names}
+    if row["recency_0"] is None:
+        raise CutsError("No customer has a valid order in this window, so nothing can be scored.")
+    snapped = scored.aggregate(
+        **{
+            f"recency_{i}": measure_cols["recency"].max(
+                where=measure_cols["recency"] <= row[f"recency_{i}"]
+            )
+            for i in range(len(probs))
+        },
+        **{
+            f"{name}_{i}": measure_cols[name].min(where=measure_cols[name] > row[f"{name}_{i}"])
+            for name in ("frequency", "monetary")
+            for i in range(len(probs))
+        },
+    ).to_pyarrow()
+    values = {name: snapped.column(name)[0].as_py() for name in snapped.column_names}
+    return Cuts(
+        recency=tuple(values[f"recency_{i}"] for i in range(len(probs))),
+        frequency=tuple(values[f"frequency_{i}"] for i in range(len(probs))),
+        monetary=tuple(values[f"monetary_{i}"] for i in range(len(probs))),
+    )
+
+
+def collapsed_scores(cuts: Cuts) -> dict[str, list[int]]:
+    """Return, per measure, the scores that no customer can get because ties merged cut points."""
+    n = cuts.n_scores
+    out: dict[str, list[int]] = {}
+    for name, values in (
+        ("recency", cuts.recency),
+        ("frequency", cuts.frequency),
+        ("monetary", cuts.monetary),
+    ):
+        lost: list[int] = []
+        for i, v in enumerate(values):
+            prev = values[i - 1] if i else None
+            # Recency scores count down from n; F and M count up from 1.
+            score = n - i - 1 if name == "recency" else i + 2
+            if v is None or (prev is not None and v == prev):
+                lost.append(score)
+        if lost:
+            out[name] = sorted(lost)
+    return out
+
+
+def score_customers(measures: ir.Table, cuts: Cuts) -> ir.Table:
+    """Add r_score, f_score and m_score (int8) to the scored customers.
+
+    In: the table of ``build_customer_measures``. Out: the scored rows only, same columns plus the
+    three scores, computed by the threshold rule with the cut points as bound literals.
+    """
+    scored = measures.filter(measures.status == STATUS_SCORED)
+
+    def count_true(conditions: list[ir.BooleanValue]) -> ir.IntegerValue:
+        total = ibis.literal(1, "int8")
+        for condition in conditions:
+            total = total + condition.cast("int8")
+        return total.cast("int8")
+
+    recency = scored.recency_days
+    frequency = scored.frequency
+    monetary = scored.monetary.cast("float64")
+    return scored.mutate(
+        r_score=count_true([recency <= ibis.literal(c) for c in cuts.recency if c is not None]),
+        f_score=count_true([frequency >= ibis.literal(c) for c in cuts.frequency if c is not None]),
+        m_score=count_true([monetary >= ibis.literal(c) for c in cuts.monetary if c is not None]),
+    )

@@ -1,0 +1,149 @@
+"""The cheap step: scores -> segments -> per-segment summary, re-run on every slider move.
+
+The expensive per-customer measures are built once (``rfm.build_customer_measures``); here
+customers are grouped by score cell (at most 125 groups) and the cells are mapped to segments,
+so a slider move costs one small aggregation.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from dashboard import rfm
+from dashboard.schemes import PROSPECTS, Scheme
+
+SUMMARY_COLUMNS = [
+    "segment",
+    "customers",
+    "share_customers",
+    "revenue",
+    "share_revenue",
+    "orders",
+    "aov",
+    "revenue_per_customer",
+    "avg_recency_days",
+]
+
+
+def summarise_cells(measures: ir.Table, cuts: rfm.Cuts) -> pd.DataFrame:
+    """Aggregate the customers per score cell.
+
+    In: the table of ``build_customer_measures``. Out: one row per (r_score, f_score, m_score)
+    cell that has customers: customers, revenue (float), orders, recency_total; plus one row with
+    r_score = 0 for the prospects (customers without valid orders).
+    """
+    scored = rfm.score_customers(measures, cuts)
+    cells = (
+        scored.group_by(["r_score", "f_score", "m_score"])
+        .aggregate(
+            customers=scored.count(),
+            revenue=scored.monetary.sum().cast("float64"),
+            orders=scored.frequency.sum(),
+            recency_total=scored.recency_days.sum(),
+        )
+        .to_pandas()
+    )
+    prospects = measures.filter(measures.status == rfm.STATUS_PROSPECT)
+    counts = prospects.aggregate(
+        customers=prospects.count(), revenue=prospects.monetary.sum().cast("float64")
+    ).to_pandas()
+    n_prospects = int(counts.customers.iloc[0])
+    if n_prospects:
+        prospect_row = {
+            "r_score": 0,
+            "f_score": 0,
+            "m_score": 0,
+            "customers": n_prospects,
+            "revenue": float(counts.revenue.fillna(0).iloc[0]),
+            "orders": 0,
+            "recency_total": 0,
+        }
+        cells = pd.concat([cells, pd.DataFrame([prospect_row])], ignore_index=True)
+    return cells
+
+
+def label_cells(cells: pd.DataFrame, scheme: Scheme) -> pd.Series:
+    """Return the segment of each row of a cell table (r_score 0 = prospects)."""
+    return pd.Series(
+        [
+            PROSPECTS if r == 0 else scheme.segment_of(r, f, m)
+            for r, f, m in zip(cells.r_score, cells.f_score, cells.m_score, strict=True)
+        ],
+        index=cells.index,
+        dtype="object",
+    )
+
+
+def summarise_segments(cells: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """Per-segment figures from a cell table.
+
+    In: the output of ``summarise_cells``. Out: one row per segment of the scheme (in the scheme's
+    order, Prospects last, empty segments kept with zeros): SUMMARY_COLUMNS. Shares are fractions
+    of all customers / all revenue; AOV = revenue / orders.
+    """
+    labelled = cells.assign(segment=label_cells(cells, scheme))
+    grouped = labelled.groupby("segment", sort=False)[
+        ["customers", "revenue", "orders", "recency_total"]
+    ].sum()
+    order = list(scheme.segments) + [PROSPECTS]
+    summary = grouped.reindex(order, fill_value=0).reset_index()
+    summary = summary.rename(columns={"index": "segment"})
+    total_customers = summary.customers.sum()
+    total_revenue = summary.revenue.sum()
+    summary["share_customers"] = summary.customers / total_customers if total_customers else 0.0
+    summary["share_revenue"] = summary.revenue / total_revenue if total_revenue else 0.0
+    summary["aov"] = summary.revenue.div(summary.orders.where(summary.orders > 0))
+    summary["revenue_per_customer"] = summary.revenue.div(
+        summary.customers.where(summary.customers > 0)
+    )
+    scored = summary.segment != PROSPECTS
+    summary["avg_recency_days"] = summary.recency_total.div(
+        summary.customers.where((summary.customers > 0) & scored)
+    )
+    summary["customers"] = summary.customers.astype("int64")
+    summary["orders"] = summary.orders.astype("int64")
+    return summary[SUMMARY_COLUMNS]
+
+
+def assign_segments(measures: ir.Table, cuts: rfm.Cuts, scheme: Scheme) -> ir.Table:
+    """Per-customer scores and segment.
+
+    In: the table of ``build_customer_measures``. Out: one row per scored customer or prospect:
+    customer_id, recency_days, frequency, monetary, r_score, f_score, m_score (null for
+    prospects), segment, ordered by customer_id.
+    """
+    scored = rfm.score_customers(measures, cuts)
+    mapping = ibis.memtable(
+        pd.DataFrame(
+            [(r * 100 + f * 10 + m, seg) for (r, f, m), seg in scheme.cells.items()],
+            columns=["cell_code", "segment"],
+        )
+    )
+    coded = scored.mutate(
+        cell_code=scored.r_score.cast("int16") * 100
+        + scored.f_score.cast("int16") * 10
+        + scored.m_score.cast("int16")
+    )
+    labelled = coded.join(mapping, "cell_code").select(
+        "customer_id",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r_score",
+        "f_score",
+        "m_score",
+        "segment",
+    )
+    prospects = measures.filter(measures.status == rfm.STATUS_PROSPECT).select(
+        "customer_id",
+        recency_days=ibis.null("int64"),
+        frequency=measures.frequency,
+        monetary=measures.monetary,
+        r_score=ibis.null("int8"),
+        f_score=ibis.null("int8"),
+        m_score=ibis.null("int8"),
+        segment=ibis.literal(PROSPECTS),
+    )
+    return labelled.union(prospects).order_by("customer_id")

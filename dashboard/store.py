@@ -1,0 +1,236 @@
+"""The DuckDB workspace: one database file per dataset, its schema, connections and hardening.
+
+A workspace is a directory; each dataset (one store's data) is ``<workspace>/<name>.duckdb``.
+Connections are short-lived and serialised per dataset file inside this process, because
+DuckDB refuses two connections with different settings to one file in one process.
+Analysis connections are read-only with external access disabled and the configuration locked,
+so no query can reach the file system (``read_csv('/etc/passwd')``, ``COPY ... TO``, ``ATTACH``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import ibis
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
+DEFAULT_WORKSPACE = Path(__file__).resolve().parent.parent / "data" / "workspace"
+DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+SCHEMA_VERSION = 1
+
+
+class WorkspaceError(Exception):
+    """A problem the analyst can fix, stated as one sentence."""
+
+
+SCHEMA = {
+    "orders": """
+        order_id        VARCHAR NOT NULL PRIMARY KEY,
+        customer_id     VARCHAR,
+        ordered_at      TIMESTAMP NOT NULL,
+        order_total     DECIMAL(18, 2) NOT NULL,
+        refunded_amount DECIMAL(18, 2) NOT NULL,
+        net_total       DECIMAL(18, 2) NOT NULL,
+        currency        VARCHAR,
+        discount_code   VARCHAR,
+        is_cancelled    BOOLEAN NOT NULL,
+        channel         VARCHAR,
+        country         VARCHAR,
+        source_name     VARCHAR,
+        utm_source      VARCHAR,
+        utm_medium      VARCHAR,
+        utm_campaign    VARCHAR,
+        referrer        VARCHAR,
+        tags            VARCHAR,
+        financial_status VARCHAR,
+        source_file     VARCHAR NOT NULL,
+        ingest_id       INTEGER NOT NULL
+    """,
+    "order_lines": """
+        order_id    VARCHAR NOT NULL,
+        line_number INTEGER NOT NULL,
+        product     VARCHAR,
+        sku         VARCHAR,
+        quantity    INTEGER,
+        price       DECIMAL(18, 2),
+        category    VARCHAR,
+        ingest_id   INTEGER NOT NULL,
+        PRIMARY KEY (order_id, line_number)
+    """,
+    "customers": """
+        customer_id       VARCHAR NOT NULL PRIMARY KEY,
+        email             VARCHAR,
+        first_name        VARCHAR,
+        accepts_marketing BOOLEAN,
+        accepts_sms       BOOLEAN,
+        country           VARCHAR,
+        city              VARCHAR,
+        tags              VARCHAR,
+        total_spent       DECIMAL(18, 2),
+        total_orders      INTEGER,
+        ingest_id         INTEGER NOT NULL
+    """,
+    "ingests": """
+        ingest_id     INTEGER NOT NULL PRIMARY KEY,
+        file_name     VARCHAR NOT NULL,
+        file_format   VARCHAR NOT NULL,
+        table_name    VARCHAR NOT NULL,
+        rows_read     BIGINT NOT NULL,
+        rows_loaded   BIGINT NOT NULL,
+        rows_rejected BIGINT NOT NULL,
+        rows_duplicate BIGINT NOT NULL,
+        rows_warned   BIGINT NOT NULL,
+        loaded_at     TIMESTAMP NOT NULL,
+        sha256        VARCHAR NOT NULL
+    """,
+    "ingest_issues": """
+        ingest_id   INTEGER NOT NULL,
+        line_number BIGINT,
+        column_name VARCHAR,
+        severity    VARCHAR NOT NULL,
+        reason      VARCHAR NOT NULL,
+        raw_value   VARCHAR
+    """,
+}
+
+_locks: dict[Path, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def resolve_workspace(override: str | os.PathLike[str] | None = None) -> Path:
+    """Return the workspace directory: the override, else $SEGMENTS_WORKSPACE, else data/workspace."""
+    chosen = override or os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
+    path = Path(chosen).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def validate_dataset_name(name: str) -> str:
+    """Return ``name`` if it is a safe dataset name (letters, digits, ``-`` and ``_``), else raise."""
+    if not DATASET_NAME.match(name or ""):
+        raise WorkspaceError(
+            f"'{name}' is not a valid dataset name: use 1-64 letters, digits, '-' or '_', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def dataset_path(workspace: Path, name: str) -> Path:
+    """Return the database file of dataset ``name`` in ``workspace``."""
+    return workspace / f"{validate_dataset_name(name)}.duckdb"
+
+
+def list_datasets(workspace: Path) -> list[str]:
+    """Return the names of the datasets in ``workspace``, sorted."""
+    return sorted(p.stem for p in workspace.glob("*.duckdb") if DATASET_NAME.match(p.stem))
+
+
+def dataset_exists(workspace: Path, name: str) -> bool:
+    """Return whether dataset ``name`` has a database file in ``workspace``."""
+    return dataset_path(workspace, name).exists()
+
+
+def delete_dataset(workspace: Path, name: str) -> None:
+    """Remove dataset ``name`` (its database file and write-ahead log) from ``workspace``."""
+    path = dataset_path(workspace, name)
+    with _lock_for(path):
+        for candidate in (path, path.with_name(path.name + ".wal")):
+            candidate.unlink(missing_ok=True)
+
+
+def replace_dataset(workspace: Path, source: str, target: str) -> None:
+    """Make dataset ``source`` become ``target`` in one atomic rename (the old target is gone)."""
+    src, dst = dataset_path(workspace, source), dataset_path(workspace, target)
+    with _lock_for(src), _lock_for(dst):
+        dst.with_name(dst.name + ".wal").unlink(missing_ok=True)
+        os.replace(src, dst)
+
+
+def _lock_for(path: Path) -> threading.RLock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.RLock())
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    config = {"enable_external_access": False} if read_only else {}
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        raise WorkspaceError(
+            f"The dataset '{path.stem}' is in use by another program (for example a running "
+            "command line import); try again when it has finished."
+        ) from exc
+
+
+@contextmanager
+def open_for_write(workspace: Path, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection to dataset ``name`` (created with the schema if absent).
+
+    Only ingest uses this; it needs file access to read uploads. The caller manages transactions.
+    """
+    path = dataset_path(workspace, name)
+    with _lock_for(path):
+        con = _connect(path, read_only=False)
+        try:
+            ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def open_for_read(workspace: Path, name: str) -> Iterator[DuckDBBackend]:
+    """Yield an Ibis DuckDB backend over dataset ``name``, read-only and sealed off from files."""
+    path = dataset_path(workspace, name)
+    if not path.exists():
+        raise WorkspaceError(f"There is no dataset called '{name}'; load a file into it first.")
+    with _lock_for(path):
+        con = _connect(path, read_only=True)
+        try:
+            backend = ibis.duckdb.from_connection(con)
+            seal(con)
+            yield backend
+        finally:
+            con.close()
+
+
+def open_scratch() -> DuckDBBackend:
+    """Return an Ibis backend over a private in-memory database, sealed off from files.
+
+    Used to hold one session's materialised per-customer table for the cheap slider step.
+    """
+    con = duckdb.connect(":memory:", config={"enable_external_access": False})
+    backend = ibis.duckdb.from_connection(con)
+    seal(con)
+    return backend
+
+
+def seal(con: duckdb.DuckDBPyConnection) -> None:
+    """Disable file access and lock the configuration of ``con`` for the rest of its life."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the canonical tables that do not exist yet (identifiers come from SCHEMA only)."""
+    for table, columns in SCHEMA.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+
+def table_names(backend: DuckDBBackend) -> set[str]:
+    """Return the names of the tables present in an open dataset."""
+    return set(backend.list_tables())
+
+
+def count_rows(backend: DuckDBBackend, table: str) -> int:
+    """Return the number of rows of ``table`` (0 when the table is absent)."""
+    if table not in table_names(backend):
+        return 0
+    return int(backend.table(table).count().execute())
