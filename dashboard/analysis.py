@@ -149,3 +149,25 @@ def segment_members(
     return table.to_pandas().astype(
         {"recency_days": "Int64", "r_score": "Int64", "f_score": "Int64", "m_score": "Int64"}
     )
+
+
+def measure_limits(base: CustomerBase) -> dict[str, float]:
+    """Return slider ranges per measure: the largest recency, and the 99th percentile of F and M.
+
+    Percentiles keep a few wholesale customers from stretching the sliders past use.
+    """
+    scored = base.measures.filter(base.measures.status == rfm.STATUS_SCORED)
+    row = (
+        scored.aggregate(
+            recency=scored.recency_days.max().cast("float64"),
+            frequency=scored.frequency.cast("float64").quantile(0.99),
+            monetary=scored.monetary.cast("float64").quantile(0.99),
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    return {
+        "recency": float(row.recency or 0),
+        "frequency": float(row.frequency or 1),
+        "monetary": float(row.monetary or 1),
+    }

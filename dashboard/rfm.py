@@ -309,3 +309,13 @@ def score_customers(measures: ir.Table, cuts: Cuts) -> ir.Table:
         f_score=count_true([frequency >= ibis.literal(c) for c in cuts.frequency if c is not None]),
         m_score=count_true([monetary >= ibis.literal(c) for c in cuts.monetary if c is not None]),
     )
+
+
+def share_one_time_buyers(measures: ir.Table) -> float:
+    """Return the fraction of scored customers with exactly one valid order (0 when none)."""
+    scored = measures.filter(measures.status == STATUS_SCORED)
+    counts = scored.aggregate(
+        customers=scored.count(), one_time=(scored.frequency == 1).sum()
+    ).to_pyarrow()
+    customers = counts.column("customers")[0].as_py()
+    return (counts.column("one_time")[0].as_py() or 0) / customers if customers else 0.0

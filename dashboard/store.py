@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import ibis
+import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
@@ -234,3 +235,20 @@ def count_rows(backend: DuckDBBackend, table: str) -> int:
     if table not in table_names(backend):
         return 0
     return int(backend.table(table).count().execute())
+
+
+def read_ingest_history(backend: DuckDBBackend) -> pd.DataFrame:
+    """Return the ingests of an open dataset, newest first (one row per loaded file)."""
+    ingests = backend.table("ingests")
+    return ingests.order_by(ibis.desc("ingest_id")).to_pandas()
+
+
+def read_ingest_issues(backend: DuckDBBackend, ingest_id: int) -> pd.DataFrame:
+    """Return the stored row issues of one ingest: line_number, column_name, severity, reason, raw_value."""
+    issues = backend.table("ingest_issues")
+    return (
+        issues.filter(issues.ingest_id == ibis.literal(ingest_id))
+        .drop("ingest_id")
+        .order_by(["severity", "line_number"])
+        .to_pandas()
+    )

@@ -1,0 +1,21 @@
+"""Entry point: `streamlit run streamlit_app.py` (what `make run` starts).
+
+Draws the shared sidebar (dataset, analysis date, window, scheme) once, then the chosen page.
+"""
+
+import streamlit as st
+
+from dashboard import ui
+
+st.set_page_config(page_title="Customer segments", page_icon=":material/groups:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/segments.py", title="Segments", icon=":material/donut_small:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    ]
+)
+st.session_state["selection"] = None
+with ui.friendly_errors():
+    st.session_state["selection"] = ui.render_sidebar()
+navigation.run()
