@@ -13,6 +13,7 @@ navigation = st.navigation(
     [
         st.Page("pages/segments.py", title="Segments", icon=":material/donut_small:", default=True),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("pages/studio.py", title="RFM studio", icon=":material/science:"),
     ]
 )
 st.session_state["selection"] = None

@@ -32,10 +32,8 @@ ORDER_FIELDS = (
 )
 
 # Uniform draws in [0, 1) from hash(row, salt); one salt per independent column.
-_DRAWS = ", ".join(
-    f"(hash(i, '{salt}') % 1000000) / 1e6 AS u_{salt}"
-    for salt in ("customer", "day", "second", "amount", "spread", "state", "refund", "misc", "country")
-)
+SALTS = ("customer", "day", "second", "amount", "spread", "state", "refund", "misc", "country")
+_DRAWS = ", ".join(f"(hash(i, '{salt}') % 1000000) / 1e6 AS u_{salt}" for salt in SALTS)
 
 # The customer draw is squared so low customer numbers order far more often (skewed frequency).
 ORDERS_SQL = f"""
@@ -111,6 +109,7 @@ def write_orders_csv(path: Path, size: Size) -> None:
     partial = path.with_suffix(".partial.csv")
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         query = ORDERS_SQL.replace("$n", str(size.orders)).replace(
             "$customers", str(max(size.orders // 3, 1))
         )

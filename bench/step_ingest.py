@@ -35,6 +35,7 @@ def ingest_duckdb(database: Path, csv: Path) -> None:
     """Copy ``csv`` into table ``t`` of a new DuckDB file with nothing but read_csv's sniffing."""
     con = duckdb.connect(str(database))
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
     finally:
         con.close()
@@ -52,7 +53,7 @@ def remove_database(database: Path) -> None:
 
 
 def read_table_figures(database: Path, table: str) -> Figures:
-    """Return the check figures of ``table`` in a DuckDB file (``table`` is ours, not user input)."""
+    """Return the check figures of ``table`` (a name of ours, never input) in a DuckDB file."""
     con = duckdb.connect(str(database), read_only=True)
     try:
         frame = con.execute(f"SELECT {FIGURES_SQL} FROM {table}").to_arrow_table()

@@ -11,53 +11,84 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
-T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class Timing:
-    """The seconds of each timed run (warm-up runs are not in here)."""
+    """Wall-clock and CPU seconds of each timed run (warm-up runs are not in here).
+
+    CPU seconds are this process's, all threads included: on a machine shared with other
+    busy processes they drift far less than wall-clock seconds.
+    """
 
     runs: tuple[float, ...]
+    cpu_runs: tuple[float, ...]
 
     @property
     def median(self) -> float:
-        """Median seconds over the timed runs."""
+        """Median wall-clock seconds over the timed runs."""
         return statistics.median(self.runs)
 
+    @property
+    def cpu_median(self) -> float:
+        """Median CPU seconds over the timed runs."""
+        return statistics.median(self.cpu_runs)
 
-def time_runs(
-    action: Callable[[], T],
-    repeat: int,
-    warmup: int = 1,
-    prepare: Callable[[], None] | None = None,
-    discard: Callable[[T], None] | None = None,
-) -> tuple[Timing, T]:
-    """Run ``action`` ``warmup + repeat`` times and time the last ``repeat`` runs.
 
-    ``prepare`` runs untimed before every run (e.g. drop the previous run's table); ``discard``
-    releases every result but the last, which is returned for the agreement checks.
+@dataclass(frozen=True)
+class Contender:
+    """One side of a comparison: what to time, and what to do around it untimed.
+
+    ``prepare`` runs before every run (e.g. drop the previous run's table); ``discard``
+    releases every result but the last, which is kept for the agreement checks.
     """
-    seconds: list[float] = []
-    result: T | None = None
+
+    action: Callable[[], Any]
+    prepare: Callable[[], None] | None = None
+    discard: Callable[[Any], None] | None = None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A contender's timing and the result of its last run."""
+
+    timing: Timing
+    result: Any
+
+
+def time_interleaved(
+    contenders: dict[str, Contender], repeat: int, warmup: int = 1
+) -> dict[str, Measured]:
+    """Time each contender ``repeat`` times after ``warmup`` untimed rounds, in turns.
+
+    Rounds alternate between the contenders, so a burst of load from another process on a
+    shared machine hits both sides of a comparison instead of skewing its ratio.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu_seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    results: dict[str, Any] = {}
     for index in range(warmup + repeat):
-        if result is not None and discard is not None:
-            discard(result)
-        result = None
-        if prepare is not None:
-            prepare()
-        # A collection triggered by an earlier run's garbage would be billed to this run.
-        gc.collect()
-        started = time.perf_counter()
-        result = action()
-        elapsed = time.perf_counter() - started
-        if index >= warmup:
-            seconds.append(elapsed)
-    assert result is not None
-    return Timing(tuple(seconds)), result
+        for name, contender in contenders.items():
+            if name in results and contender.discard is not None:
+                contender.discard(results[name])
+            results.pop(name, None)
+            if contender.prepare is not None:
+                contender.prepare()
+            # A collection triggered by an earlier run's garbage would be billed to this run.
+            gc.collect()
+            started, cpu_started = time.perf_counter(), time.process_time()
+            results[name] = contender.action()
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            if index >= warmup:
+                seconds[name].append(elapsed)
+                cpu_seconds[name].append(cpu)
+    return {
+        name: Measured(Timing(tuple(seconds[name]), tuple(cpu_seconds[name])), results[name])
+        for name in contenders
+    }
 
 
 @dataclass(frozen=True)
@@ -92,3 +123,17 @@ def measure_peak_memory(task: str, arguments: Sequence[str]) -> PeakMemory:
         )
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     return PeakMemory(report["baseline_mb"], report["peak_mb"], report["seconds"])
+
+
+def profile_once(action: Callable[[], object], path: Path, top: int = 40) -> None:
+    """Run ``action`` once under cProfile and write the ``top`` functions by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(action)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(top)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.getvalue(), encoding="utf-8")

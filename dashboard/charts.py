@@ -46,3 +46,80 @@ def plot_segment_shares(summary: pd.DataFrame) -> go.Figure:
         yaxis={"title": None},
     )
     return figure
+
+
+def plot_transition_heatmap(matrix: pd.DataFrame, value_label: str = "Customers") -> go.Figure:
+    """Heatmap of a transition matrix: segment at the first date (rows) x at the second (columns).
+
+    In: the output of ``migration.pivot_transitions`` (numbers, labelled index and columns).
+    """
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            colorscale="Blues",
+            text=matrix.round(0).astype("int64").to_numpy(),
+            texttemplate="%{text:,}",
+            hovertemplate="%{y} -> %{x}: %{z:,.0f}<extra></extra>",
+            colorbar={"title": value_label},
+        )
+    )
+    figure.update_layout(
+        height=max(360, 34 * len(matrix) + 120),
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"title": "Segment at the second date", "side": "top"},
+        yaxis={"title": "Segment at the first date", "autorange": "reversed"},
+    )
+    return figure
+
+
+def plot_migration_sankey(transitions: pd.DataFrame, value: str = "customers") -> go.Figure:
+    """Sankey diagram of segment moves: left nodes the first date, right nodes the second.
+
+    In: one row per (segment_from, segment_to) pair with the numeric column ``value``.
+    """
+    flows = transitions[transitions[value] > 0]
+    left = list(dict.fromkeys(flows.segment_from))
+    right = list(dict.fromkeys(flows.segment_to))
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": left + right, "pad": 12, "thickness": 14, "color": CUSTOMERS_COLOUR},
+            link={
+                "source": [left.index(s) for s in flows.segment_from],
+                "target": [len(left) + right.index(s) for s in flows.segment_to],
+                "value": flows[value].astype("float64").tolist(),
+                "hovertemplate": "%{source.label} -> %{target.label}: %{value:,.0f}<extra></extra>",
+            },
+        )
+    )
+    figure.update_layout(height=max(420, 28 * max(len(left), len(right))), margin={"t": 30})
+    return figure
+
+
+def plot_repeat_rates(table: pd.DataFrame) -> go.Figure:
+    """Horizontal bars: share of each segment's customers who ordered again in the period.
+
+    In: a backtest table (segment, repeat_rate, customers).
+    """
+    ordered = table.iloc[::-1]
+    figure = go.Figure(
+        go.Bar(
+            y=ordered.segment,
+            x=ordered.repeat_rate,
+            orientation="h",
+            marker_color=CUSTOMERS_COLOUR,
+            customdata=ordered.customers,
+            text=[f"{v:.1%}" for v in ordered.repeat_rate],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.1%} of %{customdata:,} customers<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=max(320, 34 * len(table)),
+        margin={"l": 10, "r": 30, "t": 30, "b": 10},
+        xaxis={"tickformat": ".0%", "title": "Customers with at least one order in the period"},
+        yaxis={"title": None},
+    )
+    return figure

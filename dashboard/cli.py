@@ -10,10 +10,11 @@ import argparse
 import datetime as dt
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from dashboard import analysis, export, ingest, rfm, schemes, store
+from dashboard import analysis, export, ingest, migration, rfm, scheme_io, schemes, store
 from dashboard.ingest.report import IngestError, IngestReport
 
 EXIT_BAD_INPUT = 2
@@ -41,6 +42,63 @@ def parse_cuts(text: str) -> tuple[float, ...]:
         return tuple(float(part) for part in text.split(","))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"'{text}' is not a list of numbers like 1,2,3,5") from exc
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date]:
+    """Parse ``FROM:TO`` (two YYYY-MM-DD dates, both included) given to ``--exclude``."""
+    start, sep, end = text.partition(":")
+    first, last = parse_date(start), parse_date(end) if sep else None
+    if last is None or last < first:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a period like 2024-11-25:2024-12-02")
+    return first, last
+
+
+def add_scoring_options(command: argparse.ArgumentParser) -> None:
+    """Add the options that say how customers are scored (scheme, scores, cuts, exclusions)."""
+    command.add_argument(
+        "--scheme",
+        default=schemes.DEFAULT_SCHEME,
+        metavar="SCHEME",
+        help=f"segment scheme: a preset ({', '.join(schemes.PRESETS)}), a custom scheme saved "
+        "in the workspace, or a FILE.json (format: dashboard/scheme_io.py)",
+    )
+    command.add_argument(
+        "--scores",
+        type=int,
+        choices=(3, 4, 5),
+        help="scores per measure (default: the scheme's own); a scheme drawn on another scale is "
+        "read by s' = round half up of (s - 1) x (n' - 1)/(n - 1) + 1",
+    )
+    command.add_argument(
+        "--exclude",
+        type=parse_period,
+        action="append",
+        default=[],
+        metavar="FROM:TO",
+        help="leave the orders of this period out (e.g. a sale week); repeatable",
+    )
+    command.add_argument("--scoring", default="quantile", choices=analysis.SCORING_MODES)
+    command.add_argument(
+        "--r-cuts", type=parse_cuts, help="recency cut points in days, rising (custom)"
+    )
+    command.add_argument(
+        "--f-cuts", type=parse_cuts, help="frequency cut points in orders, rising (custom)"
+    )
+    command.add_argument("--m-cuts", type=parse_cuts, help="monetary cut points, rising (custom)")
+    command.add_argument(
+        "--include-zero-value",
+        action="store_true",
+        help="count orders with a total of 0 as orders (default: they are not counted)",
+    )
+
+
+def read_custom_cuts(args: argparse.Namespace) -> rfm.Cuts | None:
+    """Return the ``--r/f/m-cuts`` of ``--scoring custom`` (None in quantile mode)."""
+    if args.scoring != "custom":
+        return None
+    if not (args.r_cuts and args.f_cuts and args.m_cuts):
+        raise ValueError("--scoring custom needs --r-cuts, --f-cuts and --m-cuts.")
+    return rfm.Cuts(args.r_cuts, args.f_cuts, args.m_cuts)
 
 
 def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -110,22 +168,55 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--out", required=True, type=Path, help="CSV file to write")
     seg.add_argument("--as-of", type=parse_date, help="analysis date (default: latest order date)")
     seg.add_argument("--since", type=parse_date, help="look-back window start (default: all history)")
-    seg.add_argument(
-        "--scheme", default=schemes.DEFAULT_SCHEME, choices=sorted(schemes.PRESETS), help="segment scheme"
-    )
-    seg.add_argument("--scoring", default="quantile", choices=analysis.SCORING_MODES)
-    seg.add_argument("--r-cuts", type=parse_cuts, help="recency cut points in days, rising (custom)")
-    seg.add_argument("--f-cuts", type=parse_cuts, help="frequency cut points in orders, rising (custom)")
-    seg.add_argument("--m-cuts", type=parse_cuts, help="monetary cut points, rising (custom)")
+    add_scoring_options(seg)
     seg.add_argument("--segment", help="write only this segment's customers")
     seg.add_argument(
         "--summary", type=Path, help="also write the per-segment summary table to this CSV"
     )
     seg.add_argument(
-        "--include-zero-value",
-        action="store_true",
-        help="count orders with a total of 0 as orders (default: they are not counted)",
+        "--engine",
+        default="duckdb",
+        choices=("duckdb", "spark"),
+        help="where the queries run: duckdb over the workspace (default), or spark over --parquet",
     )
+    seg.add_argument(
+        "--spark-master",
+        default="local[2]",
+        help="Spark master URL for --engine spark (default local[2]; e.g. spark://host:7077)",
+    )
+    seg.add_argument(
+        "--parquet",
+        help="the dataset's Parquet export (from export-parquet) that --engine spark reads: "
+        "a directory or a URI such as s3a://bucket/store",
+    )
+
+    parquet = commands.add_parser(
+        "export-parquet",
+        parents=[common],
+        help="write the dataset as Parquet (orders partitioned by month) for Spark or a cluster",
+    )
+    parquet.add_argument(
+        "--out", required=True, type=Path, help="directory to create (must be absent or empty)"
+    )
+
+    moves = commands.add_parser(
+        "migration",
+        parents=[common],
+        help="segment customers at two dates and write who moved from which segment to which",
+    )
+    moves.add_argument(
+        "--out", required=True, type=Path, help="CSV file to write (one row per customer)"
+    )
+    moves.add_argument(
+        "--to", dest="date_to", type=parse_date, help="second date (default: latest order date)"
+    )
+    moves.add_argument(
+        "--from",
+        dest="date_from",
+        type=parse_date,
+        help=f"first date (default: {migration.DEFAULT_GAP_DAYS} days before the second)",
+    )
+    add_scoring_options(moves)
 
     listing = commands.add_parser("datasets", help="list the datasets in the workspace")
     listing.add_argument("--workspace", help="workspace directory")
@@ -183,17 +274,58 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
 
 def run_segments(args: argparse.Namespace, workspace: Path) -> None:
     """Score the dataset and write the per-customer CSV (and optionally the summary)."""
-    scheme = schemes.get_scheme(args.scheme)
+    scheme = scheme_io.resolve_scheme(workspace, args.scheme, args.scores)
     rules = rfm.CountingRules(exclude_zero_value=not args.include_zero_value)
-    base = analysis.load_customer_base(
-        workspace, args.dataset, as_of=args.as_of, start=args.since, rules=rules
-    )
-    custom = None
-    if args.scoring == "custom":
-        if not (args.r_cuts and args.f_cuts and args.m_cuts):
-            raise ValueError("--scoring custom needs --r-cuts, --f-cuts and --m-cuts.")
-        custom = rfm.Cuts(args.r_cuts, args.f_cuts, args.m_cuts)
-    cuts = analysis.resolve_cuts(base, scheme, args.scoring, custom)
+    with customer_base(args, workspace, rules) as base:
+        write_segments(args, base, scheme)
+
+
+@contextmanager
+def customer_base(
+    args: argparse.Namespace, workspace: Path, rules: rfm.CountingRules
+) -> Iterator[analysis.CustomerBase]:
+    """Yield the customer base on ``--engine``: duckdb reads the workspace, spark ``--parquet``."""
+    if args.engine == "duckdb":
+        if args.parquet:
+            raise ValueError("--parquet is read by --engine spark; duckdb reads the workspace.")
+        yield analysis.load_customer_base(
+            workspace,
+            args.dataset,
+            as_of=args.as_of,
+            start=args.since,
+            rules=rules,
+            excluded=tuple(args.exclude),
+        )
+        return
+    from dashboard import engines
+
+    if not args.parquet:
+        raise ValueError("--engine spark reads a Parquet export: give --parquet DIR.")
+    try:
+        with engines.open_tables(
+            "spark", parquet_dir=args.parquet, spark_master=args.spark_master
+        ) as tables:
+            base = engines.load_customer_base(
+                tables,
+                args.dataset,
+                as_of=args.as_of,
+                start=args.since,
+                rules=rules,
+                excluded=tuple(args.exclude),
+            )
+            try:
+                yield base
+            finally:
+                base.measures.release()
+    finally:
+        engines.stop_spark()
+
+
+def write_segments(
+    args: argparse.Namespace, base: analysis.CustomerBase, scheme: schemes.Scheme
+) -> None:
+    """Resolve the cut points and write the per-customer CSV (and the summary if asked)."""
+    cuts = analysis.resolve_cuts(base, scheme, args.scoring, read_custom_cuts(args))
     if args.segment is not None and args.segment not in (*scheme.segments, schemes.PROSPECTS):
         raise ValueError(
             f"'{args.segment}' is not a segment of this scheme; choose one of: "
@@ -207,6 +339,42 @@ def run_segments(args: argparse.Namespace, workspace: Path) -> None:
         f"Wrote {len(members):,} customers to {args.out} "
         f"(analysis date {base.window.as_of}, scheme {scheme.key}, {args.scoring} scoring)."
     )
+
+
+def run_migration(args: argparse.Namespace, workspace: Path) -> None:
+    """Segment the dataset at --from and --to and write one row per customer (MEMBER_COLUMNS)."""
+    scoring = migration.Scoring(
+        scheme=scheme_io.resolve_scheme(workspace, args.scheme, args.scores),
+        mode=args.scoring,
+        custom=read_custom_cuts(args),
+        rules=rfm.CountingRules(exclude_zero_value=not args.include_zero_value),
+        excluded=tuple(args.exclude),
+    )
+    date_to = args.date_to or analysis.describe_dataset(workspace, args.dataset).last_order_on
+    if date_to is None:
+        raise store.WorkspaceError(f"The dataset '{args.dataset}' has no orders yet.")
+    date_from = args.date_from or date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
+    moved = migration.compare_dates(workspace, args.dataset, date_from, date_to, scoring)
+    try:
+        members = migration.list_members(moved)
+        counts = migration.count_moves(migration.summarise_transitions(moved))
+    finally:
+        moved.backend.disconnect()
+    export.write_csv(members, args.out)
+    print(
+        f"Wrote {len(members):,} customers to {args.out}: {counts['customers_moved']:,} changed "
+        f"segment between {date_from} and {date_to} (scheme {scoring.scheme.key}, "
+        f"{args.scoring} scoring)."
+    )
+
+
+def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
+    """Write the dataset's tables as Parquet under --out (see dashboard.parquet_export)."""
+    from dashboard import parquet_export
+
+    counts = parquet_export.export_parquet(workspace, args.dataset, args.out)
+    tables = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
+    print(f"Wrote '{args.dataset}' as Parquet to {args.out.expanduser().resolve()} ({tables} rows).")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,6 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_ingest(args, workspace)
         elif args.command == "segments":
             run_segments(args, workspace)
+        elif args.command == "export-parquet":
+            run_export_parquet(args, workspace)
+        elif args.command == "migration":
+            run_migration(args, workspace)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

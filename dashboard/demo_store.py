@@ -9,22 +9,20 @@ at first, about ten a day after half a year, 100+ a day at the end of year two),
 seasonality and a Black Friday / December peak. About 20,000 people order about 60,000 times; most
 buy once, a heavy tail of repeat buyers reorders on their own rhythm until they churn.
 
-How an order's acquisition channel is written (as in real Shopify exports; the first order of a
-customer carries the channel that acquired them, repeat orders mostly come from Email or Direct):
+How an order's acquisition channel is written (as in real Shopify exports). A customer's first
+order carries the channel that acquired them; repeat orders mostly come from Email or Direct.
 
-=============== ============================== ======================================= ===================
-Channel         Source                         Note Attributes                         Code / Tags
-=============== ============================== ======================================= ===================
-Organic Search  web or 580111 (app id)         landing_site + referrer (google, bing)  -
-Paid Search     web                            utm_source google/bing, utm_medium cpc  -
-Paid Social     web                            utm_source facebook/instagram,          -
-                                               utm_medium paid_social
-Email           web                            utm_source klaviyo, utm_medium email    WELCOME10
-Direct          web, 3890849 (app id), pos,    (empty)                                 pop-up, phone-order
-                shopify_draft_order
-Affiliates      web                            utm_medium affiliate or referral        partner codes
-Organic Social  tiktok, or web                 Channel: Instagram / Channel: TikTok    influencer codes
-=============== ============================== ======================================= ===================
+- Organic Search: Source ``web`` or ``580111`` (an app id); Note Attributes ``landing_site`` and
+  ``referrer`` (google, bing).
+- Paid Search: ``utm_source: google`` (or bing), ``utm_medium: cpc``, ``utm_campaign``.
+- Paid Social: ``utm_source: facebook`` (instagram, fb, ig), ``utm_medium: paid_social``.
+- Email: ``utm_source: klaviyo``, ``utm_medium: email``; first orders often use ``WELCOME10``.
+- Direct: Source ``web`` with no notes, ``3890849`` (an app id), ``pos`` (tag ``pop-up``) or
+  ``shopify_draft_order`` (tag ``phone-order``).
+- Affiliates: ``utm_medium: affiliate`` (refersion) or ``referral``; tag ``affiliate``;
+  partner codes.
+- Organic Social: Source ``tiktok`` (tag ``tiktok-shop``) or ``Channel: Instagram`` /
+  ``Channel: TikTok`` (tag ``influencer``); influencer codes.
 """
 
 from __future__ import annotations
@@ -39,21 +37,22 @@ import numpy as np
 OPENING_DATE = date(2024, 11, 1)
 LAST_DATE = date(2026, 10, 31)
 
-ORDER_COLUMNS: tuple[str, ...] = tuple(
-    "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,"
-    "Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,"
-    "Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,Lineitem sku,"
-    "Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,Billing Name,"
-    "Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,Billing Zip,"
-    "Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,Shipping Address1,"
-    "Shipping Address2,Shipping Company,Shipping City,Shipping Zip,Shipping Province,"
-    "Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,Payment Method,"
-    "Payment Reference,Refunded Amount,Vendor,Outstanding Balance,Employee,Location,Device ID,Id,"
-    "Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,Tax 2 Name,Tax 2 Value,"
-    "Tax 3 Name,Tax 3 Value,Tax 4 Name,Tax 4 Value,Tax 5 Name,Tax 5 Value,Phone,Receipt Number,"
-    "Duties,Billing Province Name,Shipping Province Name,Payment ID,Payment Terms Name,"
-    "Next Payment Due At,Payment References".split(",")
+_ORDERS_HEADER = (
+    "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
+    "Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,"
+    "Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,"
+    "Lineitem sku,Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,"
+    "Billing Name,Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,"
+    "Billing Zip,Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,"
+    "Shipping Address1,Shipping Address2,Shipping Company,Shipping City,Shipping Zip,"
+    "Shipping Province,Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,"
+    "Payment Method,Payment Reference,Refunded Amount,Vendor,Outstanding Balance,Employee,"
+    "Location,Device ID,Id,Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,"
+    "Tax 2 Name,Tax 2 Value,Tax 3 Name,Tax 3 Value,Tax 4 Name,Tax 4 Value,Tax 5 Name,Tax 5 Value,"
+    "Phone,Receipt Number,Duties,Billing Province Name,Shipping Province Name,Payment ID,"
+    "Payment Terms Name,Next Payment Due At,Payment References"
 )
+ORDER_COLUMNS: tuple[str, ...] = tuple(_ORDERS_HEADER.split(","))
 # A checkout never became an order, so it has no payment, fulfilment, cancellation or refund.
 _ORDER_ONLY_COLUMNS = frozenset(
     {
@@ -69,13 +68,14 @@ _ORDER_ONLY_COLUMNS = frozenset(
     }
 )
 CHECKOUT_COLUMNS: tuple[str, ...] = tuple(c for c in ORDER_COLUMNS if c not in _ORDER_ONLY_COLUMNS)
-CUSTOMER_COLUMNS: tuple[str, ...] = tuple(
+_CUSTOMERS_HEADER = (
     "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address Company,"
     "Default Address Address1,Default Address Address2,Default Address City,"
     "Default Address Province Code,Default Address Country Code,Default Address Zip,"
     "Default Address Phone,Phone,Accepts SMS Marketing,Total Spent,Total Orders,Note,Tax Exempt,"
-    "Tags".split(",")
+    "Tags"
 )
+CUSTOMER_COLUMNS: tuple[str, ...] = tuple(_CUSTOMERS_HEADER.split(","))
 SESSION_COLUMNS = (
     "customer_email",
     "started_at",
@@ -85,7 +85,7 @@ SESSION_COLUMNS = (
     "purchased",
 )
 SPEND_COLUMNS = ("month", "channel", "spend", "purpose")
-# Columns repeated on every line-item row; every other column is filled on an order's first row only.
+# Columns repeated on every line-item row; the others are filled on an order's first row only.
 _LINE_COLUMNS = frozenset(
     {
         "Name",
@@ -118,7 +118,7 @@ class DemoFiles:
 
 @dataclass(frozen=True)
 class Product:
-    """One sellable variant; ``category`` is also the SKU prefix's meaning."""
+    """One sellable variant; the SKU prefix names its category (``MUG-SND`` is a mug)."""
 
     sku: str
     name: str
@@ -140,113 +140,85 @@ class Channel:
     late_share: float  # share of new customers two years later
 
 
-def _launch(year: int, month: int, day: int = 1) -> date:
-    return date(year, month, day)
+# SKU prefix -> (category, vendor)
+_CATEGORIES = {
+    "BEAN": ("Coffee Beans", "Roastery"),
+    "MUG": ("Mugs", "Kiln & Co"),
+    "BREW": ("Brewing", "Brew Lab"),
+    "TEA": ("Tea", "Leaf & Kettle"),
+    "ACC": ("Accessories", "Carry Goods"),
+    "GIFT": ("Gift Cards", "Store"),
+}
+# sku | Lineitem name | price | launch date | popularity weight
+_PRODUCT_TABLE = """
+BEAN-ETH   | Coffee Beans 250g - Ethiopia      |  18.00 | 2024-11-01 | 10
+BEAN-COL   | Coffee Beans 250g - Colombia      |  17.00 | 2024-11-01 | 10
+BEAN-BRA   | Coffee Beans 250g - Brazil        |  16.00 | 2024-11-01 | 8
+BEAN-ETH1K | Coffee Beans 1kg - Ethiopia       |  48.00 | 2025-02-10 | 4
+BEAN-KEN   | Coffee Beans 250g - Kenya         |  19.00 | 2025-05-01 | 6
+BEAN-DEC   | Coffee Beans 250g - Decaf         |  18.00 | 2025-09-01 | 3
+BEAN-HOL   | Coffee Beans 250g - Holiday Blend |  19.00 | 2025-11-10 | 6
+BEAN-GUA   | Coffee Beans 250g - Guatemala     |  19.00 | 2026-04-01 | 6
+MUG-SND    | Ceramic Mug - Sand                |  24.00 | 2024-11-01 | 6
+MUG-SLT    | Ceramic Mug - Slate               |  24.00 | 2024-11-01 | 5
+MUG-MOS    | Ceramic Mug - Moss                |  26.00 | 2025-03-01 | 4
+MUG-CLY    | Ceramic Mug - Clay                |  26.00 | 2025-08-15 | 4
+MUG-SNO    | Ceramic Mug - Snow                |  28.00 | 2025-11-15 | 4
+MUG-TER    | Ceramic Mug - Terracotta          |  28.00 | 2026-06-01 | 4
+BREW-KET   | Pour-over Kettle - Matte Black    |  89.00 | 2024-11-01 | 3
+BREW-DRP   | Pour-over Dripper - Ceramic       |  32.00 | 2024-11-01 | 4
+BREW-FLT   | Paper Filters - 100 Pack          |   9.00 | 2024-11-01 | 6
+BREW-GRD   | Hand Grinder - Steel              |  65.00 | 2025-01-15 | 2
+BREW-PRS   | French Press - 1L                 |  45.00 | 2025-06-01 | 2
+BREW-SCL   | Coffee Scale - Black              |  55.00 | 2026-02-01 | 2
+TEA-SEN    | Loose Leaf Tea - Sencha           |  16.00 | 2025-04-01 | 3
+TEA-EGR    | Loose Leaf Tea - Earl Grey        |  15.00 | 2025-04-01 | 3
+TEA-CHA    | Loose Leaf Tea - Chamomile        |  14.00 | 2025-10-01 | 2
+TEA-OOL    | Loose Leaf Tea - Oolong           |  18.00 | 2026-03-01 | 2
+ACC-TUM    | Travel Tumbler - Olive            |  29.00 | 2025-02-01 | 3
+ACC-CAN    | Storage Canister - Steel          |  22.00 | 2025-07-01 | 2
+ACC-TOT    | Tote Bag - Natural                |  18.00 | 2025-10-15 | 2
+ACC-CST    | Coaster Set - Cork                |  16.00 | 2026-05-01 | 2
+GIFT-25    | Gift Card - $25                   |  25.00 | 2024-11-01 | 1
+GIFT-50    | Gift Card - $50                   |  50.00 | 2024-11-01 | 1
+GIFT-100   | Gift Card - $100                  | 100.00 | 2025-11-01 | 0.5
+"""
 
 
-_OPEN = OPENING_DATE
-PRODUCTS: tuple[Product, ...] = (
-    Product("BEAN-ETH", "Coffee Beans 250g - Ethiopia", "Coffee Beans", "Roastery", 1800, _OPEN, 10),
-    Product("BEAN-COL", "Coffee Beans 250g - Colombia", "Coffee Beans", "Roastery", 1700, _OPEN, 10),
-    Product("BEAN-BRA", "Coffee Beans 250g - Brazil", "Coffee Beans", "Roastery", 1600, _OPEN, 8),
-    Product(
-        "BEAN-ETH1K",
-        "Coffee Beans 1kg - Ethiopia",
-        "Coffee Beans",
-        "Roastery",
-        4800,
-        _launch(2025, 2, 10),
-        4,
-    ),
-    Product(
-        "BEAN-KEN", "Coffee Beans 250g - Kenya", "Coffee Beans", "Roastery", 1900, _launch(2025, 5), 6
-    ),
-    Product(
-        "BEAN-DEC", "Coffee Beans 250g - Decaf", "Coffee Beans", "Roastery", 1800, _launch(2025, 9), 3
-    ),
-    Product(
-        "BEAN-HOL",
-        "Coffee Beans 250g - Holiday Blend",
-        "Coffee Beans",
-        "Roastery",
-        1900,
-        _launch(2025, 11, 10),
-        6,
-    ),
-    Product(
-        "BEAN-GUA",
-        "Coffee Beans 250g - Guatemala",
-        "Coffee Beans",
-        "Roastery",
-        1900,
-        _launch(2026, 4),
-        6,
-    ),
-    Product("MUG-SND", "Ceramic Mug - Sand", "Mugs", "Kiln & Co", 2400, _OPEN, 6),
-    Product("MUG-SLT", "Ceramic Mug - Slate", "Mugs", "Kiln & Co", 2400, _OPEN, 5),
-    Product("MUG-MOS", "Ceramic Mug - Moss", "Mugs", "Kiln & Co", 2600, _launch(2025, 3), 4),
-    Product("MUG-CLY", "Ceramic Mug - Clay", "Mugs", "Kiln & Co", 2600, _launch(2025, 8, 15), 4),
-    Product("MUG-SNO", "Ceramic Mug - Snow", "Mugs", "Kiln & Co", 2800, _launch(2025, 11, 15), 4),
-    Product("MUG-TER", "Ceramic Mug - Terracotta", "Mugs", "Kiln & Co", 2800, _launch(2026, 6), 4),
-    Product("BREW-KET", "Pour-over Kettle - Matte Black", "Brewing", "Brew Lab", 8900, _OPEN, 3),
-    Product("BREW-DRP", "Pour-over Dripper - Ceramic", "Brewing", "Brew Lab", 3200, _OPEN, 4),
-    Product("BREW-FLT", "Paper Filters - 100 Pack", "Brewing", "Brew Lab", 900, _OPEN, 6),
-    Product(
-        "BREW-GRD", "Hand Grinder - Steel", "Brewing", "Brew Lab", 6500, _launch(2025, 1, 15), 2
-    ),
-    Product("BREW-PRS", "French Press - 1L", "Brewing", "Brew Lab", 4500, _launch(2025, 6), 2),
-    Product("BREW-SCL", "Coffee Scale - Black", "Brewing", "Brew Lab", 5500, _launch(2026, 2), 2),
-    Product(
-        "TEA-SEN", "Loose Leaf Tea - Sencha", "Tea", "Leaf & Kettle", 1600, _launch(2025, 4), 3
-    ),
-    Product(
-        "TEA-EGR", "Loose Leaf Tea - Earl Grey", "Tea", "Leaf & Kettle", 1500, _launch(2025, 4), 3
-    ),
-    Product(
-        "TEA-CHA", "Loose Leaf Tea - Chamomile", "Tea", "Leaf & Kettle", 1400, _launch(2025, 10), 2
-    ),
-    Product(
-        "TEA-OOL", "Loose Leaf Tea - Oolong", "Tea", "Leaf & Kettle", 1800, _launch(2026, 3), 2
-    ),
-    Product(
-        "ACC-TUM", "Travel Tumbler - Olive", "Accessories", "Carry Goods", 2900, _launch(2025, 2), 3
-    ),
-    Product(
-        "ACC-CAN",
-        "Storage Canister - Steel",
-        "Accessories",
-        "Carry Goods",
-        2200,
-        _launch(2025, 7),
-        2,
-    ),
-    Product(
-        "ACC-TOT",
-        "Tote Bag - Natural",
-        "Accessories",
-        "Carry Goods",
-        1800,
-        _launch(2025, 10, 15),
-        2,
-    ),
-    Product(
-        "ACC-CST", "Coaster Set - Cork", "Accessories", "Carry Goods", 1600, _launch(2026, 5), 2
-    ),
-    Product("GIFT-25", "Gift Card - $25", "Gift Cards", "Store", 2500, _OPEN, 1),
-    Product("GIFT-50", "Gift Card - $50", "Gift Cards", "Store", 5000, _OPEN, 1),
-    Product("GIFT-100", "Gift Card - $100", "Gift Cards", "Store", 10000, _launch(2025, 11), 0.5),
-)
+def _parse_products(table: str) -> tuple[Product, ...]:
+    """Rows of ``_PRODUCT_TABLE`` -> Product records, category and vendor from the SKU prefix."""
+    products = []
+    for line in table.strip().splitlines():
+        sku, name, price, launched, popularity = (cell.strip() for cell in line.split("|"))
+        category, vendor = _CATEGORIES[sku.split("-")[0]]
+        products.append(
+            Product(
+                sku=sku,
+                name=name,
+                category=category,
+                vendor=vendor,
+                price_cents=round(float(price) * 100),
+                launched=date.fromisoformat(launched),
+                popularity=float(popularity),
+            )
+        )
+    return tuple(products)
+
+
+PRODUCTS = _parse_products(_PRODUCT_TABLE)
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel("Organic Search", 0.55, 1.00, 0.08, 0.20),
-    Channel("Paid Search", 0.48, 1.15, 0.15, 0.13),
-    Channel("Paid Social", 0.36, 0.90, 0.30, 0.12),
-    Channel("Email", 0.70, 1.00, 0.05, 0.10),
-    Channel("Direct", 0.66, 1.20, 0.07, 0.30),
-    Channel("Affiliates", 0.40, 0.95, 0.15, 0.07),
-    Channel("Organic Social", 0.28, 0.80, 0.20, 0.08),
+    Channel("Organic Search", 0.52, 1.00, 0.08, 0.20),
+    Channel("Paid Search", 0.45, 1.15, 0.15, 0.13),
+    Channel("Paid Social", 0.34, 0.90, 0.30, 0.12),
+    Channel("Email", 0.68, 1.00, 0.05, 0.10),
+    Channel("Direct", 0.64, 1.20, 0.07, 0.30),
+    Channel("Affiliates", 0.38, 0.95, 0.15, 0.07),
+    Channel("Organic Social", 0.26, 0.80, 0.20, 0.08),
 )
-_ORGANIC_SEARCH, _PAID_SEARCH, _PAID_SOCIAL, _EMAIL, _DIRECT, _AFFILIATES, _ORGANIC_SOCIAL = range(7)
+# Indexes into CHANNELS.
+_ORGANIC_SEARCH, _PAID_SEARCH, _PAID_SOCIAL, _EMAIL = 0, 1, 2, 3
+_DIRECT, _AFFILIATES, _ORGANIC_SOCIAL = 4, 5, 6
 # Repeat orders come back mostly through email campaigns and typed-in visits.
 _REPEAT_CHANNEL_SHARE = np.array([0.10, 0.04, 0.04, 0.45, 0.35, 0.01, 0.01])
 
@@ -338,17 +310,19 @@ _COUNTRIES: tuple[_Country, ...] = (
     ),
 )
 
-_FIRST_NAMES = (
+_FIRST_NAMES_TEXT = (
     "Alex Sam Jordan Taylor Morgan Casey Riley Jamie Avery Quinn Drew Robin Charlie Emerson Finley "
     "Harper Hayden Jesse Kai Logan Noa Parker Reese Rowan Sage Skyler Toni Wren Ari Blair Cameron "
     "Dana Eden Frankie Gray Indy Jules Kit Lane Marley Nico Oakley Pat Remy Shay Tatum Val Wynn"
-).split()
-_LAST_NAMES = (
+)
+_LAST_NAMES_TEXT = (
     "Ashford Bramley Calder Dunmore Ellery Fairlie Garnet Holloway Ingram Jessop Kestrel Larkin "
     "Merriman Northcott Oakes Pembury Quarry Redfern Stanton Thorne Upton Vance Whitlock Yardley "
     "Ambrose Bellamy Carrow Dalby Everly Fenwick Galloway Hartley Ivers Juniper Kirby Lowther "
     "Marlow Nettles Orwin Pryor"
-).split()
+)
+_FIRST_NAMES = tuple(_FIRST_NAMES_TEXT.split())
+_LAST_NAMES = tuple(_LAST_NAMES_TEXT.split())
 _STREETS = (
     "Maple Street",
     "Harbour Road",
@@ -382,9 +356,9 @@ _PARTNER_CODES = ("BEANBLOG10", "HOMEBARISTA15")
 _AFFILIATE_PARTNERS = ("beanblog", "homebarista", "brewguide", "coffeegeek_weekly")
 _BLACK_FRIDAYS = (date(2024, 11, 29), date(2025, 11, 28))
 _LANDING_PAGES = ("/", "/collections/coffee", "/products/pour-over-kettle", "/collections/mugs")
-_SESSION_SECONDS = 86_400
+_DAY_SECONDS = 86_400
 _N_DAYS = (LAST_DATE - OPENING_DATE).days + 1
-_LAST_SECOND = _N_DAYS * _SESSION_SECONDS - 1
+_LAST_SECOND = _N_DAYS * _DAY_SECONDS - 1
 _EPOCH = np.datetime64(OPENING_DATE.isoformat(), "s")
 _HOUR_WEIGHTS = np.array(
     [1.0, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.2, 2.6, 2.8, 3.0]
@@ -398,7 +372,7 @@ _PROSPECTS = 6_000
 _GUEST_SHARE = 0.02
 
 
-@dataclass
+@dataclass(frozen=True)
 class _People:
     """Everyone the store knows: buyers first (index < n_buyers), then newsletter prospects."""
 
@@ -422,7 +396,7 @@ class _People:
     customer_ids: np.ndarray
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Baskets:
     """Line items of a set of orders or checkouts, sorted by owner then line number."""
 
@@ -430,10 +404,10 @@ class _Baskets:
     product: np.ndarray
     quantity: np.ndarray
     subtotal: np.ndarray  # per owner, cents
-    taxable: np.ndarray  # per owner, cents (gift cards are not taxed)
+    physical: np.ndarray  # per owner, cents of goods that ship and are taxed (not gift cards)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Orders:
     """One entry per order, sorted by creation time; money in cents."""
 
@@ -442,6 +416,9 @@ class _Orders:
     channel: np.ndarray
     is_first: np.ndarray
     codes: list[str]
+    sources: list[str]
+    note_attributes: list[str]
+    tags: list[str]
     baskets: _Baskets
     discount: np.ndarray
     shipping: np.ndarray
@@ -499,14 +476,14 @@ def write_demo_files(out_dir: Path, seed: int = 7) -> DemoFiles:
 # ---------------------------------------------------------------------------- calendar helpers
 
 
-def _day_dates() -> list[date]:
+def _list_days() -> list[date]:
     return [OPENING_DATE + timedelta(days=d) for d in range(_N_DAYS)]
 
 
-def _season_factors() -> np.ndarray:
+def _compute_season_factors() -> np.ndarray:
     """Per-day multiplier of demand: weekday rhythm, Black Friday week, December gifting."""
     factors = np.empty(_N_DAYS)
-    for i, day in enumerate(_day_dates()):
+    for i, day in enumerate(_list_days()):
         factor = _WEEKDAY_FACTOR[day.weekday()]
         for black_friday in _BLACK_FRIDAYS:
             offset = (day - black_friday).days
@@ -524,14 +501,21 @@ def _season_factors() -> np.ndarray:
     return factors
 
 
-def _acquisition_rate(days: np.ndarray) -> np.ndarray:
+def _flag_gifting_days() -> np.ndarray:
+    """Per-day flag: the mid-November to pre-Christmas gift season."""
+    return np.array(
+        [(d.month == 11 and d.day >= 15) or (d.month == 12 and d.day <= 22) for d in _list_days()]
+    )
+
+
+def _compute_acquisition_rate(days: np.ndarray) -> np.ndarray:
     """Expected new customers per day: a launch wave, then a slower second growth wave."""
-    launch = 10.0 / (1.0 + np.exp(-0.05 * (days - 105.0)))
-    scale_up = 34.0 / (1.0 + np.exp(-0.012 * (days - 480.0)))
+    launch = 11.0 / (1.0 + np.exp(-0.05 * (days - 105.0)))
+    scale_up = 49.0 / (1.0 + np.exp(-0.012 * (days - 480.0)))
     return 0.5 + launch + scale_up
 
 
-def _promo_code(day: date) -> str:
+def _find_promo_code(day: date) -> str:
     """The store-wide promotion running on ``day``, or ''."""
     for black_friday in _BLACK_FRIDAYS:
         offset = (day - black_friday).days
@@ -546,7 +530,7 @@ def _promo_code(day: date) -> str:
     return ""
 
 
-def _dst_ranges() -> list[tuple[int, int]]:
+def _compute_dst_ranges() -> list[tuple[int, int]]:
     """US Pacific daylight-saving periods as [start, end) local seconds since opening."""
     ranges = []
     for year in (2024, 2025, 2026):
@@ -556,14 +540,14 @@ def _dst_ranges() -> list[tuple[int, int]]:
         end = november + timedelta(days=(6 - november.weekday()) % 7)
         ranges.append(
             (
-                (start - OPENING_DATE).days * _SESSION_SECONDS + 7200,
-                (end - OPENING_DATE).days * _SESSION_SECONDS + 7200,
+                (start - OPENING_DATE).days * _DAY_SECONDS + 7200,
+                (end - OPENING_DATE).days * _DAY_SECONDS + 7200,
             )
         )
     return ranges
 
 
-_DST = _dst_ranges()
+_DST = _compute_dst_ranges()
 
 
 def _format_local(seconds: np.ndarray) -> list[str]:
@@ -590,7 +574,7 @@ def _draw_time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     return hours * 3600 + rng.integers(0, 3600, size=n)
 
 
-def _money(cents: int) -> str:
+def _format_money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
@@ -598,9 +582,9 @@ def _money(cents: int) -> str:
 
 
 def _draw_people(rng: np.random.Generator) -> _People:
-    """Draw buyers (by day of first order) and newsletter prospects, with traits and contact data."""
+    """Draw buyers (by day of first order) and newsletter prospects, with traits and contacts."""
     days = np.arange(_N_DAYS)
-    rate = _acquisition_rate(days) * _season_factors()
+    rate = _compute_acquisition_rate(days) * _compute_season_factors()
     new_buyers = rng.poisson(rate)
     new_buyers[0] = max(new_buyers[0], 2)  # the store's opening-day sales
     buyer_day = np.repeat(days, new_buyers)
@@ -617,6 +601,7 @@ def _draw_people(rng: np.random.Generator) -> _People:
     signup_p = rate / rate.sum()
     prospect_day = np.sort(rng.choice(_N_DAYS, size=_PROSPECTS, p=signup_p))
     first_day = np.concatenate([buyer_day, prospect_day])
+    channel = np.concatenate([channel, np.full(_PROSPECTS, -1)])
     n = len(first_day)
     is_prospect = np.arange(n) >= n_buyers
 
@@ -641,7 +626,7 @@ def _draw_people(rng: np.random.Generator) -> _People:
     return _People(
         n_buyers=n_buyers,
         first_day=first_day,
-        channel=np.concatenate([channel, np.full(_PROSPECTS, -1)]),
+        channel=channel,
         country=country,
         city=city,
         accepts_email=accepts_email,
@@ -681,7 +666,7 @@ def _draw_order_days(
     repeater = rng.random(n) < repeat_rate
     median_gap = np.clip(np.exp(rng.normal(np.log(38.0), 0.45, size=n)), 12, 200)
     shape = rng.uniform(2.0, 5.0, size=n)
-    churn = rng.beta(1.4, 9.0, size=n)
+    churn = rng.beta(1.3, 9.5, size=n)
     black_fridays = [(bf - OPENING_DATE).days for bf in _BLACK_FRIDAYS]
 
     person, day, first, extra = [], [], [], []
@@ -728,11 +713,7 @@ def _draw_baskets(
     weights *= np.where(trend[:, None] & new, 20.0, 1.0)
     weights *= np.where(repeat[:, None] & (category == "Coffee Beans")[None, :], 3.0, 1.0)
     weights *= np.where(repeat[:, None] & (category == "Gift Cards")[None, :], 0.3, 1.0)
-    dates = np.array([OPENING_DATE.toordinal()]) + days
-    month_day = np.array([(date.fromordinal(int(d)).month, date.fromordinal(int(d)).day) for d in dates])
-    gifting = ((month_day[:, 0] == 11) & (month_day[:, 1] >= 15)) | (
-        (month_day[:, 0] == 12) & (month_day[:, 1] <= 22)
-    )
+    gifting = _flag_gifting_days()[days]
     weights *= np.where(gifting[:, None] & (category == "Gift Cards")[None, :], 4.0, 1.0)
     weights *= np.where(gifting[:, None] & (category == "Mugs")[None, :], 2.0, 1.0)
     weights *= np.where((price >= 4500)[None, :], basket_factor[:, None] ** 2, 1.0)
@@ -747,14 +728,14 @@ def _draw_baskets(
     extra_units = (rng.random(len(product)) < 0.14).astype(int) + (rng.random(len(product)) < 0.04)
     quantity = 1 + extra_units
     line_value = price[product] * quantity
-    taxable_value = np.where(category[product] == "Gift Cards", 0, line_value)
+    physical_value = np.where(category[product] == "Gift Cards", 0, line_value)
     n = len(days)
     return _Baskets(
         owner=owner,
         product=product,
         quantity=quantity,
         subtotal=np.bincount(owner, weights=line_value, minlength=n).astype(np.int64),
-        taxable=np.bincount(owner, weights=taxable_value, minlength=n).astype(np.int64),
+        physical=np.bincount(owner, weights=physical_value, minlength=n).astype(np.int64),
     )
 
 
@@ -767,20 +748,20 @@ def _draw_codes(
     is_first: np.ndarray,
 ) -> list[str]:
     """Discount code per order ('' for none): promotions, welcome, influencer and partner codes."""
-    day_dates = _day_dates()
+    day_dates = _list_days()
     u = rng.random(len(days))
     pick = rng.integers(0, 1000, size=len(days))
     codes = []
     for k in range(len(days)):
         p = int(person[k])
-        promo = _promo_code(day_dates[int(days[k])])
+        promo = _find_promo_code(day_dates[int(days[k])])
         coupon_only = p >= 0 and bool(people.coupon_only[p])
         if p < 0:
             code = ""
         elif promo and (coupon_only or u[k] < 0.4):
             code = promo
         elif is_first[k]:
-            code = _first_order_code(int(channel[k]), float(u[k]), int(pick[k]), coupon_only)
+            code = _choose_first_order_code(int(channel[k]), float(u[k]), int(pick[k]), coupon_only)
         elif coupon_only or u[k] < 0.04:
             code = ("LOYAL15", "COMEBACK20")[pick[k] % 2]
         else:
@@ -789,7 +770,7 @@ def _draw_codes(
     return codes
 
 
-def _first_order_code(channel: int, u: float, pick: int, coupon_only: bool) -> str:
+def _choose_first_order_code(channel: int, u: float, pick: int, coupon_only: bool) -> str:
     if channel == _ORGANIC_SOCIAL and (coupon_only or u < 0.5):
         return _INFLUENCER_CODES[pick % len(_INFLUENCER_CODES)]
     if channel == _AFFILIATES and (coupon_only or u < 0.5):
@@ -802,7 +783,10 @@ def _first_order_code(channel: int, u: float, pick: int, coupon_only: bool) -> s
 def _price_orders(
     baskets: _Baskets, codes: list[str], country: np.ndarray, no_shipping: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return (discount, shipping, tax, total) in cents; total = subtotal - discount + ship + tax."""
+    """Return (discount, shipping, tax, total) in cents; total = subtotal - discount + ship + tax.
+
+    Shipping and tax apply to physical goods only (gift cards neither ship nor are taxed).
+    """
     percent = np.array([_DISCOUNT_PERCENT.get(c, 0) for c in codes], dtype=np.int64)
     discount = (baskets.subtotal * percent + 50) // 100
     net = baskets.subtotal - discount
@@ -810,22 +794,22 @@ def _price_orders(
     shipping = np.where(
         domestic, np.where(net >= 6000, 0, 795), np.where(net >= 10000, 0, 1495)
     ).astype(np.int64)
-    shipping[no_shipping] = 0
+    shipping[no_shipping | (baskets.physical == 0)] = 0
     basis_points = np.array([c.tax_basis_points for c in _COUNTRIES])[country]
-    taxable_net = np.maximum(0, baskets.taxable - discount)
+    taxable_net = np.maximum(0, baskets.physical - discount)
     tax = (taxable_net * basis_points + 5000) // 10000
     return discount, shipping, tax, net + shipping + tax
 
 
 def _draw_orders(rng: np.random.Generator, people: _People) -> _Orders:
-    """Simulate every order (buyers and guests), sorted by creation time, with money and outcomes."""
+    """Simulate every order (buyers and guests) sorted by creation time, with money and outcomes."""
     person, day, is_first, bfcm_extra = _draw_order_days(rng, people)
     n_guests = round(len(day) * _GUEST_SHARE / (1 - _GUEST_SHARE))
     person = np.concatenate([person, np.full(n_guests, -1)])
     day = np.concatenate([day, rng.choice(day, size=n_guests)])
     is_first = np.concatenate([is_first, np.zeros(n_guests, dtype=bool)])
     bfcm_extra = np.concatenate([bfcm_extra, np.zeros(n_guests, dtype=bool)])
-    created = day * _SESSION_SECONDS + _draw_time_of_day(rng, len(day))
+    created = day * _DAY_SECONDS + _draw_time_of_day(rng, len(day))
     order = np.argsort(created, kind="stable")
     person, day, is_first, bfcm_extra, created = (
         a[order] for a in (person, day, is_first, bfcm_extra, created)
@@ -851,12 +835,16 @@ def _draw_orders(rng: np.random.Generator, people: _People) -> _Orders:
     codes = _draw_codes(rng, people, person, day, channel, is_first)
 
     # Exchanges and free samples go to known repeat customers and cost them nothing.
-    zero_kind = np.where(
-        known & ~is_first & (rng.random(n) < 0.005), rng.integers(1, 3, size=n), 0
-    )
+    zero_kind = np.where(known & ~is_first & (rng.random(n) < 0.005), rng.integers(1, 3, size=n), 0)
     codes = [("" if z else c) for c, z in zip(codes, zero_kind.tolist(), strict=True)]
+    sources, note_attributes, tags = _encode_order_channels(
+        rng, person, channel, is_first, zero_kind, codes
+    )
+    in_person = np.array([source == "pos" for source in sources])
     country = np.where(known, people.country[safe_person], 0)
-    discount, shipping, tax, total = _price_orders(baskets, codes, country, zero_kind > 0)
+    discount, shipping, tax, total = _price_orders(
+        baskets, codes, country, (zero_kind > 0) | in_person
+    )
     discount = np.where(zero_kind > 0, baskets.subtotal, discount)
     tax = np.where(zero_kind > 0, 0, tax)
     total = np.where(zero_kind > 0, 0, total)
@@ -876,6 +864,9 @@ def _draw_orders(rng: np.random.Generator, people: _People) -> _Orders:
         channel=channel,
         is_first=is_first,
         codes=codes,
+        sources=sources,
+        note_attributes=note_attributes,
+        tags=tags,
         baskets=baskets,
         discount=discount,
         shipping=shipping,
@@ -885,6 +876,39 @@ def _draw_orders(rng: np.random.Generator, people: _People) -> _Orders:
         cancelled=cancelled,
         zero_kind=zero_kind,
     )
+
+
+def _encode_order_channels(
+    rng: np.random.Generator,
+    person: np.ndarray,
+    channel: np.ndarray,
+    is_first: np.ndarray,
+    zero_kind: np.ndarray,
+    codes: list[str],
+) -> tuple[list[str], list[str], list[str]]:
+    """Per order: (Source, Note Attributes, Tags) lists, as the store's apps would record them."""
+    n = len(person)
+    u = rng.random(n)
+    pick = rng.integers(0, 1000, size=n)
+    sources, notes, tags = [], [], []
+    for k in range(n):
+        source, note, tag = _encode_channel(
+            int(channel[k]), float(u[k]), int(pick[k]), bool(is_first[k])
+        )
+        if person[k] < 0:
+            # Guests: market stalls, phone orders, the odd phone-only web checkout.
+            source, note, tag = (
+                ("pos", "pos", "pos", "shopify_draft_order", "web")[pick[k] % 5],
+                "",
+                "",
+            )
+        if zero_kind[k]:
+            source, note = "shopify_draft_order", ""
+            tag = "exchange" if zero_kind[k] == 1 else "free-sample"
+        sources.append(source)
+        notes.append(note)
+        tags.append(", ".join(t for t in (tag, "BFCM" if codes[k] == "BFCM25" else "") if t))
+    return sources, notes, tags
 
 
 def _encode_channel(channel: int, u: float, pick: int, is_first: bool) -> tuple[str, str, str]:
@@ -961,7 +985,7 @@ _ORDER_INDEX = {name: i for i, name in enumerate(ORDER_COLUMNS)}
 _LINE_INDEXES = [i for i, name in enumerate(ORDER_COLUMNS) if name in _LINE_COLUMNS]
 
 
-def _line_rows(
+def _expand_line_rows(
     first_row: list[str], baskets: _Baskets, start: int, stop: int, line_status: str
 ) -> list[list[str]]:
     """Expand one order's first row into its line-item rows (line columns on every row)."""
@@ -974,7 +998,7 @@ def _line_rows(
                 row[i] = first_row[i]
         row[_ORDER_INDEX["Lineitem quantity"]] = str(baskets.quantity[k])
         row[_ORDER_INDEX["Lineitem name"]] = product.name
-        row[_ORDER_INDEX["Lineitem price"]] = _money(product.price_cents)
+        row[_ORDER_INDEX["Lineitem price"]] = _format_money(product.price_cents)
         row[_ORDER_INDEX["Lineitem sku"]] = product.sku
         is_gift_card = product.category == "Gift Cards"
         row[_ORDER_INDEX["Lineitem requires shipping"]] = "false" if is_gift_card else "true"
@@ -990,13 +1014,12 @@ def _write_orders(path: Path, rng: np.random.Generator, people: _People, orders:
     """Write the 79-column orders export: one row per line item, sorted by Created at then Name."""
     n = len(orders.created)
     created = _format_shopify(orders.created)
-    fulfilled_seconds = orders.created + rng.integers(6 * 3600, 3 * _SESSION_SECONDS, size=n)
+    fulfilled_seconds = orders.created + rng.integers(6 * 3600, 3 * _DAY_SECONDS, size=n)
     fulfilled = _format_shopify(np.minimum(fulfilled_seconds, _LAST_SECOND))
     cancelled_seconds = orders.created + rng.integers(600, 36 * 3600, size=n)
     cancelled_at = _format_shopify(np.minimum(cancelled_seconds, _LAST_SECOND))
-    due_at = _format_shopify(orders.created + 30 * _SESSION_SECONDS)
+    due_at = _format_shopify(orders.created + 30 * _DAY_SECONDS)
     order_ids = _ORDER_ID_BASE + np.cumsum(rng.integers(4000, 12000, size=n))
-    u = rng.random(n)
     pick = rng.integers(0, 1000, size=n)
     spelling = rng.random(n)
     risk = rng.random(n)
@@ -1010,33 +1033,9 @@ def _write_orders(path: Path, rng: np.random.Generator, people: _People, orders:
         writer.writerow(ORDER_COLUMNS)
         for k in range(n):
             p = int(orders.person[k])
-            source, note_attributes, tag = _encode_channel(
-                int(orders.channel[k]), float(u[k]), int(pick[k]), bool(orders.is_first[k])
-            )
-            if p < 0:
-                source = ("pos", "pos", "pos", "shopify_draft_order", "web")[pick[k] % 5]
-                note_attributes, tag = "", ""
-            zero_kind = int(orders.zero_kind[k])
-            if zero_kind:
-                source, note_attributes = "shopify_draft_order", ""
-                tag = "exchange" if zero_kind == 1 else "free-sample"
-            tags = [t for t in (tag, "BFCM" if orders.codes[k] == "BFCM25" else "") if t]
-            is_recent = orders.created[k] > _LAST_SECOND - 2 * _SESSION_SECONDS
+            source = orders.sources[k]
             is_pos = source == "pos"
-            is_draft = source == "shopify_draft_order"
-
-            if orders.cancelled[k]:
-                status = "refunded" if orders.refunded[k] else "voided"
-            elif is_draft and p < 0 and orders.created[k] > _LAST_SECOND - 30 * _SESSION_SECONDS:
-                status = "pending"
-            elif is_recent and payment[k] < 0.05:
-                status = "authorized"
-            elif orders.refunded[k] >= orders.total[k] > 0:
-                status = "refunded"
-            elif orders.refunded[k]:
-                status = "partially_refunded"
-            else:
-                status = "paid"
+            status = _decide_financial_status(orders, k, float(payment[k]))
             is_fulfilled = not orders.cancelled[k] and fulfilled_seconds[k] <= _LAST_SECOND
 
             row = [""] * len(ORDER_COLUMNS)
@@ -1060,30 +1059,30 @@ def _write_orders(path: Path, rng: np.random.Generator, people: _People, orders:
             if is_fulfilled:
                 row[column["Fulfilled at"]] = fulfilled[k]
             row[column["Currency"]] = "USD"
-            row[column["Subtotal"]] = _money(int(orders.baskets.subtotal[k]))
-            row[column["Shipping"]] = _money(int(orders.shipping[k]))
-            row[column["Taxes"]] = _money(int(orders.tax[k]))
-            row[column["Total"]] = _money(int(orders.total[k]))
+            row[column["Subtotal"]] = _format_money(int(orders.baskets.subtotal[k]))
+            row[column["Shipping"]] = _format_money(int(orders.shipping[k]))
+            row[column["Taxes"]] = _format_money(int(orders.tax[k]))
+            row[column["Total"]] = _format_money(int(orders.total[k]))
             row[column["Discount Code"]] = orders.codes[k]
-            row[column["Discount Amount"]] = _money(int(orders.discount[k]))
+            row[column["Discount Amount"]] = _format_money(int(orders.discount[k]))
             if not is_pos:
                 row[column["Shipping Method"]] = (
-                    "Express" if pick[k] % 20 == 0 else "Standard" if orders.shipping[k] else "Free"
+                    "Standard" if orders.shipping[k] else "Free Shipping"
                 )
             if note[k] < 0.01:
                 row[column["Notes"]] = ("Please gift wrap", "Leave at the back door")[pick[k] % 2]
-            row[column["Note Attributes"]] = note_attributes
+            row[column["Note Attributes"]] = orders.note_attributes[k]
             if orders.cancelled[k]:
                 row[column["Cancelled at"]] = cancelled_at[k]
             if orders.total[k] > 0:
-                row[column["Payment Method"]] = _payment_method(source, float(payment[k]))
+                row[column["Payment Method"]] = _choose_payment_method(source, float(payment[k]))
                 reference = f"c{order_ids[k] + 21_000_000_000_000}"
                 row[column["Payment Reference"]] = f"{reference}.1"
                 row[column["Payment ID"]] = reference
                 row[column["Payment References"]] = reference
-            row[column["Refunded Amount"]] = _money(int(orders.refunded[k]))
+            row[column["Refunded Amount"]] = _format_money(int(orders.refunded[k]))
             outstanding = orders.total[k] if status == "pending" else 0
-            row[column["Outstanding Balance"]] = _money(int(outstanding))
+            row[column["Outstanding Balance"]] = _format_money(int(outstanding))
             if status == "pending":
                 row[column["Payment Terms Name"]] = "Net 30"
                 row[column["Next Payment Due At"]] = due_at[k]
@@ -1092,19 +1091,40 @@ def _write_orders(path: Path, rng: np.random.Generator, people: _People, orders:
                 row[column["Location"]] = "Pop-up Market"
                 row[column["Device ID"]] = str(40_000 + pick[k] % 3)
             row[column["Id"]] = str(order_ids[k])
-            row[column["Tags"]] = ", ".join(tags)
-            row[column["Risk Level"]] = "High" if risk[k] < 0.004 else "Medium" if risk[k] < 0.03 else "Low"
+            row[column["Tags"]] = orders.tags[k]
+            row[column["Risk Level"]] = (
+                "High" if risk[k] < 0.004 else "Medium" if risk[k] < 0.03 else "Low"
+            )
             row[column["Source"]] = source
             country = _COUNTRIES[people.country[p]] if p >= 0 else _COUNTRIES[0]
             row[column["Tax 1 Name"]] = country.tax_name
-            row[column["Tax 1 Value"]] = _money(int(orders.tax[k]))
+            row[column["Tax 1 Value"]] = _format_money(int(orders.tax[k]))
             line_status = "fulfilled" if is_fulfilled else "unfulfilled"
             writer.writerows(
-                _line_rows(row, orders.baskets, line_bounds[k], line_bounds[k + 1], line_status)
+                _expand_line_rows(
+                    row, orders.baskets, line_bounds[k], line_bounds[k + 1], line_status
+                )
             )
 
 
-def _payment_method(source: str, u: float) -> str:
+def _decide_financial_status(orders: _Orders, k: int, u: float) -> str:
+    """Shopify's Financial Status of order ``k``; ``u`` decides the rare uncaptured payment."""
+    created = int(orders.created[k])
+    if orders.cancelled[k]:
+        return "refunded" if orders.refunded[k] else "voided"
+    is_guest_draft = orders.person[k] < 0 and orders.sources[k] == "shopify_draft_order"
+    if is_guest_draft and created > _LAST_SECOND - 30 * _DAY_SECONDS:
+        return "pending"  # wholesale invoices on Net 30 terms
+    if created > _LAST_SECOND - 2 * _DAY_SECONDS and u < 0.05:
+        return "authorized"
+    if orders.refunded[k] >= orders.total[k] > 0:
+        return "refunded"
+    if orders.refunded[k]:
+        return "partially_refunded"
+    return "paid"
+
+
+def _choose_payment_method(source: str, u: float) -> str:
     if source == "shopify_draft_order":
         return "manual"
     if source == "pos":
@@ -1129,7 +1149,7 @@ def _draw_checkouts(
     np.minimum.at(first_seconds, person, created)
     last_seconds = np.zeros(people.n_buyers, dtype=np.int64)
     np.maximum.at(last_seconds, person, created)
-    day = _SESSION_SECONDS
+    day = _DAY_SECONDS
 
     before = rng.integers(0, people.n_buyers, size=2600)
     before_at = first_seconds[before] - rng.integers(3600, 10 * day, size=len(before))
@@ -1150,7 +1170,9 @@ def _draw_checkouts(
     order = np.argsort(at, kind="stable")
     who, at = who[order], at[order]
     is_buyer = who < people.n_buyers
-    factor = np.array([c.basket_factor for c in CHANNELS])[np.where(is_buyer, people.channel[who], 0)]
+    factor = np.array([c.basket_factor for c in CHANNELS])[
+        np.where(is_buyer, people.channel[who], 0)
+    ]
     baskets = _draw_baskets(
         rng, at // day, np.zeros(len(at), dtype=bool), people.trend_follower[who], factor
     )
@@ -1172,9 +1194,7 @@ def _write_checkouts(
     u = rng.random(n)
     pick = rng.integers(0, 1000, size=n)
     with_code = rng.random(n) < 0.1
-    codes = [
-        ("WELCOME10" if w else "") for w in with_code.tolist()
-    ]
+    codes = [("WELCOME10" if w else "") for w in with_code.tolist()]
     country = people.country[who]
     discount, shipping, tax, total = _price_orders(baskets, codes, country, np.zeros(n, dtype=bool))
     line_bounds = np.searchsorted(baskets.owner, np.arange(n + 1))
@@ -1188,7 +1208,7 @@ def _write_checkouts(
             channel = int(people.channel[p]) if p < people.n_buyers else _EMAIL
             source, note_attributes, _ = _encode_channel(channel, float(u[k]), int(pick[k]), True)
             if source in ("pos", "shopify_draft_order"):
-                source = "web"
+                source = "web"  # only online checkouts can be abandoned
             row = [""] * len(ORDER_COLUMNS)
             row[column["Name"]] = f"#{checkout_ids[k]}"
             row[column["Id"]] = str(checkout_ids[k])
@@ -1196,19 +1216,19 @@ def _write_checkouts(
             row[column["Accepts Marketing"]] = "yes" if people.accepts_email[p] else "no"
             row[column["Created at"]] = stamps[k]
             row[column["Currency"]] = "USD"
-            row[column["Subtotal"]] = _money(int(baskets.subtotal[k]))
-            row[column["Shipping"]] = _money(int(shipping[k]))
-            row[column["Taxes"]] = _money(int(tax[k]))
-            row[column["Total"]] = _money(int(total[k]))
+            row[column["Subtotal"]] = _format_money(int(baskets.subtotal[k]))
+            row[column["Shipping"]] = _format_money(int(shipping[k]))
+            row[column["Taxes"]] = _format_money(int(tax[k]))
+            row[column["Total"]] = _format_money(int(total[k]))
             row[column["Discount Code"]] = codes[k]
-            row[column["Discount Amount"]] = _money(int(discount[k]))
-            row[column["Shipping Method"]] = "Standard" if shipping[k] else "Free"
+            row[column["Discount Amount"]] = _format_money(int(discount[k]))
+            row[column["Shipping Method"]] = "Standard" if shipping[k] else "Free Shipping"
             row[column["Note Attributes"]] = note_attributes
             row[column["Source"]] = source
             row[column["Tax 1 Name"]] = _COUNTRIES[country[k]].tax_name
-            row[column["Tax 1 Value"]] = _money(int(tax[k]))
+            row[column["Tax 1 Value"]] = _format_money(int(tax[k]))
             _fill_address(row, people, p, "")
-            for line in _line_rows(row, baskets, line_bounds[k], line_bounds[k + 1], ""):
+            for line in _expand_line_rows(row, baskets, line_bounds[k], line_bounds[k + 1], ""):
                 writer.writerow([line[i] for i in keep])
 
 
@@ -1236,7 +1256,7 @@ def _write_customers(path: Path, people: _People, orders: _Orders) -> None:
             row[column["Email"]] = people.emails[p]
             row[column["Accepts Email Marketing"]] = "yes" if people.accepts_email[p] else "no"
             row[column["Accepts SMS Marketing"]] = "yes" if people.accepts_sms[p] else "no"
-            # Newsletter sign-ups leave an email, not an address.
+            # Newsletter sign-ups leave an email, not an address; a third give their city.
             if not is_prospect or p % 3 == 0:
                 country = _COUNTRIES[people.country[p]]
                 city, province, _, zip_code = country.cities[people.city[p]]
@@ -1248,7 +1268,7 @@ def _write_customers(path: Path, people: _People, orders: _Orders) -> None:
                     row[column["Default Address Zip"]] = zip_code
                     row[column["Default Address Phone"]] = people.phones[p]
             row[column["Phone"]] = people.phones[p]
-            row[column["Total Spent"]] = _money(int(spent[p]))
+            row[column["Total Spent"]] = _format_money(int(spent[p]))
             row[column["Total Orders"]] = str(total_orders[p])
             row[column["Tax Exempt"]] = "no"
             tags = []
@@ -1272,7 +1292,7 @@ def _write_sessions(
     checkout_people: np.ndarray,
 ) -> None:
     """Write ``sessions.csv``: purchase sessions, research before orders, checkouts, prospects."""
-    day = _SESSION_SECONDS
+    day = _DAY_SECONDS
     known = orders.person >= 0
     buyer = orders.person[known]
     bought_at = orders.created[known]
@@ -1283,14 +1303,14 @@ def _write_sessions(
     purchase_duration = np.exp(rng.normal(np.log(420), 0.5, size=len(buyer))).astype(np.int64)
     parts.append((buyer, bought_at - purchase_duration, purchase_duration, 1.0, True))
 
-    research = rng.poisson(np.where(first, 1.4, 0.5))
+    research = rng.poisson(np.where(first, 2.0, 1.0))
     who = np.repeat(buyer, research)
     start = np.repeat(bought_at, research) - rng.integers(2 * 3600, 12 * day, size=len(who))
     parts.append((who, start, _draw_durations(rng, len(who), 300), 0.25, False))
 
     last_seconds = np.zeros(people.n_buyers, dtype=np.int64)
     np.maximum.at(last_seconds, buyer, bought_at)
-    browse = rng.poisson(0.7, size=people.n_buyers)
+    browse = rng.poisson(1.2, size=people.n_buyers)
     who = np.repeat(np.arange(people.n_buyers), browse)
     start = last_seconds[who] + rng.integers(day, 200 * day, size=len(who))
     parts.append((who, start, _draw_durations(rng, len(who), 240), 0.15, False))
@@ -1325,8 +1345,9 @@ def _write_sessions(
     duration = np.concatenate([p[2] for p in parts])
     cart = np.concatenate([rng.random(len(p[0])) < p[3] for p in parts])
     purchased = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])
-    start = np.maximum(start, 0)
-    keep = start <= _LAST_SECOND
+    # A purchase session may not start before opening day; other sessions simply did not happen.
+    start = np.where(purchased, np.maximum(start, 0), start)
+    keep = (start >= 0) & (start <= _LAST_SECOND)
     who, start, duration, cart, purchased = (
         a[keep] for a in (who, start, duration, cart, purchased)
     )
@@ -1361,14 +1382,14 @@ def _draw_durations(rng: np.random.Generator, n: int, median_seconds: float) -> 
 
 def _write_spend(path: Path, rng: np.random.Generator, people: _People, orders: _Orders) -> None:
     """Write ``marketing_spend.csv``: month, channel (as marketers name it), spend, purpose."""
-    months = sorted({(d.year, d.month) for d in _day_dates()})
-    month_of_day = np.array([months.index((d.year, d.month)) for d in _day_dates()])
+    months = sorted({(d.year, d.month) for d in _list_days()})
+    month_of_day = np.array([months.index((d.year, d.month)) for d in _list_days()])
     buyer_month = month_of_day[people.first_day[: people.n_buyers]]
     new = np.zeros((len(months), len(CHANNELS)))
     np.add.at(new, (buyer_month, people.channel[: people.n_buyers]), 1)
     social_repeat = (orders.channel == _PAID_SOCIAL) & ~orders.is_first & (orders.person >= 0)
     social_repeat_orders = np.bincount(
-        month_of_day[orders.created[social_repeat] // _SESSION_SECONDS], minlength=len(months)
+        month_of_day[orders.created[social_repeat] // _DAY_SECONDS], minlength=len(months)
     )
     profiles = np.cumsum(np.bincount(month_of_day[people.first_day], minlength=len(months)))
 
@@ -1393,7 +1414,7 @@ def _write_spend(path: Path, rng: np.random.Generator, people: _People, orders: 
             lines.append(("Email agency", "retention", 1200 + 1300 * progress))
         for channel, purpose, amount in lines:
             noisy = round(amount * float(np.exp(rng.normal(0, 0.08))) * 100)
-            rows.append((f"{year}-{month:02d}", channel, _money(noisy), purpose))
+            rows.append((f"{year}-{month:02d}", channel, _format_money(noisy), purpose))
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(SPEND_COLUMNS)

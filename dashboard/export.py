@@ -42,9 +42,13 @@ def make_formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Return ``frame`` as formula-safe UTF-8 CSV bytes (no index)."""
+    """Return ``frame`` as formula-safe UTF-8 CSV bytes (no index).
+
+    Rows end with CRLF (RFC 4180), which also makes the writer quote any cell holding a bare
+    carriage return: unquoted, "a", CR, "=1+1" would split into a new row starting with ``=1+1``.
+    """
     buffer = io.StringIO()
-    make_formula_safe(frame).to_csv(buffer, index=False)
+    make_formula_safe(frame).to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue().encode("utf-8")
 
 

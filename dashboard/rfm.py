@@ -170,7 +170,9 @@ def build_customer_measures(
     counted = ibis.literal(True)
     if rules.exclude_cancelled:
         counted = ~orders.is_cancelled
-    valid = counted & (orders.order_total > 0 if rules.exclude_zero_value else orders.order_total >= 0)
+    valid = counted & (
+        orders.order_total > 0 if rules.exclude_zero_value else orders.order_total >= 0
+    )
     known = orders.filter(orders.customer_id.notnull() & in_range)
     flags = known.mutate(
         day=day,
@@ -279,9 +281,13 @@ def collapsed_scores(cuts: Cuts) -> dict[str, list[int]]:
         for i, v in enumerate(values):
             prev = values[i - 1] if i else None
             # Recency scores count down from n; F and M count up from 1.
-            score = n - i - 1 if name == "recency" else i + 2
-            if v is None or (prev is not None and v == prev):
-                lost.append(score)
+            if v is None:
+                # No value reaches this cut: the score it would give is lost.
+                lost.append(n - i - 1 if name == "recency" else i + 2)
+            elif prev is not None and v == prev:
+                # Equal cuts leave no value between them: the score of that empty band is lost
+                # (F/M: values in [prev, v) would score i + 1; recency: (prev, v] would score n - i).
+                lost.append(n - i if name == "recency" else i + 1)
         if lost:
             out[name] = sorted(lost)
     return out

@@ -32,7 +32,9 @@ def summarise_cells(measures: ir.Table, cuts: rfm.Cuts) -> pd.DataFrame:
 
     In: the table of ``build_customer_measures``. Out: one row per (r_score, f_score, m_score)
     cell that has customers: customers, revenue (float), orders, recency_total; plus one row with
-    r_score = 0 for the prospects (customers without valid orders).
+    r_score = 0 for the prospects (customers without valid orders). Rows are ordered by
+    (r_score, f_score, m_score), prospects last, so float sums over them do not depend on the
+    order an engine returns groups in.
     """
     scored = rfm.score_customers(measures, cuts)
     cells = (
@@ -43,6 +45,7 @@ def summarise_cells(measures: ir.Table, cuts: rfm.Cuts) -> pd.DataFrame:
             orders=scored.frequency.sum(),
             recency_total=scored.recency_days.sum(),
         )
+        .order_by(["r_score", "f_score", "m_score"])
         .to_pandas()
     )
     prospects = measures.filter(measures.status == rfm.STATUS_PROSPECT)

@@ -15,18 +15,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import analysis, formatting, ingest, rfm, schemes, store
+from dashboard import (
+    analysis,
+    backtest,
+    explain,
+    formatting,
+    ingest,
+    migration,
+    rfm,
+    scheme_io,
+    schemes,
+    sensitivity,
+    store,
+)
 from dashboard.export import to_csv_bytes
 from dashboard.ingest.report import IngestError, IngestReport
 
+if TYPE_CHECKING:
+    from dashboard.clustering import Clustering
+
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
 LOG = logging.getLogger("dashboard")
-KNOWN_ERRORS = (store.WorkspaceError, IngestError, rfm.CutsError, schemes.SchemeError)
+KNOWN_ERRORS = (
+    store.WorkspaceError,
+    IngestError,
+    rfm.CutsError,
+    schemes.SchemeError,
+    migration.MigrationError,
+)
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
 
 
@@ -119,21 +141,14 @@ def render_sidebar() -> Selection | None:
     )
     months = {"Last 12 months": 12, "Last 24 months": 24}.get(window)
     start = as_of - dt.timedelta(days=round(months * 365.25 / 12) - 1) if months else None
-    keys = list(schemes.PRESETS)
-    scheme_key = st.sidebar.selectbox(
-        "Segment scheme",
-        keys,
-        index=keys.index(schemes.DEFAULT_SCHEME),
-        format_func=lambda key: schemes.PRESETS[key].name,
-        key="scheme",
-    )
+    scheme = choose_scheme()
     if len(overview.currencies) > 1:
         st.sidebar.warning(
             "Orders are in several currencies ("
             + ", ".join(overview.currencies)
             + "); revenue figures add them up as they are."
         )
-    return Selection(name, overview, as_of, start, schemes.PRESETS[scheme_key])
+    return Selection(name, overview, as_of, start, scheme)
 
 
 def get_customer_base(selection: Selection) -> analysis.CustomerBase:
@@ -289,3 +304,166 @@ def show_report(report: IngestReport) -> None:
             file_name=f"ingest-report-{Path(report.file_name).stem}.csv",
             mime="text/csv",
         )
+
+
+def choose_scheme() -> schemes.Scheme:
+    """Sidebar scheme picker: the presets, then the custom schemes saved in the workspace."""
+    saved = [scheme_io.CUSTOM_PREFIX + name for name in scheme_io.list_custom_schemes(workspace())]
+    keys = [*schemes.PRESETS, *saved]
+    key = st.sidebar.selectbox(
+        "Segment scheme",
+        keys,
+        index=keys.index(schemes.DEFAULT_SCHEME),
+        format_func=lambda key: (
+            schemes.PRESETS[key].name
+            if key in schemes.PRESETS
+            else f"{key.removeprefix(scheme_io.CUSTOM_PREFIX)} (custom)"
+        ),
+        key="scheme",
+    )
+    if key in schemes.PRESETS:
+        return schemes.PRESETS[key]
+    return scheme_io.load_custom_scheme(workspace(), key.removeprefix(scheme_io.CUSTOM_PREFIX))
+
+
+def _cut_context(scheme: schemes.Scheme) -> tuple[object, schemes.Scheme]:
+    return (st.session_state.get("base_key"), scheme)
+
+
+def show_segment_changes(
+    base: analysis.CustomerBase, scheme: schemes.Scheme, cuts: rfm.Cuts
+) -> None:
+    """Remember ``cuts`` and say how many customers changed segment at the last move of the cuts.
+
+    The comparison is kept until the cuts move again; a new dataset, date or scheme starts over.
+    """
+    context = _cut_context(scheme)
+    previous = st.session_state.get("last_cuts")
+    if previous is None or previous[0] != context:
+        st.session_state.pop("last_change", None)
+    elif previous[1] != cuts:
+        changes = sensitivity.segment_changes(base, previous[1], cuts, scheme)
+        total = float(changes.transitions.revenue.sum())
+        share = changes.revenue_changed / total if total else 0.0
+        st.session_state["last_change"] = (context, changes.customers_changed, share)
+    st.session_state["last_cuts"] = (context, cuts)
+    change = st.session_state.get("last_change")
+    if change is not None:
+        customers, share = formatting.format_count(change[1]), formatting.format_percent(change[2])
+        st.info(f"{customers} customers ({share} of revenue) changed segment since the last move.")
+
+
+def studio_scoring(
+    selection: Selection, base: analysis.CustomerBase
+) -> tuple[migration.Scoring, rfm.Cuts]:
+    """Return the scoring the Segments page last used (quantiles unless sliders moved) and cuts.
+
+    The same scoring is applied at every date of the migration and the backtest.
+    """
+    quantile = get_quantile_cuts(base, selection.scheme)
+    last = st.session_state.get("last_cuts")
+    cuts = last[1] if last is not None and last[0] == _cut_context(selection.scheme) else quantile
+    custom = cuts != quantile
+    window_days = (selection.as_of - selection.start).days + 1 if selection.start else None
+    scoring = migration.Scoring(
+        selection.scheme,
+        "custom" if custom else "quantile",
+        cuts if custom else None,
+        base.rules,
+        window_days,
+    )
+    return scoring, cuts
+
+
+def get_migration(
+    selection: Selection, scoring: migration.Scoring, date_from: dt.date, date_to: dt.date
+) -> migration.Migration:
+    """Return the segments at both dates, computed once per session and settings."""
+    key = (selection.dataset, dataset_version(selection.dataset), date_from, date_to, scoring)
+    slot = st.session_state.get("migration")
+    if slot is None or slot[0] != key:
+        if slot is not None:
+            st.session_state.pop("migration")[1].backend.disconnect()
+        with st.spinner("Segmenting customers at both dates…"):
+            result = migration.compare_dates(
+                workspace(), selection.dataset, date_from, date_to, scoring
+            )
+        st.session_state["migration"] = (key, result)
+    return st.session_state["migration"][1]
+
+
+def get_backtest(
+    selection: Selection, scoring: migration.Scoring, as_of: dt.date, horizon_days: int
+) -> backtest.Backtest:
+    """Return the backtest for these settings, computed once per session and settings."""
+    key = (selection.dataset, dataset_version(selection.dataset), as_of, horizon_days, scoring)
+    slot = st.session_state.get("backtest")
+    if slot is None or slot[0] != key:
+        with st.spinner("Segmenting customers at the past date…"):
+            result = backtest.run_backtest(
+                workspace(), selection.dataset, as_of, horizon_days, scoring
+            )
+        st.session_state["backtest"] = (key, result)
+    return st.session_state["backtest"][1]
+
+
+def get_clusters(
+    base: analysis.CustomerBase, cuts: rfm.Cuts, scheme: schemes.Scheme, compute: bool
+) -> Clustering | None:
+    """Return the clusters for the base, cuts and scheme if computed (now when ``compute``)."""
+    # scikit-learn takes seconds to import; only sessions that cluster pay for it.
+    from dashboard import clustering
+
+    key = (st.session_state.get("base_key"), cuts, scheme)
+    slot = st.session_state.get("clusters")
+    if compute and (slot is None or slot[0] != key):
+        with st.spinner("Fitting k-means for k = 2 to 8…"):
+            try:
+                st.session_state["clusters"] = (
+                    key,
+                    clustering.cluster_customers(base, cuts, scheme),
+                )
+            except clustering.ClusteringError as exc:
+                st.warning(str(exc))
+                return None
+        slot = st.session_state["clusters"]
+    return slot[1] if slot is not None and slot[0] == key else None
+
+
+def explain_customer(
+    base: analysis.CustomerBase, cuts: rfm.Cuts, scheme: schemes.Scheme, key: str
+) -> dict[str, object] | None:
+    """Return the explanation of the customer with id or email ``key`` (None when unknown)."""
+    return explain.explain_customer(base, cuts, scheme, key, workspace())
+
+
+def read_scheme_upload(uploaded: UploadedFile | None) -> schemes.Scheme | None:
+    """Return the scheme of an uploaded JSON file, or show why it cannot be used and return None."""
+    if uploaded is None:
+        return None
+    try:
+        return scheme_io.scheme_from_json(uploaded.getvalue().decode("utf-8"))
+    except UnicodeDecodeError:
+        st.error("The scheme file is not UTF-8 text.")
+    except schemes.SchemeError as exc:
+        st.error(str(exc))
+    return None
+
+
+def read_scheme_table(
+    table: pd.DataFrame, scheme: schemes.Scheme, name: str
+) -> schemes.Scheme | None:
+    """Return the scheme of an edited scheme table, or show its gaps and overlaps; None then."""
+    try:
+        return scheme_io.scheme_from_table(table, scheme, name or scheme.name)
+    except schemes.SchemeError as exc:
+        st.error(str(exc))
+    return None
+
+
+def save_scheme(scheme: schemes.Scheme, name: str) -> None:
+    """Save ``scheme`` as custom scheme ``name`` in the workspace and say where to find it."""
+    scheme_io.save_custom_scheme(workspace(), scheme, name)
+    # A scheme saved under an old name may have another scale: drop its cached quantile cuts.
+    st.session_state.pop("quantile_key", None)
+    st.success(f"Saved '{name}': choose '{name} (custom)' under Segment scheme in the sidebar.")

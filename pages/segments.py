@@ -41,6 +41,7 @@ with ui.friendly_errors():
                 "Switch to custom cut points (e.g. frequency 2, 3, 5, 10 orders) to separate them."
             )
 
+    ui.show_segment_changes(base, scheme, cuts)
     summary = analysis.segment_summary(base, cuts, scheme)
     currency = selection.currency
     scored = summary[summary.segment != PROSPECTS]

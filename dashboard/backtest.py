@@ -1,0 +1,125 @@
+"""Backtest: segments as of a past date against what each segment did in the following N days.
+
+A scheme separates customers when its segments behave differently afterwards: the share of
+customers who ordered again (repeat rate) and the revenue per customer in (as_of, as_of + N].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import pandas as pd
+
+from dashboard import rfm, store
+from dashboard.migration import Scoring, order_segments, segments_at
+
+DEFAULT_HORIZON_DAYS = 90
+ALL_CUSTOMERS = "All customers"
+BACKTEST_COLUMNS = [
+    "segment",
+    "customers",
+    "repeat_customers",
+    "repeat_rate",
+    "orders",
+    "revenue",
+    "revenue_per_customer",
+]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The per-segment outcome of one backtest and the period it covers.
+
+    ``complete`` is False when the data ends before ``horizon_end``, so the period is cut short.
+    """
+
+    as_of: dt.date
+    horizon_end: dt.date
+    data_end: dt.date | None
+    cuts: rfm.Cuts
+    table: pd.DataFrame
+
+    @property
+    def complete(self) -> bool:
+        """Whether the data covers the whole follow-up period."""
+        return self.data_end is not None and self.data_end >= self.horizon_end
+
+
+def run_backtest(
+    workspace: Path, dataset: str, as_of: dt.date, horizon_days: int, scoring: Scoring
+) -> Backtest:
+    """Segment ``dataset`` as of ``as_of`` and measure each segment over the next ``horizon_days``.
+
+    Out: ``table`` with BACKTEST_COLUMNS, one row per segment known at ``as_of`` (display order)
+    plus ALL_CUSTOMERS: customers, repeat_customers (>= 1 valid order in the period, by the same
+    counting rules), repeat_rate, orders (valid orders in the period), revenue (net revenue in the
+    period) and revenue_per_customer. Customers first seen after ``as_of`` are not counted.
+    """
+    if horizon_days < 1:
+        raise rfm.CutsError("The follow-up period must be at least one day.")
+    horizon_end = as_of + dt.timedelta(days=horizon_days)
+    labelled, cuts = segments_at(workspace, dataset, as_of, scoring)
+    following = rfm.Window(as_of=horizon_end, start=as_of + dt.timedelta(days=1))
+    with store.open_for_read(workspace, dataset) as source:
+        orders = source.table("orders")
+        data_end = rfm.latest_order_date(orders)
+        future = rfm.build_customer_measures(orders, following, scoring.rules)
+        activity = future.select("customer_id", "frequency", revenue=future.monetary).to_pyarrow()
+    scratch = store.open_scratch()
+    try:
+        known = scratch.create_table("segments_at", labelled)
+        after = scratch.create_table("activity", activity)
+        joined = known.left_join(after, known.customer_id == after.customer_id).select(
+            known.segment,
+            orders=after.frequency.fill_null(0),
+            revenue=after.revenue.fill_null(ibis.literal(0, after.revenue.type())),
+        )
+        per_segment = (
+            joined.group_by("segment")
+            .aggregate(
+                customers=joined.count(),
+                repeat_customers=(joined.orders >= 1).sum(),
+                orders=joined.orders.sum(),
+                revenue=joined.revenue.sum().cast("float64"),
+            )
+            .order_by("segment")
+            .to_pandas()
+        )
+    finally:
+        scratch.disconnect()
+    return Backtest(as_of, horizon_end, data_end, cuts, _finish(per_segment, scoring))
+
+
+def _finish(per_segment: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
+    labels = [
+        label for label in order_segments(scoring.scheme) if label in set(per_segment.segment)
+    ]
+    table = per_segment.set_index("segment").reindex(labels).reset_index()
+    total = table[["customers", "repeat_customers", "orders", "revenue"]].sum()
+    table = pd.concat(
+        [table, pd.DataFrame([{"segment": ALL_CUSTOMERS, **total}])], ignore_index=True
+    )
+    for column in ("customers", "repeat_customers", "orders"):
+        table[column] = table[column].astype("int64")
+    table["repeat_rate"] = table.repeat_customers / table.customers
+    table["revenue_per_customer"] = table.revenue / table.customers
+    return table[BACKTEST_COLUMNS]
+
+
+def describe_separation(table: pd.DataFrame) -> str:
+    """Return one sentence comparing the best and worst segments' repeat rates.
+
+    In: a backtest table (BACKTEST_COLUMNS). Segments with fewer than 10 customers are ignored.
+    """
+    ranked = table[(table.segment != ALL_CUSTOMERS) & (table.customers >= 10)]
+    if len(ranked) < 2:
+        return "Too few segments with at least 10 customers to compare."
+    best = ranked.loc[ranked.repeat_rate.idxmax()]
+    worst = ranked.loc[ranked.repeat_rate.idxmin()]
+    return (
+        f"{best.segment} repeated most ({best.repeat_rate:.1%}), {worst.segment} least "
+        f"({worst.repeat_rate:.1%}); all customers {table.iloc[-1].repeat_rate:.1%}."
+    )

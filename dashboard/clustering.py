@@ -1,0 +1,161 @@
+"""Clustering alternative: k-means on log-scaled, standardised R, F and M; k chosen by silhouette.
+
+Deterministic: customers are ordered by id, the sample is drawn with a fixed seed, and k-means
+uses a fixed random_state and number of restarts. The candidate models are fitted on a sample of
+at most SAMPLE_SIZE customers (the silhouette is computed on the same sample, so choosing k stays
+quick on large stores); every customer is then assigned to the nearest centre of the chosen model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from dashboard import rfm
+from dashboard.analysis import CustomerBase, segment_members
+from dashboard.schemes import PROSPECTS, Scheme
+
+RANDOM_STATE = 0
+N_INIT = 10
+K_CANDIDATES = range(2, 9)
+SAMPLE_SIZE = 20_000
+MEASURES = ["recency_days", "frequency", "monetary"]
+CENTRE_COLUMNS = [
+    "cluster",
+    "customers",
+    "share_customers",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "revenue",
+    "share_revenue",
+]
+
+
+class ClusteringError(ValueError):
+    """Data that cannot be clustered, stated as one sentence."""
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """The chosen k-means model described for people.
+
+    silhouettes: k, silhouette (one row per candidate k that could be fitted). centres:
+    CENTRE_COLUMNS, one row per cluster; the centre is given in days, orders and money (log1p and
+    standardisation undone); clusters are numbered by falling monetary centre. members:
+    customer_id, segment, cluster. crosstab: customers per RFM segment (rows) and cluster.
+    """
+
+    k: int
+    silhouettes: pd.DataFrame
+    centres: pd.DataFrame
+    members: pd.DataFrame
+    crosstab: pd.DataFrame
+
+
+def scale_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (features, mean, std): log1p of R, F and M, standardised per column.
+
+    In: recency_days, frequency, monetary. Negative net revenue (refunds above sales) counts as
+    0, since log1p is undefined below -1. A constant column keeps std 1 so it stays at 0.
+    """
+    raw = frame[MEASURES].astype("float64").to_numpy(copy=True)
+    raw[:, 2] = np.clip(raw[:, 2], 0, None)
+    logged = np.log1p(raw)
+    mean = logged.mean(axis=0)
+    std = logged.std(axis=0)
+    std[std == 0] = 1.0
+    return (logged - mean) / std, mean, std
+
+
+def sample_indices(n_rows: int, size: int = SAMPLE_SIZE) -> np.ndarray:
+    """Return the sorted row numbers of a fixed-seed sample of at most ``size`` rows."""
+    if n_rows <= size:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(RANDOM_STATE).choice(n_rows, size, replace=False))
+
+
+def score_candidates(features: np.ndarray, candidates: range = K_CANDIDATES) -> pd.DataFrame:
+    """Fit k-means for each candidate k and return k, silhouette (higher = better separated).
+
+    A k larger than the number of distinct points cannot be fitted and is left out.
+    """
+    distinct = len(np.unique(features, axis=0))
+    rows = []
+    for k in candidates:
+        if k > distinct or k >= len(features):
+            continue
+        labels = KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit_predict(features)
+        if len(set(labels)) > 1:
+            rows.append({"k": k, "silhouette": float(silhouette_score(features, labels))})
+    return pd.DataFrame(rows, columns=["k", "silhouette"])
+
+
+def cluster_customers(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> Clustering:
+    """Cluster the scored customers of ``base`` and cross-tabulate with the scheme's segments.
+
+    In: the base's measures, scored with ``cuts`` and ``scheme`` for the cross-tab. Out: see
+    Clustering. k maximises the silhouette (the smallest such k on a tie).
+    """
+    members = segment_members(base, cuts, scheme)
+    members = members[members.segment != PROSPECTS].reset_index(drop=True)
+    members["monetary"] = members.monetary.astype("float64")
+    if len(members) < 3:
+        raise ClusteringError("Clustering needs at least 3 customers with a valid order.")
+    features, mean, std = scale_features(members)
+    sample = features[sample_indices(len(features))]
+    silhouettes = score_candidates(sample)
+    if silhouettes.empty:
+        raise ClusteringError("The customers' R, F and M values are too alike to form clusters.")
+    k = int(silhouettes.k[silhouettes.silhouette.idxmax()])
+    model = KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit(sample)
+    centres = np.expm1(model.cluster_centers_ * std + mean)
+    # Number clusters by falling monetary centre, so labels do not depend on k-means' own order.
+    order = np.lexsort((-centres[:, 1], -centres[:, 2]))
+    label_of = {old: f"Cluster {new + 1}" for new, old in enumerate(order)}
+    members["cluster"] = [label_of[c] for c in model.predict(features)]
+    return Clustering(
+        k,
+        silhouettes,
+        _describe_centres(members, centres, order, label_of),
+        members[["customer_id", "segment", "cluster"]],
+        _crosstab(members, scheme, [label_of[c] for c in order]),
+    )
+
+
+def _describe_centres(
+    members: pd.DataFrame, centres: np.ndarray, order: np.ndarray, label_of: dict[int, str]
+) -> pd.DataFrame:
+    sizes = members.groupby("cluster").agg(
+        customers=("customer_id", "size"), revenue=("monetary", "sum")
+    )
+    rows = []
+    for old in order:
+        label = label_of[old]
+        customers = int(sizes.customers.get(label, 0))
+        revenue = float(sizes.revenue.get(label, 0.0))
+        rows.append(
+            {
+                "cluster": label,
+                "customers": customers,
+                "share_customers": customers / len(members),
+                "recency_days": float(centres[old, 0]),
+                "frequency": float(centres[old, 1]),
+                "monetary": float(centres[old, 2]),
+                "revenue": revenue,
+            }
+        )
+    table = pd.DataFrame(rows)
+    total = float(members.monetary.sum())
+    table["share_revenue"] = table.revenue / total if total else 0.0
+    return table[CENTRE_COLUMNS]
+
+
+def _crosstab(members: pd.DataFrame, scheme: Scheme, clusters: list[str]) -> pd.DataFrame:
+    table = pd.crosstab(members.segment, members.cluster)
+    rows = [segment for segment in scheme.segments if segment in table.index]
+    return table.reindex(index=rows, columns=clusters, fill_value=0)

@@ -1,0 +1,677 @@
+"""Validation, the one-transaction write, and the ingest report.
+
+Format builders (``mapping``, ``shopify``) stage a file as one of two TEMP tables, typed but
+unvalidated; this module checks every row in SQL, compares with what the dataset already holds,
+and writes the good rows, the ``ingests`` row and every issue inside one BEGIN ... COMMIT.
+
+- ``order_rows``: ORDER_ROW_TYPES; one row per file row (generic) or per folded order (Shopify),
+  ``*_raw`` columns keep the text as written for messages. Optional ``line_rows``: LINE_ROW_TYPES.
+- ``customer_rows``: CUSTOMER_ROW_TYPES; one row per file row.
+
+Counts reconcile per unit (file rows, or orders for a Shopify line-item export):
+rows_read = rows_loaded + rows_rejected + rows_duplicate, and every rejected unit carries exactly
+one rejected issue. A record the CSV reader could not split counts as one rejected unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import duckdb
+
+from dashboard.ingest.report import IngestReport, RowIssue
+
+MAX_ISSUES_PER_REASON = 1000
+EARLIEST_DATE = dt.date(1990, 1, 1)
+NO_CUSTOMER_KEY = "no customer key: kept for store totals, not scored"
+
+ORDER_ROW_TYPES = {
+    "line_number": "BIGINT",
+    "order_id": "VARCHAR",
+    "order_id_missing": "BOOLEAN",
+    "customer_id": "VARCHAR",
+    "ordered_at_raw": "VARCHAR",
+    "ordered_at": "TIMESTAMP",
+    "ordered_at_ambiguous": "BOOLEAN",
+    "total_raw": "VARCHAR",
+    "order_total": "DECIMAL(18, 2)",
+    "refunded_raw": "VARCHAR",
+    "refunded_amount": "DECIMAL(18, 2)",
+    "is_cancelled": "BOOLEAN",
+    "currency": "VARCHAR",
+    "discount_code": "VARCHAR",
+    "channel": "VARCHAR",
+    "country": "VARCHAR",
+    "source_name": "VARCHAR",
+    "utm_source": "VARCHAR",
+    "utm_medium": "VARCHAR",
+    "utm_campaign": "VARCHAR",
+    "referrer": "VARCHAR",
+    "tags": "VARCHAR",
+    "financial_status": "VARCHAR",
+}
+_ORDER_ROW_DEFAULTS = {
+    "line_number": "line_number",
+    "order_id_missing": "false",
+    "ordered_at_ambiguous": "false",
+    "refunded_amount": "0",
+    "is_cancelled": "false",
+}
+LINE_ROW_TYPES = {
+    "order_id": "VARCHAR",
+    "line_number": "INTEGER",
+    "source_line": "BIGINT",
+    "product": "VARCHAR",
+    "sku": "VARCHAR",
+    "quantity_raw": "VARCHAR",
+    "quantity": "INTEGER",
+    "price_raw": "VARCHAR",
+    "price": "DECIMAL(18, 2)",
+    "category": "VARCHAR",
+}
+CUSTOMER_ROW_TYPES = {
+    "line_number": "BIGINT",
+    "customer_id": "VARCHAR",
+    "keyed_by_id": "BOOLEAN",
+    "email": "VARCHAR",
+    "first_name": "VARCHAR",
+    "accepts_marketing_raw": "VARCHAR",
+    "accepts_marketing": "BOOLEAN",
+    "accepts_sms_raw": "VARCHAR",
+    "accepts_sms": "BOOLEAN",
+    "country": "VARCHAR",
+    "city": "VARCHAR",
+    "tags": "VARCHAR",
+    "total_spent_raw": "VARCHAR",
+    "total_spent": "DECIMAL(18, 2)",
+    "total_orders_raw": "VARCHAR",
+    "total_orders": "INTEGER",
+}
+_CUSTOMER_ROW_DEFAULTS = {"line_number": "line_number", "keyed_by_id": "false"}
+
+# Stored order columns an identical re-upload must match (all but source_file and ingest_id).
+_ORDER_VALUES = (
+    "customer_id",
+    "ordered_at",
+    "order_total",
+    "refunded_amount",
+    "net_total",
+    "currency",
+    "discount_code",
+    "is_cancelled",
+    "channel",
+    "country",
+    "source_name",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referrer",
+    "tags",
+    "financial_status",
+)
+_CUSTOMER_VALUES = (
+    "email",
+    "first_name",
+    "accepts_marketing",
+    "accepts_sms",
+    "country",
+    "city",
+    "tags",
+    "total_spent",
+    "total_orders",
+)
+
+# (condition on order_rows, field, reason, raw value shown); the first failing check counts.
+_ORDER_CHECKS = (
+    ("order_id_missing", "order_id", "missing order id", "NULL"),
+    ("ordered_at_raw IS NULL", "ordered_at", "missing date", "NULL"),
+    (
+        "ordered_at IS NULL AND ordered_at_ambiguous",
+        "ordered_at",
+        "ambiguous date: day and month cannot be told apart (no value in the file has a day "
+        "above 12, or values disagree)",
+        "ordered_at_raw",
+    ),
+    (
+        "ordered_at IS NULL",
+        "ordered_at",
+        "date not recognised (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
+        "ordered_at_raw",
+    ),
+    ("ordered_at < $earliest", "ordered_at", "implausible date (before 1990)", "ordered_at_raw"),
+    ("ordered_at >= $future", "ordered_at", "date in the future", "ordered_at_raw"),
+    ("total_raw IS NULL", "order_total", "missing amount", "NULL"),
+    ("order_total IS NULL", "order_total", "amount is not a number", "total_raw"),
+    (
+        "order_total < 0",
+        "order_total",
+        "negative amount: returns must be given as refunded_amount",
+        "total_raw",
+    ),
+    (
+        "refunded_raw IS NOT NULL AND refunded_amount IS NULL",
+        "refunded_amount",
+        "refunded amount is not a number",
+        "refunded_raw",
+    ),
+    ("refunded_amount < 0", "refunded_amount", "negative refunded amount", "refunded_raw"),
+)
+_ORDER_VERDICT_REASONS = {
+    "rejected-row": "another row of the same order was rejected",
+    "conflicting": "rows with the same order id disagree on customer or date",
+    "changed": "order id already loaded with different values",
+}
+_LINE_WARNINGS = (
+    ("quantity_raw IS NOT NULL AND quantity IS NULL", "line item quantity is not a whole number"),
+    ("price_raw IS NOT NULL AND price IS NULL", "line item price is not a number"),
+)
+_CUSTOMER_WARNINGS = (
+    ("keyed_by_id", "customer_id", "no email: keyed by Customer ID, so it cannot match orders"),
+    (
+        "total_spent_raw IS NOT NULL AND total_spent IS NULL",
+        "total_spent",
+        "total spent is not a number (left empty)",
+    ),
+    (
+        "total_orders_raw IS NOT NULL AND total_orders IS NULL",
+        "total_orders",
+        "total orders is not a whole number (left empty)",
+    ),
+    (
+        "accepts_marketing_raw IS NOT NULL AND accepts_marketing IS NULL",
+        "accepts_marketing",
+        "accepts marketing is not yes or no (left empty)",
+    ),
+    (
+        "accepts_sms_raw IS NOT NULL AND accepts_sms IS NULL",
+        "accepts_sms",
+        "accepts SMS is not yes or no (left empty)",
+    ),
+)
+
+
+@dataclass
+class OrderSource:
+    """What a builder staged in ``order_rows``: ``columns`` maps fields to the file's headers."""
+
+    file_format: str
+    columns: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    has_lines: bool = False
+
+
+@dataclass
+class CustomerSource:
+    """What a builder staged in ``customer_rows``: ``columns`` maps fields to the file's headers."""
+
+    file_format: str
+    columns: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileMeta:
+    """The file being loaded: the name shown, its checksum, and the notes of the read step."""
+
+    file_name: str
+    sha256: str
+    read_notes: list[str]
+    today: dt.date
+
+
+def create_order_rows(
+    con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
+) -> None:
+    """Create ``order_rows`` from ``source`` (a table or subquery) with one SQL expression per field.
+
+    Fields left out get their default (false, 0 refunded, the source's line_number) or NULL.
+    """
+    _create_typed(con, "order_rows", ORDER_ROW_TYPES, _ORDER_ROW_DEFAULTS, expressions, source)
+
+
+def create_line_rows(
+    con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
+) -> None:
+    """Create ``line_rows`` (one row per order line) from ``source``."""
+    _create_typed(con, "line_rows", LINE_ROW_TYPES, {}, expressions, source)
+
+
+def create_customer_rows(
+    con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
+) -> None:
+    """Create ``customer_rows`` from ``source`` with one SQL expression per field."""
+    _create_typed(
+        con, "customer_rows", CUSTOMER_ROW_TYPES, _CUSTOMER_ROW_DEFAULTS, expressions, source
+    )
+
+
+def note_rounded_ids(
+    con: duckdb.DuckDBPyConnection, table: str, expr: str, label: str
+) -> str | None:
+    """Return a note when ``expr`` holds ids like ``7.02255E+12`` (a spreadsheet rounded them)."""
+    count, example = con.execute(
+        rf"""
+        SELECT count(*), arg_min(trim({expr}), line_number) FROM {table}
+        WHERE regexp_full_match(trim({expr}), '-?\d+(\.\d+)?[eE]\+?\d+')
+        """
+    ).fetchone()
+    if not count:
+        return None
+    return (
+        f"'{label}' has {count:,} values like {example}: ids were rounded by a spreadsheet "
+        "program; re-export from the store and load that file without opening it in a spreadsheet."
+    )
+
+
+def load_orders(
+    con: duckdb.DuckDBPyConnection, source: OrderSource, meta: FileMeta
+) -> IngestReport:
+    """Validate ``order_rows`` (and ``line_rows``), write the good orders, return the report."""
+    _check_orders(con, source, meta.today)
+    _group_orders(con)
+    with _transaction(con):
+        ingest_id = _next_ingest_id(con)
+        _judge_orders(con)
+        _collect_order_issues(con, source)
+        con.execute(
+            f"""
+            INSERT INTO orders (order_id, {", ".join(_ORDER_VALUES)}, source_file, ingest_id)
+            SELECT order_key, {", ".join(_ORDER_VALUES)}, ?, ? FROM order_verdicts
+            WHERE status = 'new'
+            """,
+            [meta.file_name, ingest_id],
+        )
+        if source.has_lines:
+            con.execute(
+                """
+                INSERT INTO order_lines
+                    (order_id, line_number, product, sku, quantity, price, category, ingest_id)
+                SELECT l.order_id, l.line_number, l.product, l.sku, l.quantity, l.price,
+                       l.category, ?
+                FROM line_rows l JOIN order_verdicts v ON v.order_key = l.order_id
+                WHERE v.status = 'new'
+                """,
+                [ingest_id],
+            )
+        loaded, duplicate = con.execute(
+            """
+            SELECT coalesce(sum(n_rows) FILTER (WHERE status = 'new'), 0),
+                   coalesce(sum(n_rows) FILTER (WHERE status = 'duplicate'), 0)
+            FROM order_verdicts
+            """
+        ).fetchone()
+        report = _finish(
+            con, ingest_id, meta, source.file_format, "orders", loaded, duplicate, source.notes
+        )
+    report.notes.extend(_order_notes(con, source))
+    return report
+
+
+def load_customers(
+    con: duckdb.DuckDBPyConnection, source: CustomerSource, meta: FileMeta
+) -> IngestReport:
+    """Validate ``customer_rows``, insert new customers, update changed ones, return the report."""
+    same_as_first = " AND ".join(
+        f"{c} IS NOT DISTINCT FROM first_value({c}) OVER w" for c in _CUSTOMER_VALUES
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE customer_ranked AS
+        SELECT *, row_number() OVER w AS occurrence, {same_as_first} AS same_as_first
+        FROM customer_rows
+        WHERE customer_id IS NOT NULL
+        WINDOW w AS (PARTITION BY customer_id ORDER BY line_number)
+        """
+    )
+    with _transaction(con):
+        ingest_id = _next_ingest_id(con)
+        same_as_stored = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in _CUSTOMER_VALUES)
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE customer_verdicts AS
+            SELECT r.*, CASE
+                WHEN r.occurrence > 1 AND r.same_as_first THEN 'duplicate'
+                WHEN r.occurrence > 1 THEN 'repeated'
+                WHEN s.customer_id IS NULL THEN 'new'
+                WHEN {same_as_stored} THEN 'duplicate'
+                ELSE 'updated' END AS status
+            FROM customer_ranked r LEFT JOIN customers s ON s.customer_id = r.customer_id
+            """
+        )
+        _collect_customer_issues(con, source)
+        con.execute(
+            f"""
+            INSERT OR REPLACE INTO customers (customer_id, {", ".join(_CUSTOMER_VALUES)}, ingest_id)
+            SELECT customer_id, {", ".join(_CUSTOMER_VALUES)}, ? FROM customer_verdicts
+            WHERE status IN ('new', 'updated')
+            """,
+            [ingest_id],
+        )
+        loaded, duplicate, updated = con.execute(
+            """
+            SELECT count(*) FILTER (WHERE status IN ('new', 'updated')),
+                   count(*) FILTER (WHERE status = 'duplicate'),
+                   count(*) FILTER (WHERE status = 'updated')
+            FROM customer_verdicts
+            """
+        ).fetchone()
+        report = _finish(
+            con, ingest_id, meta, source.file_format, "customers", loaded, duplicate, source.notes
+        )
+    if updated:
+        report.notes.append(
+            f"{updated:,} customers already in the dataset were updated with this file's values."
+        )
+    return report
+
+
+def _create_typed(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    types: dict[str, str],
+    defaults: dict[str, str],
+    expressions: dict[str, str],
+    source: str,
+) -> None:
+    unknown = set(expressions) - set(types)
+    if unknown:
+        raise ValueError(f"not a {table} field: {sorted(unknown)}")
+    select = ", ".join(
+        f"CAST(({expressions.get(name, defaults.get(name, 'NULL'))}) AS {kind}) AS {name}"
+        for name, kind in types.items()
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM {source}")
+
+
+def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt.date) -> None:
+    """Add ``check_no`` (the first failing check, NULL = good) and ``check_raw`` to each row."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE order_checks "
+        "(check_no INTEGER, column_name VARCHAR, reason VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO order_checks VALUES (?, ?, ?)",
+        [
+            (number, source.columns.get(name), reason)
+            for number, (_, name, reason, _) in enumerate(_ORDER_CHECKS, start=1)
+        ],
+    )
+    first_failing = " ".join(
+        f"WHEN {condition} THEN {number}"
+        for number, (condition, _, _, _) in enumerate(_ORDER_CHECKS, start=1)
+    )
+    raw_shown = " ".join(
+        f"WHEN {number} THEN {raw}" for number, (_, _, _, raw) in enumerate(_ORDER_CHECKS, start=1)
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE checked AS
+        SELECT *, CASE {first_failing} END AS check_no,
+               CAST(CASE check_no {raw_shown} END AS VARCHAR) AS check_raw
+        FROM order_rows
+        """,
+        {"earliest": EARLIEST_DATE, "future": today + dt.timedelta(days=2)},
+    )
+
+
+def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """Key every row and fold rows sharing an order id into ``order_groups`` (one per order).
+
+    Rows without an order id get a key from their content (customer, time, total), so the same
+    row in a re-uploaded or overlapping file gets the same key and is recognised as loaded.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE keyed AS
+        WITH hashed AS (
+            SELECT *, CASE WHEN order_id IS NULL AND check_no IS NULL THEN
+                left(md5(concat_ws('|', coalesce(customer_id, ''),
+                                   strftime(ordered_at, '%Y-%m-%d %H:%M:%S.%f'),
+                                   CAST(order_total AS VARCHAR))), 12) END AS content_hash
+            FROM checked
+        )
+        SELECT *, CASE
+            WHEN order_id IS NOT NULL THEN order_id
+            WHEN check_no IS NOT NULL THEN 'line-' || line_number
+            ELSE 'row-' || content_hash || CASE
+                WHEN row_number() OVER same_content > 1
+                THEN '-' || row_number() OVER same_content ELSE '' END
+            END AS order_key
+        FROM hashed
+        WINDOW same_content AS (
+            PARTITION BY order_id IS NULL, check_no IS NULL, content_hash ORDER BY line_number)
+        """
+    )
+    firsts = ", ".join(
+        f"arg_min({c}, line_number) FILTER (WHERE check_no IS NULL) AS {c}"
+        for c in _ORDER_VALUES
+        if c not in ("order_total", "refunded_amount", "net_total", "is_cancelled", "ordered_at")
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE order_groups AS
+        SELECT order_key, count(*) AS n_rows, min(line_number) AS first_line,
+               bool_or(check_no IS NOT NULL) AS has_rejected_row,
+               count(DISTINCT coalesce(customer_id, '')) FILTER (WHERE check_no IS NULL) > 1
+                 OR count(DISTINCT ordered_at) FILTER (WHERE check_no IS NULL) > 1
+                 AS is_conflicting,
+               min(ordered_at) FILTER (WHERE check_no IS NULL) AS ordered_at,
+               CAST(sum(order_total) AS DECIMAL(18, 2)) AS order_total,
+               CAST(sum(refunded_amount) AS DECIMAL(18, 2)) AS refunded_amount,
+               CAST(sum(order_total) - sum(refunded_amount) AS DECIMAL(18, 2)) AS net_total,
+               bool_or(is_cancelled) AS is_cancelled,
+               {firsts}
+        FROM keyed GROUP BY order_key
+        """
+    )
+
+
+def _judge_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """Give each order a status: new, duplicate (stored identically), changed, or rejected."""
+    identical = " AND ".join(f"g.{c} IS NOT DISTINCT FROM o.{c}" for c in _ORDER_VALUES)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE order_verdicts AS
+        SELECT g.*, CASE
+            WHEN g.has_rejected_row THEN 'rejected-row'
+            WHEN g.is_conflicting THEN 'conflicting'
+            WHEN o.order_id IS NULL THEN 'new'
+            WHEN {identical} THEN 'duplicate'
+            ELSE 'changed' END AS status
+        FROM order_groups g LEFT JOIN orders o ON o.order_id = g.order_key
+        """
+    )
+
+
+def _collect_order_issues(con: duckdb.DuckDBPyConnection, source: OrderSource) -> None:
+    """Fill ``load_issues``: one rejection per rejected row, warnings on loaded orders."""
+    verdict_reasons = " ".join("WHEN ? THEN ?" for _ in _ORDER_VERDICT_REASONS)
+    params: list[object] = [v for pair in _ORDER_VERDICT_REASONS.items() for v in pair]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE load_issues AS
+        SELECT k.line_number, c.column_name, 'rejected' AS severity, c.reason,
+               k.check_raw AS raw_value
+        FROM keyed k JOIN order_checks c ON c.check_no = k.check_no
+        UNION ALL
+        SELECT k.line_number, ?, 'rejected', CASE v.status {verdict_reasons} END, k.order_key
+        FROM keyed k JOIN order_verdicts v ON v.order_key = k.order_key
+        WHERE k.check_no IS NULL AND v.status IN ('rejected-row', 'conflicting', 'changed')
+        UNION ALL
+        SELECT first_line, ?, 'warning', ?, NULL FROM order_verdicts
+        WHERE status = 'new' AND customer_id IS NULL
+        """,
+        [
+            source.columns.get("order_id"),
+            *params,
+            source.columns.get("customer_id"),
+            NO_CUSTOMER_KEY,
+        ],
+    )
+    if source.has_lines:
+        for condition, reason in _LINE_WARNINGS:
+            con.execute(
+                f"""
+                INSERT INTO load_issues
+                SELECT l.source_line, NULL, 'warning', ?, coalesce(l.quantity_raw, l.price_raw)
+                FROM line_rows l JOIN order_verdicts v ON v.order_key = l.order_id
+                WHERE v.status = 'new' AND {condition}
+                """,
+                [reason],
+            )
+
+
+def _collect_customer_issues(con: duckdb.DuckDBPyConnection, source: CustomerSource) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE load_issues AS
+        SELECT line_number, ? AS column_name, 'rejected' AS severity, ? AS reason,
+               CAST(NULL AS VARCHAR) AS raw_value
+        FROM customer_rows WHERE customer_id IS NULL
+        UNION ALL
+        SELECT line_number, ?, 'rejected', ?, customer_id FROM customer_verdicts
+        WHERE status = 'repeated'
+        """,
+        [
+            source.columns.get("customer_id"),
+            "no customer key (no email or Customer ID)",
+            source.columns.get("customer_id"),
+            "customer listed earlier in this file with different values",
+        ],
+    )
+    for condition, name, reason in _CUSTOMER_WARNINGS:
+        raw = "customer_id" if name == "customer_id" else f"CAST({name}_raw AS VARCHAR)"
+        con.execute(
+            f"""
+            INSERT INTO load_issues
+            SELECT line_number, ?, 'warning', ?, {raw} FROM customer_verdicts
+            WHERE status IN ('new', 'updated') AND {condition}
+            """,
+            [source.columns.get(name), reason],
+        )
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    ingest_id: int,
+    meta: FileMeta,
+    file_format: str,
+    table_name: str,
+    loaded: int,
+    duplicate: int,
+    notes: list[str],
+) -> IngestReport:
+    """Store the ingests row and the issues (capped per reason); return the report."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE all_issues AS
+        SELECT line_number, column_name, severity, reason, raw_value FROM read_issues
+        UNION ALL
+        SELECT line_number, column_name, severity, reason, left(raw_value, 200) FROM load_issues
+        """
+    )
+    rejected, warned = con.execute(
+        "SELECT count(*) FILTER (WHERE severity = 'rejected'), "
+        "count(*) FILTER (WHERE severity = 'warning') FROM all_issues"
+    ).fetchone()
+    report = IngestReport(
+        file_name=meta.file_name,
+        file_format=file_format,
+        table_name=table_name,
+        records_read=con.execute(
+            "SELECT (SELECT count(*) FROM raw_rows) + (SELECT count(*) FROM read_issues)"
+        ).fetchone()[0],
+        rows_read=loaded + rejected + duplicate,
+        rows_loaded=loaded,
+        rows_rejected=rejected,
+        rows_duplicate=duplicate,
+        notes=[*meta.read_notes, *notes],
+        ingest_id=ingest_id,
+    )
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ingest_id,
+            meta.file_name,
+            file_format,
+            table_name,
+            report.rows_read,
+            loaded,
+            rejected,
+            duplicate,
+            warned,
+            dt.datetime.now().replace(microsecond=0),
+            meta.sha256,
+        ],
+    )
+    con.execute(
+        f"""
+        INSERT INTO ingest_issues
+        SELECT ?, line_number, column_name, severity, reason, raw_value FROM all_issues
+        QUALIFY row_number() OVER (PARTITION BY severity, reason ORDER BY line_number)
+                <= {MAX_ISSUES_PER_REASON}
+        ORDER BY line_number, severity, reason
+        """,
+        [ingest_id],
+    )
+    # The report keeps every issue so its counts are exact; history keeps examples per reason.
+    report.issues = [
+        RowIssue(*row)
+        for row in con.execute(
+            """
+            SELECT line_number, column_name, reason, raw_value, severity FROM all_issues
+            ORDER BY line_number, severity, reason
+            """
+        ).fetchall()
+    ]
+    for reason, total in con.execute(
+        "SELECT reason, count(*) FROM all_issues GROUP BY reason HAVING count(*) > ? "
+        "ORDER BY reason",
+        [MAX_ISSUES_PER_REASON],
+    ).fetchall():
+        report.notes.append(
+            f"{total:,} rows have the issue '{reason}'; the dataset's load history keeps the "
+            f"first {MAX_ISSUES_PER_REASON:,} of them."
+        )
+    return report
+
+
+def _order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[str]:
+    combined_rows, combined_orders, zero_totals = con.execute(
+        """
+        SELECT coalesce(sum(n_rows) FILTER (WHERE n_rows > 1), 0),
+               count(*) FILTER (WHERE n_rows > 1),
+               count(*) FILTER (WHERE order_total = 0)
+        FROM order_verdicts WHERE status = 'new'
+        """
+    ).fetchone()
+    notes = []
+    if combined_orders and not source.has_lines:
+        notes.append(
+            f"{combined_rows:,} rows were added up into {combined_orders:,} orders "
+            "(rows sharing an order id)."
+        )
+    if zero_totals:
+        notes.append(
+            f"{zero_totals:,} orders have a total of 0 (loaded; RFM does not count them as "
+            "purchases unless asked to)."
+        )
+    return notes
+
+
+def _next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()[0]
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -1,0 +1,372 @@
+"""Reading an uploaded CSV or Parquet file into staging tables through DuckDB.
+
+``inspect_file`` looks at the first bytes only (kind, encoding, delimiter, header names) and
+refuses what is not a table. ``stage_file`` then reads the whole file with those options fixed:
+
+- TEMP TABLE ``raw_rows(line_number BIGINT, c{i} VARCHAR for each needed column i)``: one row per
+  record DuckDB could split, cells as text; ``c{i}`` is the file's i-th column (0-based), so
+  uploaded header names never become SQL identifiers. Columns nobody reads are not stored.
+- TEMP TABLE ``read_issues(line_number, column_name, severity, reason, raw_value)``: one row per
+  record it could not split (ragged row, broken quoting), from DuckDB's rejects table.
+- TEMP TABLE ``header_names(idx, name)``: the header names, as bound values.
+
+Line numbers are physical lines of the file as a text editor shows them, header = line 1; a
+record whose quoted cell spans several lines is numbered by its first line. DuckDB numbers its
+rejects by record instead (a multi-line cell counts once), so a streaming pass of Python's csv
+module, which follows the same quoting rules, maps one numbering onto the other.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from array import array
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dashboard.ingest.report import IngestError
+
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+RAW_VALUE_CHARS = 200
+_CSV_FIELD_LIMIT = 2**31 - 1
+_PARQUET_MAGIC = b"PAR1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+# DuckDB's reject error types, most telling first (one record can have several).
+_REJECT_REASONS = (
+    ("UNQUOTED VALUE", "broken quoting: a quote is opened but not closed properly"),
+    ("TOO MANY COLUMNS", "row has more columns than the header"),
+    ("MISSING COLUMNS", "row has fewer columns than the header"),
+    ("LINE SIZE OVER MAXIMUM", "line is too long to be a table row"),
+)
+_OTHER_REJECT = "row could not be read as CSV"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the first bytes say: ``kind`` is 'csv' or 'parquet'; headers are cleaned and unique."""
+
+    kind: str
+    headers: list[str]
+    delimiter: str = ","
+    has_rows: bool = True
+
+
+@dataclass
+class StagedFile:
+    """What ``stage_file`` read: ``records`` counts data records (split + rejected)."""
+
+    headers: list[str]
+    records: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _RecordIndex:
+    """Per data record: DuckDB's record-based line, the first and last physical line."""
+
+    duck_lines: array = field(default_factory=lambda: array("q"))
+    start_lines: array = field(default_factory=lambda: array("q"))
+    end_lines: array = field(default_factory=lambda: array("q"))
+
+
+def read_headers(path: Path) -> list[str]:
+    """Return the header names of a CSV or Parquet file: BOM stripped, trimmed, made unique.
+
+    An empty name becomes ``column N`` (N = its position from 1) and a repeated name gets
+    `` (2)``, `` (3)``..., so every name can be chosen in a mapping. Raises IngestError for a file
+    that is not a readable table.
+    """
+    return inspect_file(path).headers
+
+
+def inspect_file(path: Path) -> FileInfo:
+    """Classify ``path`` from its first bytes; raise IngestError with one sentence if unusable."""
+    try:
+        with Path(path).open("rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+            complete = not fh.read(1)
+    except OSError as exc:
+        raise IngestError("The file could not be opened.") from exc
+    if not sample.strip():
+        raise IngestError("The file is empty.")
+    if sample.startswith(_PARQUET_MAGIC):
+        return _inspect_parquet(path)
+    text = _decode_sample(sample, complete)
+    delimiter = _sniff_delimiter(text)
+    records = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
+    if not records:
+        raise IngestError("The file is empty.")
+    return FileInfo(
+        kind="csv",
+        headers=clean_headers(records[0]),
+        delimiter=delimiter,
+        has_rows=len(records) > 1 or not complete,
+    )
+
+
+def clean_headers(raw: list[str]) -> list[str]:
+    """Trim header names, name empty ones by position and number repeated ones."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for position, name in enumerate(raw, start=1):
+        base = name.replace("\ufeff", "").strip() or f"column {position}"
+        candidate, copy = base, 1
+        while candidate.lower() in taken:
+            copy += 1
+            candidate = f"{base} ({copy})"
+        taken.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, needed: list[int]
+) -> StagedFile:
+    """Read the whole file into the staging tables of the module doc, keeping columns ``needed``."""
+    con.execute("CREATE OR REPLACE TEMP TABLE header_names (idx INTEGER, name VARCHAR)")
+    con.executemany("INSERT INTO header_names VALUES (?, ?)", list(enumerate(info.headers)))
+    kept = sorted(set(needed))
+    if info.kind == "parquet":
+        return _stage_parquet(con, path, info, kept)
+    return _stage_csv(con, path, info, kept)
+
+
+def column(index: int) -> str:
+    """Return the staging column identifier of the file's column ``index`` (0-based)."""
+    return f"c{int(index)}"
+
+
+def _decode_sample(sample: bytes, complete: bool) -> str:
+    if sample.startswith(_UTF16_BOMS):
+        raise IngestError("This file is UTF-16 text; save it as 'CSV UTF-8' and upload it again.")
+    if sample.startswith(_ZIP_MAGICS):
+        raise IngestError(
+            "This is an Excel workbook or a zip archive, not a CSV table; "
+            "save it as 'CSV UTF-8' and upload that."
+        )
+    if b"\x00" in sample:
+        raise IngestError("This file is not a CSV or Parquet table (it looks binary).")
+    if not complete:
+        # Cut at the last line end so a character split by the sample edge is not an error.
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    try:
+        return sample.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    latin = sample.decode("latin-1")
+    controls = sum(1 for ch in latin if (ord(ch) < 32 and ch not in "\t\r\n") or ord(ch) == 127)
+    if controls > len(latin) // 100:
+        raise IngestError("This file is not a CSV or Parquet table (it looks binary).") from None
+    raise IngestError(_NOT_UTF8.format(where="")) from None
+
+
+_NOT_UTF8 = (
+    "This file is not UTF-8 text{where} (it may be Latin-1 or Windows-1252); "
+    "save it as 'CSV UTF-8' and upload it again."
+)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick the delimiter that splits the sample into the most consistent, widest rows.
+
+    Sniffed once from the first 64 KB and then fixed for the whole read, so one broken line
+    further down cannot change how the file is split.
+    """
+    lines = text.splitlines(keepends=True)[:200]
+    sample = "".join(lines)
+
+    def score(delimiter: str) -> tuple[int, float, int]:
+        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r][:50]
+        width = len(rows[0]) if rows else 0
+        if width < 2:
+            return (0, 0.0, 0)
+        body = rows[1:] or rows
+        consistent = sum(1 for r in body if len(r) == width) / len(body)
+        return (1, consistent, width)
+
+    return max(DELIMITERS, key=score)
+
+
+def _inspect_parquet(path: Path) -> FileInfo:
+    con = duckdb.connect()
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
+    except duckdb.Error as exc:
+        raise IngestError(
+            "This Parquet file could not be read (it may be damaged or truncated)."
+        ) from exc
+    finally:
+        con.close()
+    return FileInfo(
+        kind="parquet", headers=clean_headers([d[0] for d in described]), has_rows=rows > 0
+    )
+
+
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int]
+) -> StagedFile:
+    # Rows are numbered as the same table saved as CSV would be: first row = line 2.
+    cells = "".join(f", CAST(#{i + 1} AS VARCHAR) AS {column(i)}" for i in kept)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT file_row_number + 2 AS line_number"
+        f"{cells} FROM read_parquet(?, file_row_number = true)",
+        [str(path)],
+    )
+    _create_read_issues(con)
+    records = con.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
+    return StagedFile(headers=info.headers, records=records)
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int]
+) -> StagedFile:
+    columns = {column(i): "VARCHAR" for i in range(len(info.headers))}
+    selected = ", ".join(column(i) for i in kept)
+    con.execute("DROP TABLE IF EXISTS csv_rejects")
+    con.execute("DROP TABLE IF EXISTS csv_reject_scans")
+    # The Python pass holds the GIL while DuckDB's read releases it: run them side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        indexing = pool.submit(_index_records, path, info.delimiter)
+        # Insertion order is preserved, so rowid is the record's position among split records.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE csv_read AS
+            SELECT {selected} FROM read_csv(
+                ?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '"',
+                escape = '"', store_rejects = true, rejects_table = 'csv_rejects',
+                rejects_scan = 'csv_reject_scans')
+            """,
+            [str(path), columns, info.delimiter],
+        )
+        index, physical_lines = indexing.result()
+    con.register(
+        "record_index_view",
+        pa.table(
+            {
+                "duck_line": pa.array(index.duck_lines, pa.int64()),
+                "start_line": pa.array(index.start_lines, pa.int64()),
+                "end_line": pa.array(index.end_lines, pa.int64()),
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE record_index AS SELECT * FROM record_index_view")
+    con.unregister("record_index_view")
+    _create_read_issues(con, from_rejects=True)
+    cells = "".join(f", r.{column(i)}" for i in kept)
+    # The n-th split record is the n-th record of the file that DuckDB did not reject.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE raw_rows AS
+        WITH kept AS (
+            SELECT start_line, row_number() OVER (ORDER BY duck_line) - 1 AS ordinal
+            FROM record_index
+            WHERE duck_line NOT IN (SELECT duck_line FROM read_issues)
+        )
+        SELECT coalesce(k.start_line, r.rowid + 2) AS line_number{cells}
+        FROM csv_read r LEFT JOIN kept k ON k.ordinal = r.rowid
+        ORDER BY r.rowid
+        """
+    )
+    con.execute("DROP TABLE csv_read")
+    return StagedFile(
+        headers=info.headers,
+        records=_count_records(con),
+        notes=_reconcile(con, len(index.start_lines), physical_lines),
+    )
+
+
+def _index_records(path: Path, delimiter: str) -> tuple[_RecordIndex, int]:
+    """Stream the file once with Python's csv module; return the record index and line count."""
+    index = _RecordIndex()
+    embedded = 0  # newlines inside quoted cells so far: DuckDB's record lines do not count them
+    end = 0
+    header_seen = False
+    previous_limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if record and header_seen:
+                    index.duck_lines.append(start - embedded)
+                    index.start_lines.append(start)
+                    index.end_lines.append(end)
+                header_seen = header_seen or bool(record)
+                embedded += end - start
+    except UnicodeDecodeError as exc:
+        raise IngestError(_NOT_UTF8.format(where=f" (near line {end + 1})")) from exc
+    except csv.Error as exc:
+        raise IngestError(f"The file could not be read as CSV near line {end + 1}.") from exc
+    finally:
+        csv.field_size_limit(previous_limit)
+    return index, end
+
+
+def _create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = False) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE read_issues (
+            line_number BIGINT, column_name VARCHAR, severity VARCHAR, reason VARCHAR,
+            raw_value VARCHAR, duck_line BIGINT, end_line BIGINT, error_type VARCHAR)
+        """
+    )
+    if not from_rejects:
+        return
+    ranks = " ".join(f"WHEN '{kind}' THEN {rank}" for rank, (kind, _) in enumerate(_REJECT_REASONS))
+    reasons = " ".join("WHEN ? THEN ?" for _ in _REJECT_REASONS)
+    params = [value for pair in _REJECT_REASONS for value in pair]
+    con.execute(
+        f"""
+        INSERT INTO read_issues
+        WITH rejects AS (
+            SELECT line AS duck_line, column_idx, csv_line, CAST(error_type AS VARCHAR) AS error_type,
+                   CASE CAST(error_type AS VARCHAR) {ranks} ELSE 99 END AS rank
+            FROM csv_rejects
+        ), per_record AS (
+            SELECT duck_line, arg_min(error_type, rank) AS error_type,
+                   arg_min(column_idx, rank) AS column_idx, arg_min(csv_line, rank) AS csv_line
+            FROM rejects GROUP BY duck_line
+        )
+        SELECT coalesce(i.start_line, p.duck_line), h.name, 'rejected',
+               CASE p.error_type {reasons} ELSE ? END,
+               left(p.csv_line, {RAW_VALUE_CHARS}), p.duck_line,
+               coalesce(i.end_line, p.duck_line), p.error_type
+        FROM per_record p
+        LEFT JOIN record_index i ON i.duck_line = p.duck_line
+        LEFT JOIN header_names h ON h.idx = p.column_idx
+        """,
+        [*params, _OTHER_REJECT],
+    )
+
+
+def _count_records(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(
+        "SELECT (SELECT count(*) FROM raw_rows) + (SELECT count(*) FROM read_issues)"
+    ).fetchone()[0]
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, indexed: int, physical_lines: int) -> list[str]:
+    """Say where broken quoting swallowed lines, and when the two readers disagree on records."""
+    notes = [
+        f"An unterminated quote near line {start} swallowed the {end - start} line(s) after it "
+        f"(up to line {end}); those rows were not loaded: fix the quote and load the file again."
+        for start, end in con.execute(
+            "SELECT line_number, end_line FROM read_issues "
+            "WHERE error_type = 'UNQUOTED VALUE' AND end_line > line_number ORDER BY line_number"
+        ).fetchall()
+    ]
+    read = _count_records(con)
+    if read != indexed:
+        notes.append(
+            f"DuckDB read {read:,} records but the file's {physical_lines:,} lines hold "
+            f"{indexed:,}; quoting is broken somewhere, so line numbers may be approximate."
+        )
+    return notes

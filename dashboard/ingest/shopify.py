@@ -1,0 +1,288 @@
+"""Shopify exports: the orders export (one row per line item) and the customers export.
+
+Columns are found by name, never by position, so every header generation works (orders: 73, 78
+and 79 columns; customers: before 2019, 2021-2023 and 2023+). Rules, per formats/README.md:
+
+Orders: one order per ``Name``; order-level columns come from the order's first row that has a
+``Total`` (Shopify fills them on the first line-item row only). customer_id = lower(trim(Email))
+(guest orders have none); ``Created at`` is kept as the local time written (offset dropped);
+cancelled = ``Cancelled at`` is set; refunded = ``Refunded Amount`` (empty = 0); country =
+Billing Country, else Shipping Country; utm_source / utm_medium / utm_campaign and channel come
+from ``utm_source: x`` / ``Channel: x`` lines of the ``Note Attributes`` cell; referrer from
+``Referring Site``, a ``referrer:`` note line, ``Landing Site`` or a ``landing_site:`` note line.
+Each row with a ``Lineitem name`` becomes an order line numbered 1..n in file order; category =
+the product name before " - " (``Ceramic Mug - Sand`` -> ``Ceramic Mug``), else the Vendor.
+
+Customers: customer_id = lower(trim(Email)), else the Customer ID (with a warning: such a
+customer cannot be matched to orders, which are keyed by e-mail).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.ingest import values
+from dashboard.ingest.load import (
+    CustomerSource,
+    OrderSource,
+    create_customer_rows,
+    create_line_rows,
+    create_order_rows,
+    note_rounded_ids,
+)
+from dashboard.ingest.read import column
+from dashboard.ingest.report import IngestError
+
+_ORDERS_SIGNATURE = {"name", "email", "financial status", "created at", "lineitem name", "total"}
+_CUSTOMERS_SIGNATURE = {"first name", "last name", "email", "total spent", "total orders"}
+_ORDERS_REQUIRED = ("Name", "Email", "Created at", "Total")
+MISSING = "CAST(NULL AS VARCHAR)"
+# Every column the builders read; staging keeps only these.
+_ORDERS_READ = (
+    *_ORDERS_REQUIRED,
+    "Currency",
+    "Discount Code",
+    "Billing Country",
+    "Shipping Country",
+    "Source",
+    "Tags",
+    "Financial Status",
+    "Note Attributes",
+    "Referring Site",
+    "Landing Site",
+    "Refunded Amount",
+    "Cancelled at",
+    "Id",
+    "Lineitem name",
+    "Lineitem sku",
+    "Lineitem quantity",
+    "Lineitem price",
+    "Vendor",
+)
+_CUSTOMERS_READ = (
+    "Email",
+    "Customer ID",
+    "First Name",
+    "Accepts Email Marketing",
+    "Accepts Marketing",
+    "Accepts SMS Marketing",
+    "Default Address Country Code",
+    "Country Code",
+    "Country",
+    "Default Address City",
+    "City",
+    "Tags",
+    "Total Spent",
+    "Total Orders",
+)
+
+
+def is_orders_export(headers: list[str]) -> bool:
+    """Whether ``headers`` are those of a Shopify orders export (not an abandoned-checkouts one)."""
+    return _ORDERS_SIGNATURE <= {h.lower() for h in headers}
+
+
+def is_customers_export(headers: list[str]) -> bool:
+    """Whether ``headers`` are those of a Shopify customers export (any generation)."""
+    return _CUSTOMERS_SIGNATURE <= {h.lower() for h in headers}
+
+
+def check_headers(file_format: str, headers: list[str]) -> None:
+    """Raise IngestError naming the first required column a Shopify export lacks."""
+    required = {"shopify-orders": _ORDERS_REQUIRED, "shopify-customers": ("Email",)}
+    kind = {"shopify-orders": "orders", "shopify-customers": "customers"}
+    for name in required.get(file_format, ()):
+        if _find(headers, name) is None:
+            raise IngestError(
+                f"Missing required column: {name} "
+                f"(this is not a complete Shopify {kind[file_format]} export)."
+            )
+
+
+def needed_columns(file_format: str, headers: list[str]) -> list[int]:
+    """Return the positions of the columns a Shopify builder reads."""
+    names = _ORDERS_READ if file_format == "shopify-orders" else _CUSTOMERS_READ
+    found = (_find(headers, name) for name in names)
+    return [index for index in found if index is not None]
+
+
+def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSource:
+    """Fold ``raw_rows`` (one per line item) into ``order_rows`` (one per order) and ``line_rows``."""
+    cell = _cells(headers)
+    name, total = cell("Name"), cell("Total")
+    notes = cell("Note Attributes")
+    created = cell("Created at")
+    date_order = values.detect_date_order(con, "raw_rows", created)
+    expressions = {
+        "order_id": values.text(name),
+        "order_id_missing": f"{values.text(name)} IS NULL",
+        "customer_id": f"lower({values.text(cell('Email'))})",
+        "ordered_at_raw": values.text(created),
+        "ordered_at": values.local_timestamp(created, date_order),
+        "ordered_at_ambiguous": values.is_slash_date(created),
+        "total_raw": values.text(total),
+        "order_total": values.amount(total),
+        "currency": f"upper({values.text(cell('Currency'))})",
+        "discount_code": values.text(cell("Discount Code")),
+        "country": f"coalesce({values.text(cell('Billing Country'))}, "
+        f"{values.text(cell('Shipping Country'))})",
+        "source_name": values.text(cell("Source")),
+        "tags": values.text(cell("Tags")),
+        "financial_status": values.text(cell("Financial Status")),
+        "utm_source": _note_line(notes, "utm_source"),
+        "utm_medium": _note_line(notes, "utm_medium"),
+        "utm_campaign": _note_line(notes, "utm_campaign"),
+        "channel": _note_line(notes, "channel"),
+        "referrer": f"coalesce({values.text(cell('Referring Site'))}, "
+        f"{_note_line(notes, 'referrer')}, {values.text(cell('Landing Site'))}, "
+        f"{_note_line(notes, 'landing_site')})",
+    }
+    refunded = cell("Refunded Amount")
+    if refunded != MISSING:
+        expressions["refunded_raw"] = values.text(refunded)
+        expressions["refunded_amount"] = (
+            f"CASE WHEN {values.text(refunded)} IS NULL THEN 0 ELSE {values.amount(refunded)} END"
+        )
+    cancelled = cell("Cancelled at")
+    if cancelled != MISSING:
+        expressions["is_cancelled"] = f"{values.text(cancelled)} IS NOT NULL"
+    # The order-level row: the first row of each Name that has a Total (rows without a Name
+    # are kept apart, to be rejected).
+    order_level = f"""(
+        SELECT * FROM raw_rows
+        QUALIFY {values.text(name)} IS NULL OR row_number() OVER (
+            PARTITION BY {values.text(name)}
+            ORDER BY {values.text(total)} IS NULL, line_number) = 1
+    )"""
+    create_order_rows(con, expressions, order_level)
+
+    product = cell("Lineitem name")
+    has_lines = product != MISSING
+    if has_lines:
+        _stage_lines(con, cell, name, product)
+    labels = {
+        "order_id": _label(headers, "Name"),
+        "customer_id": _label(headers, "Email"),
+        "ordered_at": _label(headers, "Created at"),
+        "order_total": _label(headers, "Total"),
+        "refunded_amount": _label(headers, "Refunded Amount"),
+        "quantity": _label(headers, "Lineitem quantity"),
+        "price": _label(headers, "Lineitem price"),
+    }
+    source_notes = [date_order.note(labels["ordered_at"])]
+    if _find(headers, "Id") is not None:
+        source_notes.append(note_rounded_ids(con, "raw_rows", cell("Id"), _label(headers, "Id")))
+    return OrderSource(
+        file_format="shopify-orders",
+        columns={k: v for k, v in labels.items() if v},
+        notes=[n for n in source_notes if n],
+        has_lines=has_lines,
+    )
+
+
+def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> CustomerSource:
+    """Stage ``raw_rows`` of a customers export as ``customer_rows`` (one row per customer row)."""
+    cell = _cells(headers)
+    email = f"lower({values.text(cell('Email'))})"
+    customer_number = values.text(cell("Customer ID"))
+    marketing = cell("Accepts Email Marketing", "Accepts Marketing")
+    sms = cell("Accepts SMS Marketing")
+    spent = cell("Total Spent")
+    orders = cell("Total Orders")
+    expressions = {
+        "customer_id": f"coalesce({email}, {customer_number})",
+        "keyed_by_id": f"{email} IS NULL AND {customer_number} IS NOT NULL",
+        "email": email,
+        "first_name": values.text(cell("First Name")),
+        "accepts_marketing_raw": values.text(marketing),
+        "accepts_marketing": values.flag(marketing),
+        "accepts_sms_raw": values.text(sms),
+        "accepts_sms": values.flag(sms),
+        "country": values.text(cell("Default Address Country Code", "Country Code", "Country")),
+        "city": values.text(cell("Default Address City", "City")),
+        "tags": values.text(cell("Tags")),
+        "total_spent_raw": values.text(spent),
+        "total_spent": values.amount(spent),
+        "total_orders_raw": values.text(orders),
+        "total_orders": values.whole_number(orders),
+    }
+    create_customer_rows(con, expressions, "raw_rows")
+    labels = {
+        "customer_id": _label(headers, "Email"),
+        "accepts_marketing": _label(headers, "Accepts Email Marketing", "Accepts Marketing"),
+        "accepts_sms": _label(headers, "Accepts SMS Marketing"),
+        "total_spent": _label(headers, "Total Spent"),
+        "total_orders": _label(headers, "Total Orders"),
+    }
+    notes = []
+    if _find(headers, "Customer ID") is not None:
+        notes.append(
+            note_rounded_ids(con, "raw_rows", cell("Customer ID"), _label(headers, "Customer ID"))
+        )
+    keyed_by_id = con.execute("SELECT count(*) FROM customer_rows WHERE keyed_by_id").fetchone()[0]
+    if keyed_by_id:
+        notes.append(
+            f"{keyed_by_id:,} customers have no e-mail and are keyed by their Customer ID; "
+            "orders are keyed by e-mail, so they will not match any order."
+        )
+    return CustomerSource(
+        file_format="shopify-customers",
+        columns={k: v for k, v in labels.items() if v},
+        notes=[n for n in notes if n],
+    )
+
+
+def _stage_lines(con: duckdb.DuckDBPyConnection, cell, name: str, product: str) -> None:
+    product_text = values.text(product)
+    expressions = {
+        "order_id": values.text(name),
+        "line_number": f"row_number() OVER (PARTITION BY {values.text(name)} ORDER BY line_number)",
+        "source_line": "line_number",
+        "product": product_text,
+        "sku": values.text(cell("Lineitem sku")),
+        "quantity_raw": values.text(cell("Lineitem quantity")),
+        "quantity": values.whole_number(cell("Lineitem quantity")),
+        "price_raw": values.text(cell("Lineitem price")),
+        "price": values.amount(cell("Lineitem price")),
+        "category": f"CASE WHEN strpos({product_text}, ' - ') > 0 "
+        f"THEN split_part({product_text}, ' - ', 1) ELSE {values.text(cell('Vendor'))} END",
+    }
+    lines = (
+        f"(SELECT * FROM raw_rows WHERE {values.text(name)} IS NOT NULL "
+        f"AND {product_text} IS NOT NULL)"
+    )
+    create_line_rows(con, expressions, lines)
+
+
+def _cells(headers: list[str]):
+    """Return ``cell(*names)``: the staging column of the first name present, else MISSING."""
+
+    def cell(*names: str) -> str:
+        unread = set(names) - {*_ORDERS_READ, *_CUSTOMERS_READ}
+        if unread:
+            raise ValueError(f"add {sorted(unread)} to the columns staging keeps")
+        for name in names:
+            index = _find(headers, name)
+            if index is not None:
+                return column(index)
+        return MISSING
+
+    return cell
+
+
+def _find(headers: list[str], name: str) -> int | None:
+    lowered = [h.lower() for h in headers]
+    return lowered.index(name.lower()) if name.lower() in lowered else None
+
+
+def _label(headers: list[str], *names: str) -> str | None:
+    for name in names:
+        index = _find(headers, name)
+        if index is not None:
+            return headers[index]
+    return None
+
+
+def _note_line(notes: str, key: str) -> str:
+    """The value of a ``key: value`` line of the Note Attributes cell (case-insensitive key)."""
+    return rf"NULLIF(trim(regexp_extract({notes}, '(?i)(?:^|\n)[ \t]*{key}[ \t]*:[ \t]*([^\r\n]*)', 1)), '')"

@@ -1,0 +1,206 @@
+"""Segment migration: the segments at two analysis dates and who moved from which to which.
+
+Both dates are scored the same way (``Scoring``): quantile cut points computed at each date, or
+the same custom cut points at both. Each date's segments are one expensive step (a pass over the
+orders); the comparison is an Ibis join of the two per-customer tables in a private database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from dashboard import analysis, rfm, segments, store
+from dashboard.schemes import PROSPECTS, Scheme
+
+DEFAULT_GAP_DAYS = 90
+NOT_YET = "Not a customer yet"
+OUTSIDE_WINDOW = "Outside window"
+MEMBER_COLUMNS = ["customer_id", "segment_from", "segment_to", "monetary_from", "monetary_to"]
+
+
+class MigrationError(ValueError):
+    """Dates that cannot be compared, stated as one sentence."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How customers are scored at any analysis date; the same at every date compared.
+
+    ``window_days`` is the look-back length (None = all history); ``excluded`` are periods whose
+    orders are left out at every date.
+    """
+
+    scheme: Scheme
+    mode: str = "quantile"
+    custom: rfm.Cuts | None = None
+    rules: rfm.CountingRules = rfm.CountingRules()
+    window_days: int | None = None
+    excluded: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    def window_start(self, as_of: dt.date) -> dt.date | None:
+        """Return the first day of the look-back window ending on ``as_of`` (None = all history)."""
+        if self.window_days is None:
+            return None
+        return as_of - dt.timedelta(days=self.window_days - 1)
+
+
+def order_segments(scheme: Scheme) -> list[str]:
+    """Return every label a customer can get at a date, in display order."""
+    return [*scheme.segments, PROSPECTS, OUTSIDE_WINDOW, NOT_YET]
+
+
+def segments_at(
+    workspace: Path, dataset: str, as_of: dt.date, scoring: Scoring
+) -> tuple[pa.Table, rfm.Cuts]:
+    """Score ``dataset`` as of ``as_of`` and return every known customer's segment and the cuts.
+
+    Out: an Arrow table with one row per customer known at ``as_of``: customer_id, segment
+    (a scheme segment, Prospects, or Outside window for customers whose valid orders all fall
+    before the look-back window) and monetary (decimal, net revenue in the window).
+    """
+    base = analysis.load_customer_base(
+        workspace,
+        dataset,
+        as_of=as_of,
+        start=scoring.window_start(as_of),
+        rules=scoring.rules,
+        excluded=scoring.excluded,
+    )
+    try:
+        cuts = analysis.resolve_cuts(base, scoring.scheme, scoring.mode, scoring.custom)
+        labelled = segments.assign_segments(base.measures, cuts, scoring.scheme)
+        measures = base.measures
+        outside = measures.filter(measures.status == rfm.STATUS_OUTSIDE_WINDOW).select(
+            "customer_id", segment=ibis.literal(OUTSIDE_WINDOW), monetary=measures.monetary
+        )
+        table = labelled.select("customer_id", "segment", "monetary").union(outside).to_pyarrow()
+    finally:
+        base.backend.disconnect()
+    return table, cuts
+
+
+@dataclass
+class Migration:
+    """The segments of every customer at two dates, held in a private in-memory database.
+
+    ``customers`` has MEMBER_COLUMNS: one row per customer known at ``date_to``; customers not
+    yet known at ``date_from`` have segment_from = NOT_YET and monetary_from = 0. Money stays
+    decimal here so that sums are exact whatever order the engine adds rows in.
+    """
+
+    date_from: dt.date
+    date_to: dt.date
+    scheme: Scheme
+    cuts_from: rfm.Cuts
+    cuts_to: rfm.Cuts
+    backend: DuckDBBackend
+    customers: ir.Table
+
+
+def compare_dates(
+    workspace: Path, dataset: str, date_from: dt.date, date_to: dt.date, scoring: Scoring
+) -> Migration:
+    """Segment ``dataset`` at both dates and join the two per-customer tables (see Migration)."""
+    if date_from >= date_to:
+        raise MigrationError(f"The first date ({date_from}) must be before the second ({date_to}).")
+    before, cuts_from = segments_at(workspace, dataset, date_from, scoring)
+    after, cuts_to = segments_at(workspace, dataset, date_to, scoring)
+    scratch = store.open_scratch()
+    old = scratch.create_table("segments_from", before)
+    new = scratch.create_table("segments_to", after)
+    # Every customer known at the earlier date is still known at the later one.
+    joined = new.left_join(old, new.customer_id == old.customer_id)
+    customers = joined.select(
+        customer_id=new.customer_id,
+        segment_from=old.segment.fill_null(NOT_YET),
+        segment_to=new.segment,
+        monetary_from=old.monetary.fill_null(ibis.literal(0, old.monetary.type())),
+        monetary_to=new.monetary,
+    )
+    return Migration(date_from, date_to, scoring.scheme, cuts_from, cuts_to, scratch, customers)
+
+
+def summarise_transitions(migration: Migration) -> pd.DataFrame:
+    """Customers and revenue per (segment_from, segment_to) pair.
+
+    Out: one row per pair that has customers, in display order: segment_from, segment_to,
+    customers, revenue_from, revenue_to (net revenue in the window at each date).
+    """
+    table = migration.customers
+    counts = (
+        table.group_by(["segment_from", "segment_to"])
+        .aggregate(
+            customers=table.count(),
+            revenue_from=table.monetary_from.sum().cast("float64"),
+            revenue_to=table.monetary_to.sum().cast("float64"),
+        )
+        .to_pandas()
+    )
+    rank = {label: i for i, label in enumerate(order_segments(migration.scheme))}
+    counts = counts.sort_values(
+        ["segment_from", "segment_to"], key=lambda column: column.map(rank), ignore_index=True
+    )
+    counts["customers"] = counts.customers.astype("int64")
+    return counts
+
+
+def pivot_transitions(
+    transitions: pd.DataFrame, scheme: Scheme, value: str = "customers"
+) -> pd.DataFrame:
+    """Return the transition matrix: rows segment_from, columns segment_to, cells ``value``.
+
+    In: the output of ``summarise_transitions``. Only labels that occur are kept, in display order.
+    """
+    labels = order_segments(scheme)
+    matrix = transitions.pivot_table(
+        index="segment_from", columns="segment_to", values=value, aggfunc="sum", fill_value=0
+    )
+    rows = [label for label in labels if label in matrix.index]
+    columns = [label for label in labels if label in matrix.columns]
+    return matrix.reindex(index=rows, columns=columns)
+
+
+def count_moves(transitions: pd.DataFrame) -> dict[str, float]:
+    """Return customers and revenue_to in total and of the customers who changed segment."""
+    moved = transitions[transitions.segment_from != transitions.segment_to]
+    return {
+        "customers": int(transitions.customers.sum()),
+        "customers_moved": int(moved.customers.sum()),
+        "revenue": float(transitions.revenue_to.sum()),
+        "revenue_moved": float(moved.revenue_to.sum()),
+    }
+
+
+def list_movers(
+    migration: Migration, segment_from: str | None = None, segment_to: str | None = None
+) -> pd.DataFrame:
+    """Return the customers who moved (from and to as given; None = any), ordered by id.
+
+    Out: MEMBER_COLUMNS. With both segments equal it lists the customers who stayed.
+    """
+    table = migration.customers
+    if segment_from is not None:
+        table = table.filter(table.segment_from == ibis.literal(segment_from))
+    if segment_to is not None:
+        table = table.filter(table.segment_to == ibis.literal(segment_to))
+    if segment_from is None or segment_to is None or segment_from != segment_to:
+        table = table.filter(table.segment_from != table.segment_to)
+    return _as_frame(table)
+
+
+def _as_frame(table: ir.Table) -> pd.DataFrame:
+    money = {name: table[name].cast("float64") for name in ("monetary_from", "monetary_to")}
+    return table.mutate(**money).order_by("customer_id").select(MEMBER_COLUMNS).to_pandas()
+
+
+def list_members(migration: Migration) -> pd.DataFrame:
+    """Return every customer's segment and revenue at both dates (MEMBER_COLUMNS), by id."""
+    return _as_frame(migration.customers)

@@ -1,0 +1,72 @@
+"""Sensitivity: how many customers (and how much revenue) change segment when the cut points move.
+
+Cheap by design: both scorings run in one aggregation that counts customers per (old cell, new
+cell), at most 125 x 125 rows, and the cells are mapped to segments in memory.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+
+from dashboard import rfm
+from dashboard.analysis import CustomerBase
+from dashboard.schemes import Scheme
+
+TRANSITION_COLUMNS = ["segment_from", "segment_to", "customers", "revenue"]
+
+
+class SegmentChanges(NamedTuple):
+    """The customers and revenue that changed segment, and every (from, to) pair."""
+
+    customers_changed: int
+    revenue_changed: float
+    transitions: pd.DataFrame
+
+
+def segment_changes(
+    base: CustomerBase, old_cuts: rfm.Cuts, new_cuts: rfm.Cuts, scheme: Scheme
+) -> SegmentChanges:
+    """Compare the segments of the scored customers under two sets of cut points.
+
+    In: the base's measures. Out: customers_changed and revenue_changed (net revenue of the
+    customers whose segment differs) and transitions: one row per (segment_from, segment_to)
+    pair that has customers, unchanged pairs included (TRANSITION_COLUMNS), so its revenue sums
+    to the revenue of all scored customers. Prospects are not scored and never change.
+    """
+    if not old_cuts.n_scores == new_cuts.n_scores == scheme.n_scores:
+        raise rfm.CutsError(
+            f"Both sets of cut points need {scheme.n_scores - 1} cuts per measure for this scheme."
+        )
+    old = rfm.score_customers(base.measures, old_cuts).rename(
+        r_from="r_score", f_from="f_score", m_from="m_score"
+    )
+    both = rfm.score_customers(old, new_cuts)
+    cells = (
+        both.group_by(["r_from", "f_from", "m_from", "r_score", "f_score", "m_score"])
+        .aggregate(customers=both.count(), revenue=both.monetary.sum().cast("float64"))
+        .order_by(["r_from", "f_from", "m_from", "r_score", "f_score", "m_score"])
+        .to_pandas()
+    )
+    cells["segment_from"] = [
+        scheme.segment_of(r, f, m)
+        for r, f, m in zip(cells.r_from, cells.f_from, cells.m_from, strict=True)
+    ]
+    cells["segment_to"] = [
+        scheme.segment_of(r, f, m)
+        for r, f, m in zip(cells.r_score, cells.f_score, cells.m_score, strict=True)
+    ]
+    order = {segment: i for i, segment in enumerate(scheme.segments)}
+    transitions = (
+        cells.groupby(["segment_from", "segment_to"], as_index=False)[["customers", "revenue"]]
+        .sum()
+        .sort_values(
+            ["segment_from", "segment_to"], key=lambda column: column.map(order), ignore_index=True
+        )
+    )
+    transitions["customers"] = transitions.customers.astype("int64")
+    moved = transitions[transitions.segment_from != transitions.segment_to]
+    return SegmentChanges(
+        int(moved.customers.sum()), float(moved.revenue.sum()), transitions[TRANSITION_COLUMNS]
+    )

@@ -1,0 +1,230 @@
+"""Fixtures of the browser tests: the demo store, a real Streamlit server, headless Chromium.
+
+The demo dataset is built once per session with the command line (as ``make demo`` does) into
+a temporary workspace; one ``streamlit run`` serves it on a free loopback port; every test gets
+a fresh browser context (a new Streamlit session). The browser is the system Chromium, never a
+downloaded one; requests that would leave the machine are refused and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+DATASET = "demo"
+HEALTH_TIMEOUT_S = 60
+DEMO_TIMEOUT_S = 240
+# No network on the test machines: without the background-networking flags Chromium keeps
+# trying (and failing) to reach Google services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _missing(reason: str) -> None:
+    """Fail on CI (the browser tests must run there), skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true, so this is an error, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of the system Chromium (Debian package ``chromium``)."""
+    path = shutil.which("chromium")
+    if path is None:
+        _missing(
+            "Chromium is not installed: the browser tests need the system package "
+            "(apt-get install chromium); Playwright's own browser download is not used."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace holding the demo store, built by ``python -m dashboard demo``."""
+    root = tmp_path_factory.mktemp("browser")
+    workspace, files_dir = root / "workspace", root / "demo-files"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "demo",
+            "--dataset",
+            DATASET,
+            "--workspace",
+            str(workspace),
+            "--files-dir",
+            str(files_dir),
+        ],
+        check=True,
+        cwd=REPO,
+        timeout=DEMO_TIMEOUT_S,
+        capture_output=True,
+    )
+    assert (workspace / f"{DATASET}.duckdb").is_file()
+    return workspace
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Server:
+    """A running ``streamlit run streamlit_app.py`` and what it serves."""
+
+    url: str
+    workspace: Path
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server's output, for failure messages."""
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real Streamlit server over the demo workspace on a free loopback port."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {
+        **os.environ,
+        "SEGMENTS_WORKSPACE": str(demo_workspace),
+        "SEGMENTS_DATASET": DATASET,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        # Other edits in the repository must not rerun the app under test, and a busy file
+        # watcher on a large tree slows every page load.
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    running = Server(url, demo_workspace, log)
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"streamlit exited with status {process.returncode}:\n{running.log_tail()}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit did not answer {url}/_stcore/health within "
+                    f"{HEALTH_TIMEOUT_S} s:\n{running.log_tail()}",
+                    pytrace=False,
+                )
+            time.sleep(0.25)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[object]:
+    """Headless system Chromium driven by Playwright (one per session)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed (pip install -r requirements-dev.txt).")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Visit:
+    """One browser tab on the app, and the outside requests it tried (all refused)."""
+
+    page: object
+    server: Server
+    refused: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def visit(browser, server: Server) -> Iterator[Visit]:
+    """A fresh browser context (a new Streamlit session) with the app's home page open."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(60_000)
+    result = Visit(context.new_page(), server)
+    loopback = server.url + "/"
+
+    def refuse(route) -> None:
+        result.refused.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith(loopback), refuse)
+    try:
+        result.page.goto(server.url + "/", wait_until="domcontentloaded")
+        yield result
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where the screenshots go (tests/artifacts, ignored by git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
