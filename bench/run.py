@@ -37,6 +37,7 @@ from bench.timing import (  # noqa: E402
     profile_once,
     time_interleaved,
 )
+from dashboard import analysis, store  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
@@ -99,8 +100,6 @@ def profile_if_asked(step: str, size: Size, action: Callable[[], object]) -> Non
 
 def bench_ingest(results: Results, size: Size, csv: Path, workspace: Path, repeat: int) -> None:
     """Time our generic ingest against a bare DuckDB load and pandas, and check they agree."""
-    from dashboard import store
-
     database = store.dataset_path(workspace, DATASET)
     reference_db = workspace / "reference.duckdb"
 
@@ -149,10 +148,8 @@ def bench_memory(results: Results, size: Size, csv: Path, scratch: Path) -> None
     shutil.rmtree(scratch)
 
 
-def bench_base(results: Results, size: Size, workspace: Path, repeat: int) -> object:
+def bench_base(results: Results, size: Size, workspace: Path, repeat: int) -> analysis.CustomerBase:
     """Time the per-customer build against DuckDB SQL and pandas; return our last base."""
-    from dashboard import store
-
     database = store.dataset_path(workspace, DATASET)
     profile_if_asked(
         "customer_base",
@@ -178,11 +175,11 @@ def bench_base(results: Results, size: Size, workspace: Path, repeat: int) -> ob
     return measured["ours"].result
 
 
-def bench_slider(results: Results, size: Size, base: object, repeat: int) -> None:
+def bench_slider(results: Results, size: Size, base: analysis.CustomerBase, repeat: int) -> None:
     """Time the slider recompute (custom cuts, Shopify scheme) against plain pandas."""
     scheme = step_slider.load_scheme()
     profile_if_asked("slider_recompute", size, lambda: step_slider.summarise_ours(base, scheme))
-    measures = step_slider.load_measures_frame(base)  # type: ignore[arg-type]
+    measures = step_slider.load_measures_frame(base)
     measured = time_interleaved(
         {
             "ours": Contender(lambda: step_slider.summarise_ours(base, scheme)),

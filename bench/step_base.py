@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from bench.checks import Figures, query_figures
+from dashboard import analysis
 
 BASE_SQL = """
 WITH bounds AS (SELECT CAST(max(ordered_at) AS DATE) AS as_of FROM orders),
@@ -88,16 +89,14 @@ FIGURES_SQL = """
 """
 
 
-def build_base_ours(workspace: Path, dataset: str) -> object:
-    """Build the per-customer base with the engine (returns analysis.CustomerBase)."""
-    from dashboard import analysis
-
+def build_base_ours(workspace: Path, dataset: str) -> analysis.CustomerBase:
+    """Build the per-customer base with the engine."""
     return analysis.load_customer_base(workspace, dataset)
 
 
-def release_base(base: object) -> None:
+def release_base(base: analysis.CustomerBase) -> None:
     """Close the private in-memory database a CustomerBase holds."""
-    base.backend.disconnect()  # type: ignore[attr-defined]
+    base.backend.disconnect()
 
 
 def build_base_duckdb(database: Path) -> pa.Table:
@@ -158,6 +157,6 @@ def read_base_figures(measures: object) -> Figures:
     return query_figures(measures, FIGURES_SQL)
 
 
-def read_ours_figures(base: object) -> Figures:
+def read_ours_figures(base: analysis.CustomerBase) -> Figures:
     """Return the check figures of our CustomerBase's materialised measures."""
-    return read_base_figures(base.measures.to_pyarrow())  # type: ignore[attr-defined]
+    return read_base_figures(base.measures.to_pyarrow())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
-from ibis.backends.duckdb import Backend as DuckDBBackend
+from ibis.backends import BaseBackend
 
 from dashboard import rfm, segments, store
 from dashboard.schemes import Scheme
@@ -38,14 +38,15 @@ class DatasetOverview:
 class CustomerBase:
     """The materialised per-customer measures of one dataset for one window.
 
-    ``measures`` has the columns of ``rfm.build_customer_measures`` and lives in ``backend``,
-    a private in-memory DuckDB owned by whoever holds this object (one per user session).
+    ``measures`` has the columns of ``rfm.build_customer_measures`` and lives in ``backend``:
+    a private in-memory DuckDB owned by whoever holds this object (one per user session), or,
+    when built by ``engines.load_customer_base`` on Spark, a table cached in that Spark session.
     """
 
     dataset: str
     window: rfm.Window
     rules: rfm.CountingRules
-    backend: DuckDBBackend
+    backend: BaseBackend
     measures: ir.Table
     customers_outside_window: int
 

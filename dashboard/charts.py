@@ -16,6 +16,19 @@ def plot_segment_shares(summary: pd.DataFrame) -> go.Figure:
     """
     ordered = summary.iloc[::-1]
     figure = go.Figure()
+    # Horizontal grouped bars stack traces bottom-up: revenue first puts customers on top, and
+    # the reversed legend then lists customers first too.
+    figure.add_bar(
+        y=ordered.segment,
+        x=ordered.share_revenue,
+        name="Share of revenue",
+        orientation="h",
+        marker_color=REVENUE_COLOUR,
+        hovertemplate="%{y}: %{x:.1%} of revenue<extra></extra>",
+        text=[f"{v:.1%}" for v in ordered.share_revenue],
+        textposition="outside",
+        textfont={"size": 12},
+    )
     figure.add_bar(
         y=ordered.segment,
         x=ordered.share_customers,
@@ -26,22 +39,14 @@ def plot_segment_shares(summary: pd.DataFrame) -> go.Figure:
         hovertemplate="%{y}: %{x:.1%} of customers (%{customdata:,} customers)<extra></extra>",
         text=[f"{v:.1%}" for v in ordered.share_customers],
         textposition="outside",
-    )
-    figure.add_bar(
-        y=ordered.segment,
-        x=ordered.share_revenue,
-        name="Share of revenue",
-        orientation="h",
-        marker_color=REVENUE_COLOUR,
-        hovertemplate="%{y}: %{x:.1%} of revenue<extra></extra>",
-        text=[f"{v:.1%}" for v in ordered.share_revenue],
-        textposition="outside",
+        textfont={"size": 12},
     )
     figure.update_layout(
         barmode="group",
         height=max(360, 38 * len(summary)),
         margin={"l": 10, "r": 30, "t": 30, "b": 10},
-        legend={"orientation": "h", "y": 1.08, "x": 0},
+        legend={"orientation": "h", "y": 1.08, "x": 0, "traceorder": "reversed"},
+        font={"size": 13},
         xaxis={"tickformat": ".0%", "title": "Share of all customers / all revenue"},
         yaxis={"title": None},
     )

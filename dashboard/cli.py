@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from dashboard import analysis, export, ingest, migration, rfm, scheme_io, schemes, store
@@ -218,6 +220,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_scoring_options(moves)
 
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="write the channel table, spend (CAC, CLV : CAC), cohorts, stage timeline and "
+        "effort comparison as JSON (the numbers of the Channels, Cohorts and Maturity pages)",
+    )
+    report.add_argument("--out", required=True, type=Path, help="JSON file to write")
+    report.add_argument(
+        "--as-of", type=parse_date, help="analysis date (default: latest order date)"
+    )
+    report.add_argument(
+        "--first-from", type=parse_date, help="count customers whose first order is on or after"
+    )
+    report.add_argument(
+        "--first-to", type=parse_date, help="count customers whose first order is on or before"
+    )
+    report.add_argument(
+        "--expected-years",
+        type=float,
+        default=3.0,
+        help="years a customer keeps buying, for simple CLV (default 3)",
+    )
+    report.add_argument(
+        "--rules",
+        type=Path,
+        help="channel rules CSV (priority,field,match,pattern,channel) instead of the defaults",
+    )
+    report.add_argument(
+        "--spend-mapping",
+        type=Path,
+        help="spend name mapping CSV (spend_channel,channel) instead of the defaults",
+    )
+
     listing = commands.add_parser("datasets", help="list the datasets in the workspace")
     listing.add_argument("--workspace", help="workspace directory")
     return parser
@@ -374,7 +409,35 @@ def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
 
     counts = parquet_export.export_parquet(workspace, args.dataset, args.out)
     tables = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
-    print(f"Wrote '{args.dataset}' as Parquet to {args.out.expanduser().resolve()} ({tables} rows).")
+    where = args.out.expanduser().resolve()
+    print(f"Wrote '{args.dataset}' as Parquet to {where} ({tables} rows).")
+
+
+def run_report(args: argparse.Namespace, workspace: Path) -> None:
+    """Write ``acquisition.build_report`` of the dataset to --out as JSON."""
+    import pandas as pd
+
+    from dashboard import acquisition, channels, spend
+
+    as_of = args.as_of or analysis.describe_dataset(workspace, args.dataset).last_order_on
+    if as_of is None:
+        raise store.WorkspaceError(f"The dataset '{args.dataset}' has no orders yet.")
+    settings = acquisition.Settings(
+        first_from=args.first_from, first_to=args.first_to, expected_years=args.expected_years
+    )
+    if args.rules:
+        rules = channels.validate_rules(pd.read_csv(args.rules, dtype=str, keep_default_na=False))
+        settings = replace(settings, rules=acquisition.rows_of(rules))
+    if args.spend_mapping:
+        mapping = spend.validate_mapping(pd.read_csv(args.spend_mapping, dtype=str))
+        settings = replace(settings, spend_mapping=acquisition.rows_of(mapping))
+    report = acquisition.build_report(workspace, args.dataset, as_of, settings)
+    args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    print(
+        f"Wrote the channel, cohort and maturity report of '{args.dataset}' (analysis date "
+        f"{as_of}) to {args.out}: {len(report['channels'])} channels, "
+        f"stage now {report['current_stage']['stage']}."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -395,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_export_parquet(args, workspace)
         elif args.command == "migration":
             run_migration(args, workspace)
+        elif args.command == "report":
+            run_report(args, workspace)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

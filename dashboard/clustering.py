@@ -2,8 +2,9 @@
 
 Deterministic: customers are ordered by id, the sample is drawn with a fixed seed, and k-means
 uses a fixed random_state and number of restarts. The candidate models are fitted on a sample of
-at most SAMPLE_SIZE customers (the silhouette is computed on the same sample, so choosing k stays
-quick on large stores); every customer is then assigned to the nearest centre of the chosen model.
+at most SAMPLE_SIZE customers (the silhouette, the same number as scikit-learn's, is computed on
+the same sample, so choosing k stays quick on large stores); every customer is then assigned to
+the nearest centre of the chosen model.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from dashboard import rfm
 from dashboard.analysis import CustomerBase, segment_members
@@ -79,20 +80,59 @@ def sample_indices(n_rows: int, size: int = SAMPLE_SIZE) -> np.ndarray:
     return np.sort(np.random.default_rng(RANDOM_STATE).choice(n_rows, size, replace=False))
 
 
+def silhouette_scores(
+    features: np.ndarray, labellings: list[np.ndarray], chunk_rows: int = 512
+) -> list[float]:
+    """Return the mean silhouette (Euclidean) of each labelling of the same points.
+
+    The same numbers as ``sklearn.metrics.silhouette_score`` (a point alone in its cluster
+    scores 0), but every pairwise distance is computed once for all labellings: the distances of
+    a block of rows are multiplied by the one-hot cluster matrices of every labelling at once.
+    """
+    n_rows = len(features)
+    encoded = [np.unique(labels, return_inverse=True)[1] for labels in labellings]
+    onehots = [np.eye(codes.max() + 1)[codes] for codes in encoded]
+    stacked = np.hstack(onehots)
+    sizes = stacked.sum(axis=0)
+    bounds = np.cumsum([0, *[onehot.shape[1] for onehot in onehots]])
+    totals = np.zeros(len(labellings))
+    norms = (features * features).sum(axis=1)
+    for start in range(0, n_rows, chunk_rows):
+        block = features[start : start + chunk_rows]
+        # |a - b|^2 = |a|^2 + |b|^2 - 2ab, as sklearn's euclidean_distances computes it.
+        distances = block @ (-2 * features.T)
+        distances += norms[start : start + chunk_rows, None]
+        distances += norms[None, :]
+        np.sqrt(np.maximum(distances, 0, out=distances), out=distances)
+        sums = distances @ stacked
+        rows = np.arange(len(block))
+        for i, codes in enumerate(encoded):
+            part, size = sums[:, bounds[i] : bounds[i + 1]], sizes[bounds[i] : bounds[i + 1]]
+            own = codes[start : start + chunk_rows]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inside = part[rows, own] / (size[own] - 1)
+                means = part / size
+                means[rows, own] = np.inf
+                nearest = means.min(axis=1)
+                scores = (nearest - inside) / np.maximum(inside, nearest)
+            totals[i] += np.nan_to_num(scores).sum()
+    return [float(total / n_rows) for total in totals]
+
+
 def score_candidates(features: np.ndarray, candidates: range = K_CANDIDATES) -> pd.DataFrame:
     """Fit k-means for each candidate k and return k, silhouette (higher = better separated).
 
     A k larger than the number of distinct points cannot be fitted and is left out.
     """
     distinct = len(np.unique(features, axis=0))
-    rows = []
-    for k in candidates:
-        if k > distinct or k >= len(features):
-            continue
-        labels = KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit_predict(features)
-        if len(set(labels)) > 1:
-            rows.append({"k": k, "silhouette": float(silhouette_score(features, labels))})
-    return pd.DataFrame(rows, columns=["k", "silhouette"])
+    fitted = {
+        k: KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit_predict(features)
+        for k in candidates
+        if k <= distinct and k < len(features)
+    }
+    fitted = {k: labels for k, labels in fitted.items() if len(set(labels)) > 1}
+    scores = silhouette_scores(features, list(fitted.values())) if fitted else []
+    return pd.DataFrame({"k": list(fitted), "silhouette": scores}, columns=["k", "silhouette"])
 
 
 def cluster_customers(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> Clustering:
@@ -108,16 +148,20 @@ def cluster_customers(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> Clu
         raise ClusteringError("Clustering needs at least 3 customers with a valid order.")
     features, mean, std = scale_features(members)
     sample = features[sample_indices(len(features))]
-    silhouettes = score_candidates(sample)
-    if silhouettes.empty:
-        raise ClusteringError("The customers' R, F and M values are too alike to form clusters.")
-    k = int(silhouettes.k[silhouettes.silhouette.idxmax()])
-    model = KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit(sample)
+    # Parallel k-means and BLAS threads fight over the cores of a busy server: one thread was
+    # up to 20 times faster there, with the same result.
+    with threadpool_limits(limits=1):
+        silhouettes = score_candidates(sample)
+        if silhouettes.empty:
+            raise ClusteringError("The customers' R, F and M values are too alike to cluster.")
+        k = int(silhouettes.k[silhouettes.silhouette.idxmax()])
+        model = KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit(sample)
+        labels = model.predict(features)
     centres = np.expm1(model.cluster_centers_ * std + mean)
     # Number clusters by falling monetary centre, so labels do not depend on k-means' own order.
     order = np.lexsort((-centres[:, 1], -centres[:, 2]))
     label_of = {old: f"Cluster {new + 1}" for new, old in enumerate(order)}
-    members["cluster"] = [label_of[c] for c in model.predict(features)]
+    members["cluster"] = [label_of[c] for c in labels]
     return Clustering(
         k,
         silhouettes,

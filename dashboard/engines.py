@@ -12,6 +12,7 @@ pyspark is a dev/cluster dependency: it is imported only when the spark engine i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from dashboard.parquet_export import PARTITION_COLUMN
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
+DEFAULT_RULES = rfm.CountingRules()
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 
 # Settings for a session this module creates. A session that already exists (a cluster's, a
@@ -40,6 +42,8 @@ _SPARK_CONF = {
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
 }
 _LOCAL_SPARK_CONF = {
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "2g",
 }
@@ -81,6 +85,7 @@ def spark_session(master: str = DEFAULT_SPARK_MASTER, app_name: str = "segments-
     conf = dict(_SPARK_CONF)
     if master.startswith("local"):
         conf.update(_LOCAL_SPARK_CONF)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local run listens on loopback only
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
@@ -163,7 +168,7 @@ def load_customer_base(
     dataset: str,
     as_of: dt.date | None = None,
     start: dt.date | None = None,
-    rules: rfm.CountingRules = rfm.CountingRules(),
+    rules: rfm.CountingRules = DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> analysis.CustomerBase:
     """Build the per-customer measures once, as ``analysis.load_customer_base`` does, on any engine.

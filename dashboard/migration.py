@@ -193,14 +193,9 @@ def list_movers(
         table = table.filter(table.segment_to == ibis.literal(segment_to))
     if segment_from is None or segment_to is None or segment_from != segment_to:
         table = table.filter(table.segment_from != table.segment_to)
-    return _as_frame(table)
-
-
-def _as_frame(table: ir.Table) -> pd.DataFrame:
-    money = {name: table[name].cast("float64") for name in ("monetary_from", "monetary_to")}
-    return table.mutate(**money).order_by("customer_id").select(MEMBER_COLUMNS).to_pandas()
+    return table.order_by("customer_id").select(MEMBER_COLUMNS).to_pandas()
 
 
 def list_members(migration: Migration) -> pd.DataFrame:
     """Return every customer's segment and revenue at both dates (MEMBER_COLUMNS), by id."""
-    return _as_frame(migration.customers)
+    return migration.customers.order_by("customer_id").select(MEMBER_COLUMNS).to_pandas()

@@ -78,7 +78,7 @@ def export_parquet(workspace: Path, dataset: str, out_dir: Path) -> dict[str, in
                 if table == PARTITIONED_TABLE:
                     if not rows:
                         raise store.WorkspaceError(
-                            f"The dataset '{dataset}' has no orders yet; there is nothing to export."
+                            f"The dataset '{dataset}' has no orders yet: nothing to export."
                         )
                     relation = con.sql(
                         f"SELECT *, strftime(ordered_at, '%Y-%m') AS {PARTITION_COLUMN} "

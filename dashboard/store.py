@@ -78,6 +78,37 @@ SCHEMA = {
         total_orders      INTEGER,
         ingest_id         INTEGER NOT NULL
     """,
+    "sessions": """
+        customer_id      VARCHAR,
+        started_at       TIMESTAMP NOT NULL,
+        duration_seconds INTEGER,
+        pages_viewed     INTEGER,
+        added_to_cart    BOOLEAN,
+        purchased        BOOLEAN,
+        ingest_id        INTEGER NOT NULL
+    """,
+    "abandoned_checkouts": """
+        checkout_id   VARCHAR NOT NULL PRIMARY KEY,
+        customer_id   VARCHAR,
+        created_at    TIMESTAMP NOT NULL,
+        total         DECIMAL(18, 2),
+        currency      VARCHAR,
+        source_name   VARCHAR,
+        ingest_id     INTEGER NOT NULL
+    """,
+    "marketing_spend": """
+        month     DATE NOT NULL,
+        channel   VARCHAR NOT NULL,
+        spend     DECIMAL(18, 2) NOT NULL,
+        purpose   VARCHAR,
+        ingest_id INTEGER NOT NULL
+    """,
+    "survey_scores": """
+        customer_id  VARCHAR NOT NULL,
+        answered_at  TIMESTAMP,
+        score        DOUBLE NOT NULL,
+        ingest_id    INTEGER NOT NULL
+    """,
     "ingests": """
         ingest_id     INTEGER NOT NULL PRIMARY KEY,
         file_name     VARCHAR NOT NULL,

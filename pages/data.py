@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import ingest, store, ui
 
+ui.require_entry_point("pages/data.py")
 st.title("Data")
 st.caption(
     "Load your store's exports (Shopify orders and customers, or any orders CSV/Parquet) into a "
@@ -16,21 +17,18 @@ current = selection.dataset if selection else None
 
 with ui.friendly_errors():
     if current:
-        overview = selection.overview
         st.subheader(f"Dataset: {current}")
-        cols = st.columns(4)
-        cols[0].metric("Orders", f"{overview.orders:,}")
-        cols[1].metric("Customers with orders", f"{overview.customers_in_orders:,}")
-        cols[2].metric("Customers file rows", f"{overview.customers_file_rows:,}")
-        cols[3].metric("Orders without a customer", f"{overview.orders_without_customer:,}")
-        st.caption(
-            f"Orders from {overview.first_order_on:%d %b %Y} to {overview.last_order_on:%d %b %Y}"
-            f" · currency {', '.join(overview.currencies) or 'not given'}"
-        )
+        ui.show_dataset_overview(selection.overview)
         with store.open_for_read(workspace, current) as backend:
             history = store.read_ingest_history(backend)
         st.markdown("**Files loaded**")
-        st.dataframe(history, hide_index=True, width="stretch")
+        st.dataframe(
+            history,
+            hide_index=True,
+            width="stretch",
+            column_config=ui.HISTORY_COLUMNS,
+            column_order=list(ui.HISTORY_COLUMNS),
+        )
 
     st.subheader("Load a file")
     target_choice = st.radio(
@@ -43,16 +41,21 @@ with ui.friendly_errors():
     else:
         target = current
     uploaded = st.file_uploader(
-        "Export file", type=["csv", "tsv", "txt", "parquet"], accept_multiple_files=False
+        "Export file",
+        type=["csv", "tsv", "txt", "parquet"],
+        key=f"upload_{st.session_state.get('uploads', 0)}",
     )
     if uploaded is not None and target:
         store.validate_dataset_name(target)
         path = ui.save_upload(uploaded)
         headers = ingest.read_headers(path)
-        detected = ingest.detect_format(headers)
         formats = [f for f in ingest.FORMATS if f != "auto"]
         file_format = st.selectbox(
-            "Format", formats, index=formats.index(detected), help="Detected from the header."
+            "Format",
+            formats,
+            index=formats.index(ingest.detect_format(headers)),
+            format_func=ui.FORMAT_LABELS.get,
+            help="Detected from the header; change it if the guess is wrong.",
         )
         mapping = ui.mapping_editor(headers) if file_format == "generic" else None
         if st.button("Load file", type="primary"):
@@ -70,15 +73,17 @@ with ui.friendly_errors():
                 status.update(label=report.summary(), state="complete")
             st.session_state["last_report"] = report
             st.session_state["dataset"] = target
+            # A new uploader key empties it, so the same file is not loaded twice by accident.
+            st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
             st.rerun()
     if st.session_state.get("last_report") is not None:
         ui.show_report(st.session_state["last_report"])
 
     if current:
-        st.subheader("Delete a dataset")
-        confirm = st.checkbox(f"Yes, delete the dataset '{current}' and everything loaded into it")
-        if st.button("Delete dataset", disabled=not confirm):
-            store.delete_dataset(workspace, current)
-            st.session_state.pop("dataset", None)
-            st.session_state.pop("last_report", None)
-            st.rerun()
+        with st.expander("Delete a dataset"):
+            confirm = st.checkbox(f"Yes, delete '{current}' and everything loaded into it")
+            if st.button("Delete dataset", disabled=not confirm):
+                store.delete_dataset(workspace, current)
+                st.session_state.pop("dataset", None)
+                st.session_state.pop("last_report", None)
+                st.rerun()

@@ -424,9 +424,7 @@ def test_ambiguous_slash_dates_are_rejected_with_the_reason(
 )
 def test_cancelled_flag_words(workspace: Path, tmp_path: Path, word: str, cancelled: bool) -> None:
     path = write(tmp_path, f"customer,date,amount,state\na,2024-01-01,1.00,{word}\n")
-    ingest.ingest_file(
-        workspace, "shop", path, mapping={**SIMPLE_MAPPING, "is_cancelled": "state"}
-    )
+    ingest.ingest_file(workspace, "shop", path, mapping={**SIMPLE_MAPPING, "is_cancelled": "state"})
     assert query(workspace, "shop", "SELECT is_cancelled FROM orders") == [(cancelled,)]
 
 

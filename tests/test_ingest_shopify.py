@@ -19,9 +19,10 @@ from dashboard import ingest, store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"
-# formats/README.md: 78 columns lack Payment ID and Payment References; 73 also lack these four.
-ADDED_IN_79 = ("Payment ID", "Payment References")
-ADDED_IN_78 = ("Outstanding Balance", "Employee", "Location", "Device ID")
+# formats/README.md: 73 columns = 79 minus these six. It says 79 "adds Payment ID, Payment
+# References", yet 79 - 2 = 77: a 78-column export has one of them, so 78 drops Payment ID.
+ADDED_IN_79 = ("Payment ID",)
+ADDED_IN_78 = ("Outstanding Balance", "Employee", "Location", "Device ID", "Payment References")
 ORDER_COLUMNS = (
     "order_id, customer_id, ordered_at, order_total, refunded_amount, net_total, currency, "
     "discount_code, is_cancelled, channel, country, source_name, utm_source, utm_medium, "
@@ -272,11 +273,13 @@ def test_the_shared_example_export_loads_cleanly(workspace: Path) -> None:
         "FROM orders",
     )
     expected_total = sum(Decimal(r["Total"]) for r in first_rows)
-    assert totals == [(expected_total, Decimal("50.00"), 2)]
+    # refunds: #1012 61.95 (refunded) + #1030 50.00 (partially); cancelled: #1007 and #1021
+    assert totals == [(expected_total, Decimal("111.95"), 2)]
     assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(len(rows),)]
     assert query(
-        workspace, "shop", "SELECT utm_source, utm_medium, utm_campaign FROM orders "
-        "WHERE order_id = '#1003'"
+        workspace,
+        "shop",
+        "SELECT utm_source, utm_medium, utm_campaign FROM orders WHERE order_id = '#1003'",
     ) == [("google", "cpc", "brand")]
 
 
@@ -309,6 +312,20 @@ def test_overlapping_exports_add_only_new_orders(workspace: Path, tmp_path: Path
     assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(9,)]
 
 
+def test_an_order_pasted_twice_into_one_file_is_read_once(workspace: Path, tmp_path: Path) -> None:
+    text = SMALL.read_text(encoding="utf-8")
+    last_order = text[text.index("#2005,") :]  # #2005 and its three line items, at the end
+    path = tmp_path / "pasted.csv"
+    path.write_text(text + last_order, encoding="utf-8")
+    report = ingest.ingest_file(workspace, "shop", path)
+    assert (report.records_read, report.rows_read, report.rows_loaded) == (11, 5, 5)
+    assert (
+        "1 orders appear more than once in this file (overlapping exports pasted together?); "
+        "each was read once, from its first copy." in report.notes
+    )
+    assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(8,)]
+
+
 def test_a_changed_order_is_rejected_not_overwritten(workspace: Path, tmp_path: Path) -> None:
     ingest.ingest_file(workspace, "shop", SMALL)
     refunded = rewrite(SMALL, tmp_path / "refunded.csv", **{"#2001|Refunded Amount": "10.00"})
@@ -321,13 +338,14 @@ def test_a_changed_order_is_rejected_not_overwritten(workspace: Path, tmp_path: 
         "order id already loaded with different values",
         "#2001",
     )
-    assert query(workspace, "shop", "SELECT refunded_amount FROM orders WHERE order_id = '#2001'") == [
-        (Decimal("0.00"),)
-    ]
+    assert query(
+        workspace, "shop", "SELECT refunded_amount FROM orders WHERE order_id = '#2001'"
+    ) == [(Decimal("0.00"),)]
 
 
 @pytest.mark.parametrize(
-    "name", ["shopify_customers_2023.csv", "shopify_customers_2021.csv", "shopify_customers_2018.csv"]
+    "name",
+    ["shopify_customers_2023.csv", "shopify_customers_2021.csv", "shopify_customers_2018.csv"],
 )
 def test_every_customers_header_generation_loads(workspace: Path, name: str) -> None:
     path = FIXTURES / name
@@ -394,7 +412,9 @@ def test_customer_without_email_is_keyed_by_customer_id_with_a_warning(workspace
     assert warning.reason == "no email: keyed by Customer ID, so it cannot match orders"
     assert any("keyed by their Customer ID" in note for note in report.notes)
     assert query(
-        workspace, "shop", "SELECT email, country FROM customers WHERE customer_id = ?",
+        workspace,
+        "shop",
+        "SELECT email, country FROM customers WHERE customer_id = ?",
         ["7100000000004"],
     ) == [(None, "CA")]
 
@@ -418,17 +438,23 @@ def test_customers_reupload_skips_identical_and_updates_changed(
         report.notes
     )
     assert query(
-        workspace, "shop", "SELECT total_spent, total_orders, ingest_id FROM customers "
-        "WHERE customer_id = 'bob@example.com'"
+        workspace,
+        "shop",
+        "SELECT total_spent, total_orders, ingest_id FROM customers "
+        "WHERE customer_id = 'bob@example.com'",
     ) == [(Decimal("200.00"), 3, 3)]
 
 
 def test_the_shared_customers_example_loads_prospects(workspace: Path) -> None:
-    report = ingest.ingest_file(workspace, "shop", FIXTURES / "shopify_customers_export_example.csv")
+    report = ingest.ingest_file(
+        workspace, "shop", FIXTURES / "shopify_customers_export_example.csv"
+    )
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (24, 24, 0)
     assert report.issues == []
     assert query(
-        workspace, "shop", "SELECT count(*) FILTER (WHERE total_orders = 0), count(*) FROM customers"
+        workspace,
+        "shop",
+        "SELECT count(*) FILTER (WHERE total_orders = 0), count(*) FROM customers",
     ) == [(6, 24)]
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from dashboard.ingest import values
 from dashboard.ingest.report import IngestReport, RowIssue
 
 MAX_ISSUES_PER_REASON = 1000
@@ -35,7 +36,6 @@ ORDER_ROW_TYPES = {
     "customer_id": "VARCHAR",
     "ordered_at_raw": "VARCHAR",
     "ordered_at": "TIMESTAMP",
-    "ordered_at_ambiguous": "BOOLEAN",
     "total_raw": "VARCHAR",
     "order_total": "DECIMAL(18, 2)",
     "refunded_raw": "VARCHAR",
@@ -56,7 +56,6 @@ ORDER_ROW_TYPES = {
 _ORDER_ROW_DEFAULTS = {
     "line_number": "line_number",
     "order_id_missing": "false",
-    "ordered_at_ambiguous": "false",
     "refunded_amount": "0",
     "is_cancelled": "false",
 }
@@ -124,12 +123,15 @@ _CUSTOMER_VALUES = (
     "total_orders",
 )
 
+# Values of rows sharing an order id that are added up or combined rather than taken first.
+_FOLDED = ("ordered_at", "order_total", "refunded_amount", "net_total", "is_cancelled")
+
 # (condition on order_rows, field, reason, raw value shown); the first failing check counts.
 _ORDER_CHECKS = (
     ("order_id_missing", "order_id", "missing order id", "NULL"),
     ("ordered_at_raw IS NULL", "ordered_at", "missing date", "NULL"),
     (
-        "ordered_at IS NULL AND ordered_at_ambiguous",
+        f"ordered_at IS NULL AND {values.is_slash_date('ordered_at_raw')}",
         "ordered_at",
         "ambiguous date: day and month cannot be told apart (no value in the file has a day "
         "above 12, or values disagree)",
@@ -225,7 +227,7 @@ class FileMeta:
 def create_order_rows(
     con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
 ) -> None:
-    """Create ``order_rows`` from ``source`` (a table or subquery) with one SQL expression per field.
+    """Create ``order_rows`` from ``source`` (table or subquery), one SQL expression per field.
 
     Fields left out get their default (false, 0 refunded, the source's line_number) or NULL.
     """
@@ -426,33 +428,39 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE keyed AS
-        WITH hashed AS (
-            SELECT *, CASE WHEN order_id IS NULL AND check_no IS NULL THEN
-                left(md5(concat_ws('|', coalesce(customer_id, ''),
-                                   strftime(ordered_at, '%Y-%m-%d %H:%M:%S.%f'),
-                                   CAST(order_total AS VARCHAR))), 12) END AS content_hash
-            FROM checked
+        SELECT *, coalesce(order_id, 'line-' || line_number) AS order_key
+        FROM checked WHERE order_id IS NOT NULL OR check_no IS NOT NULL
+        UNION ALL BY NAME
+        SELECT * EXCLUDE (content_hash, occurrence), 'row-' || content_hash
+               || CASE WHEN occurrence > 1 THEN '-' || occurrence ELSE '' END AS order_key
+        FROM (
+            SELECT *, row_number() OVER (PARTITION BY content_hash ORDER BY line_number)
+                      AS occurrence
+            FROM (
+                SELECT *, left(md5(concat_ws('|', coalesce(customer_id, ''),
+                                             strftime(ordered_at, '%Y-%m-%d %H:%M:%S.%f'),
+                                             CAST(order_total AS VARCHAR))), 12) AS content_hash
+                FROM checked WHERE order_id IS NULL AND check_no IS NULL
+            )
         )
-        SELECT *, CASE
-            WHEN order_id IS NOT NULL THEN order_id
-            WHEN check_no IS NOT NULL THEN 'line-' || line_number
-            ELSE 'row-' || content_hash || CASE
-                WHEN row_number() OVER same_content > 1
-                THEN '-' || row_number() OVER same_content ELSE '' END
-            END AS order_key
-        FROM hashed
-        WINDOW same_content AS (
-            PARTITION BY order_id IS NULL, check_no IS NULL, content_hash ORDER BY line_number)
         """
     )
+    others = [c for c in _ORDER_VALUES if c not in _FOLDED]
     firsts = ", ".join(
-        f"arg_min({c}, line_number) FILTER (WHERE check_no IS NULL) AS {c}"
-        for c in _ORDER_VALUES
-        if c not in ("order_total", "refunded_amount", "net_total", "is_cancelled", "ordered_at")
+        f"arg_min({c}, line_number) FILTER (WHERE check_no IS NULL) AS {c}" for c in others
     )
+    # Most orders are one row: they skip the aggregation, which only rows sharing a key need.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE order_groups AS
+        WITH shared AS (SELECT order_key FROM keyed GROUP BY order_key HAVING count(*) > 1)
+        SELECT order_key, 1 AS n_rows, line_number AS first_line,
+               check_no IS NOT NULL AS has_rejected_row, false AS is_conflicting,
+               ordered_at, order_total, refunded_amount,
+               CAST(order_total - refunded_amount AS DECIMAL(18, 2)) AS net_total,
+               is_cancelled, {", ".join(others)}
+        FROM keyed ANTI JOIN shared USING (order_key)
+        UNION ALL BY NAME
         SELECT order_key, count(*) AS n_rows, min(line_number) AS first_line,
                bool_or(check_no IS NOT NULL) AS has_rejected_row,
                count(DISTINCT coalesce(customer_id, '')) FILTER (WHERE check_no IS NULL) > 1
@@ -464,7 +472,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
                CAST(sum(order_total) - sum(refunded_amount) AS DECIMAL(18, 2)) AS net_total,
                bool_or(is_cancelled) AS is_cancelled,
                {firsts}
-        FROM keyed GROUP BY order_key
+        FROM keyed SEMI JOIN shared USING (order_key) GROUP BY order_key
         """
     )
 

@@ -233,7 +233,6 @@ def stage_generic_orders(
         "customer_id": values.customer_key(cells["customer_id"]),
         "ordered_at_raw": values.text(cells["ordered_at"]),
         "ordered_at": values.local_timestamp(cells["ordered_at"], date_order),
-        "ordered_at_ambiguous": values.is_slash_date(cells["ordered_at"]),
         "total_raw": values.text(cells["order_total"]),
         "order_total": values.amount(cells["order_total"]),
     }

@@ -11,29 +11,30 @@ refuses what is not a table. ``stage_file`` then reads the whole file with those
 - TEMP TABLE ``header_names(idx, name)``: the header names, as bound values.
 
 Line numbers are physical lines of the file as a text editor shows them, header = line 1; a
-record whose quoted cell spans several lines is numbered by its first line. DuckDB numbers its
-rejects by record instead (a multi-line cell counts once), so a streaming pass of Python's csv
-module, which follows the same quoting rules, maps one numbering onto the other.
+record whose quoted cell spans several lines is numbered by its first line (see ``lines``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from array import array
+import os
+import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from dashboard.ingest import lines
 from dashboard.ingest.report import IngestError
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 RAW_VALUE_CHARS = 200
-_CSV_FIELD_LIMIT = 2**31 - 1
 _PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -67,15 +68,6 @@ class StagedFile:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _RecordIndex:
-    """Per data record: DuckDB's record-based line, the first and last physical line."""
-
-    duck_lines: array = field(default_factory=lambda: array("q"))
-    start_lines: array = field(default_factory=lambda: array("q"))
-    end_lines: array = field(default_factory=lambda: array("q"))
-
-
 def read_headers(path: Path) -> list[str]:
     """Return the header names of a CSV or Parquet file: BOM stripped, trimmed, made unique.
 
@@ -99,8 +91,11 @@ def inspect_file(path: Path) -> FileInfo:
     if sample.startswith(_PARQUET_MAGIC):
         return _inspect_parquet(path)
     text = _decode_sample(sample, complete)
-    delimiter = _sniff_delimiter(text)
-    records = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
+    try:
+        delimiter = _sniff_delimiter(text)
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+    except csv.Error as exc:
+        raise IngestError("This file could not be read as a CSV table.") from exc
     if not records:
         raise IngestError("The file is empty.")
     return FileInfo(
@@ -151,26 +146,20 @@ def _decode_sample(sample: bytes, complete: bool) -> str:
             "This is an Excel workbook or a zip archive, not a CSV table; "
             "save it as 'CSV UTF-8' and upload that."
         )
-    if b"\x00" in sample:
-        raise IngestError("This file is not a CSV or Parquet table (it looks binary).")
+    controls = sum(sample.count(byte) for byte in _CONTROL_BYTES)
+    if b"\x00" in sample or controls > len(sample) // 100:
+        raise IngestError(_BINARY)
     if not complete:
         # Cut at the last line end so a character split by the sample edge is not an error.
         sample = sample[: sample.rfind(b"\n") + 1] or sample
     try:
         return sample.decode("utf-8-sig")
     except UnicodeDecodeError:
-        pass
-    latin = sample.decode("latin-1")
-    controls = sum(1 for ch in latin if (ord(ch) < 32 and ch not in "\t\r\n") or ord(ch) == 127)
-    if controls > len(latin) // 100:
-        raise IngestError("This file is not a CSV or Parquet table (it looks binary).") from None
-    raise IngestError(_NOT_UTF8.format(where="")) from None
+        raise IngestError(lines.NOT_UTF8.format(where="")) from None
 
 
-_NOT_UTF8 = (
-    "This file is not UTF-8 text{where} (it may be Latin-1 or Windows-1252); "
-    "save it as 'CSV UTF-8' and upload it again."
-)
+_BINARY = "This file is not a CSV or Parquet table (it looks binary)."
+_CONTROL_BYTES = [bytes([b]) for b in (*range(1, 9), 11, 12, *range(14, 32), 127)]
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -183,7 +172,8 @@ def _sniff_delimiter(text: str) -> str:
     sample = "".join(lines)
 
     def score(delimiter: str) -> tuple[int, float, int]:
-        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r][:50]
+        rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
+        rows = rows[:50]
         width = len(rows[0]) if rows else 0
         if width < 2:
             return (0, 0.0, 0)
@@ -230,23 +220,28 @@ def _stage_csv(
 ) -> StagedFile:
     columns = {column(i): "VARCHAR" for i in range(len(info.headers))}
     selected = ", ".join(column(i) for i in kept)
-    con.execute("DROP TABLE IF EXISTS csv_rejects")
-    con.execute("DROP TABLE IF EXISTS csv_reject_scans")
-    # The Python pass holds the GIL while DuckDB's read releases it: run them side by side.
+    notes: list[str] = []
+    # numpy's scan mostly releases the GIL, as does DuckDB's read: run them side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        indexing = pool.submit(_index_records, path, info.delimiter)
-        # Insertion order is preserved, so rowid is the record's position among split records.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE csv_read AS
-            SELECT {selected} FROM read_csv(
-                ?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '"',
-                escape = '"', store_rejects = true, rejects_table = 'csv_rejects',
-                rejects_scan = 'csv_reject_scans')
-            """,
-            [str(path), columns, info.delimiter],
-        )
-        index, physical_lines = indexing.result()
+        indexing = pool.submit(lines.index_by_quotes, path)
+        try:
+            _read_records(con, path, selected, columns, info.delimiter)
+        except duckdb.InvalidInputException as exc:
+            # DuckDB's reader stops at the first line end unlike the first one (CRLF vs LF).
+            if "invalid state" not in str(exc):
+                raise IngestError("This file could not be read as a CSV table.") from exc
+            with _uniform_line_ends(path) as uniform:
+                _read_records(con, uniform, selected, columns, info.delimiter)
+            notes.append(
+                "The file mixes Windows (CRLF) and Unix (LF) line ends; it was read with "
+                "them made uniform."
+            )
+        index = indexing.result()
+    split = con.execute(
+        "SELECT (SELECT count(*) FROM csv_read) + (SELECT count(DISTINCT line) FROM csv_rejects)"
+    ).fetchone()[0]
+    if len(index) != split:
+        index = lines.index_by_csv_module(path, info.delimiter)
     con.register(
         "record_index_view",
         pa.table(
@@ -272,42 +267,55 @@ def _stage_csv(
         )
         SELECT coalesce(k.start_line, r.rowid + 2) AS line_number{cells}
         FROM csv_read r LEFT JOIN kept k ON k.ordinal = r.rowid
-        ORDER BY r.rowid
         """
     )
     con.execute("DROP TABLE csv_read")
     return StagedFile(
         headers=info.headers,
         records=_count_records(con),
-        notes=_reconcile(con, len(index.start_lines), physical_lines),
+        notes=notes + _reconcile(con, len(index), index.physical_lines),
     )
 
 
-def _index_records(path: Path, delimiter: str) -> tuple[_RecordIndex, int]:
-    """Stream the file once with Python's csv module; return the record index and line count."""
-    index = _RecordIndex()
-    embedded = 0  # newlines inside quoted cells so far: DuckDB's record lines do not count them
-    end = 0
-    header_seen = False
-    previous_limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
+def _read_records(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    selected: str,
+    columns: dict[str, str],
+    delimiter: str,
+) -> None:
+    """Create ``csv_read`` (kept columns, file order) and DuckDB's ``csv_rejects``."""
+    con.execute("DROP TABLE IF EXISTS csv_rejects")
+    con.execute("DROP TABLE IF EXISTS csv_reject_scans")
+    # Insertion order is preserved, so rowid is the record's position among split records.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE csv_read AS
+        SELECT {selected} FROM read_csv(
+            ?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '"',
+            escape = '"', store_rejects = true, rejects_table = 'csv_rejects',
+            rejects_scan = 'csv_reject_scans')
+        """,
+        [str(path), columns, delimiter],
+    )
+
+
+@contextmanager
+def _uniform_line_ends(path: Path) -> Iterator[Path]:
+    """Yield a temporary copy of ``path`` with every CRLF turned into LF (same line count)."""
+    handle, name = tempfile.mkstemp(suffix=".csv")
     try:
-        with Path(path).open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            for record in reader:
-                start, end = end + 1, reader.line_num
-                if record and header_seen:
-                    index.duck_lines.append(start - embedded)
-                    index.start_lines.append(start)
-                    index.end_lines.append(end)
-                header_seen = header_seen or bool(record)
-                embedded += end - start
-    except UnicodeDecodeError as exc:
-        raise IngestError(_NOT_UTF8.format(where=f" (near line {end + 1})")) from exc
-    except csv.Error as exc:
-        raise IngestError(f"The file could not be read as CSV near line {end + 1}.") from exc
+        with Path(path).open("rb") as source, os.fdopen(handle, "wb") as target:
+            carry = b""
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                chunk = carry + chunk
+                # A CR at the chunk's end may start a CRLF split across two chunks.
+                carry = b"\r" if chunk.endswith(b"\r") else b""
+                target.write(chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
+            target.write(carry)
+        yield Path(name)
     finally:
-        csv.field_size_limit(previous_limit)
-    return index, end
+        Path(name).unlink(missing_ok=True)
 
 
 def _create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = False) -> None:
@@ -327,7 +335,8 @@ def _create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = Fal
         f"""
         INSERT INTO read_issues
         WITH rejects AS (
-            SELECT line AS duck_line, column_idx, csv_line, CAST(error_type AS VARCHAR) AS error_type,
+            SELECT line AS duck_line, column_idx, csv_line,
+                   CAST(error_type AS VARCHAR) AS error_type,
                    CASE CAST(error_type AS VARCHAR) {ranks} ELSE 99 END AS rank
             FROM csv_rejects
         ), per_record AS (
@@ -335,7 +344,9 @@ def _create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = Fal
                    arg_min(column_idx, rank) AS column_idx, arg_min(csv_line, rank) AS csv_line
             FROM rejects GROUP BY duck_line
         )
-        SELECT coalesce(i.start_line, p.duck_line), h.name, 'rejected',
+        SELECT coalesce(i.start_line, p.duck_line),
+               -- where a quote breaks, DuckDB names the column it stopped in, not the culprit
+               CASE WHEN p.error_type <> 'UNQUOTED VALUE' THEN h.name END, 'rejected',
                CASE p.error_type {reasons} ELSE ? END,
                left(p.csv_line, {RAW_VALUE_CHARS}), p.duck_line,
                coalesce(i.end_line, p.duck_line), p.error_type
@@ -366,7 +377,8 @@ def _reconcile(con: duckdb.DuckDBPyConnection, indexed: int, physical_lines: int
     read = _count_records(con)
     if read != indexed:
         notes.append(
-            f"DuckDB read {read:,} records but the file's {physical_lines:,} lines hold "
-            f"{indexed:,}; quoting is broken somewhere, so line numbers may be approximate."
+            f"Broken quoting makes the rows of this file ambiguous: {read:,} rows were read, "
+            f"but a second reading of its {physical_lines:,} lines finds {indexed:,}; check the "
+            "rejected rows, and take line numbers after the first of them as approximate."
         )
     return notes

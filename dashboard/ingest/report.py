@@ -25,7 +25,7 @@ class RowIssue:
 
 @dataclass
 class IngestReport:
-    """What one file gave: counts reconcile as rows_read == rows_loaded + rows_rejected + rows_duplicate.
+    """What one file gave; counts reconcile: rows_read == loaded + rejected + duplicate rows.
 
     ``rows_read`` counts the records of the file's own unit (order rows for a line-item export are
     counted as orders after folding; ``records_read`` keeps the physical record count).
@@ -65,7 +65,7 @@ class IngestReport:
         return text + "."
 
     def issues_frame(self) -> pd.DataFrame:
-        """Return the issues as a table: line, column, severity, reason, value (one row per issue)."""
+        """Return the issues as a table: line, column, severity, reason, value (one per issue)."""
         return pd.DataFrame(
             [
                 {

@@ -79,12 +79,12 @@ _CUSTOMERS_READ = (
 
 def is_orders_export(headers: list[str]) -> bool:
     """Whether ``headers`` are those of a Shopify orders export (not an abandoned-checkouts one)."""
-    return _ORDERS_SIGNATURE <= {h.lower() for h in headers}
+    return {h.lower() for h in headers} >= _ORDERS_SIGNATURE
 
 
 def is_customers_export(headers: list[str]) -> bool:
     """Whether ``headers`` are those of a Shopify customers export (any generation)."""
-    return _CUSTOMERS_SIGNATURE <= {h.lower() for h in headers}
+    return {h.lower() for h in headers} >= _CUSTOMERS_SIGNATURE
 
 
 def check_headers(file_format: str, headers: list[str]) -> None:
@@ -107,7 +107,7 @@ def needed_columns(file_format: str, headers: list[str]) -> list[int]:
 
 
 def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSource:
-    """Fold ``raw_rows`` (one per line item) into ``order_rows`` (one per order) and ``line_rows``."""
+    """Fold ``raw_rows`` (one per line item) into ``order_rows`` (one per order), ``line_rows``."""
     cell = _cells(headers)
     name, total = cell("Name"), cell("Total")
     notes = cell("Note Attributes")
@@ -119,7 +119,6 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
         "customer_id": f"lower({values.text(cell('Email'))})",
         "ordered_at_raw": values.text(created),
         "ordered_at": values.local_timestamp(created, date_order),
-        "ordered_at_ambiguous": values.is_slash_date(created),
         "total_raw": values.text(total),
         "order_total": values.amount(total),
         "currency": f"upper({values.text(cell('Currency'))})",
@@ -159,7 +158,7 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
     product = cell("Lineitem name")
     has_lines = product != MISSING
     if has_lines:
-        _stage_lines(con, cell, name, product)
+        _stage_lines(con, cell, name, total, product)
     labels = {
         "order_id": _label(headers, "Name"),
         "customer_id": _label(headers, "Email"),
@@ -169,7 +168,19 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
         "quantity": _label(headers, "Lineitem quantity"),
         "price": _label(headers, "Lineitem price"),
     }
+    repeated = con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT 1 FROM raw_rows WHERE {values.text(name)} IS NOT NULL
+            GROUP BY {values.text(name)} HAVING count({values.text(total)}) > 1)
+        """
+    ).fetchone()[0]
     source_notes = [date_order.note(labels["ordered_at"])]
+    if repeated:
+        source_notes.append(
+            f"{repeated:,} orders appear more than once in this file (overlapping exports pasted "
+            "together?); each was read once, from its first copy."
+        )
     if _find(headers, "Id") is not None:
         source_notes.append(note_rounded_ids(con, "raw_rows", cell("Id"), _label(headers, "Id")))
     return OrderSource(
@@ -232,7 +243,7 @@ def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> Custo
     )
 
 
-def _stage_lines(con: duckdb.DuckDBPyConnection, cell, name: str, product: str) -> None:
+def _stage_lines(con: duckdb.DuckDBPyConnection, cell, name: str, total: str, product: str) -> None:
     product_text = values.text(product)
     expressions = {
         "order_id": values.text(name),
@@ -247,10 +258,17 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, cell, name: str, product: str) 
         "category": f"CASE WHEN strpos({product_text}, ' - ') > 0 "
         f"THEN split_part({product_text}, ' - ', 1) ELSE {values.text(cell('Vendor'))} END",
     }
-    lines = (
-        f"(SELECT * FROM raw_rows WHERE {values.text(name)} IS NOT NULL "
-        f"AND {product_text} IS NOT NULL)"
-    )
+    # A second row with a Total starts a second copy of the order (overlapping exports pasted
+    # into one file): only the first copy's lines are kept.
+    lines = f"""(
+        SELECT * FROM (
+            SELECT *, count({values.text(total)}) OVER (
+                PARTITION BY {values.text(name)} ORDER BY line_number ROWS UNBOUNDED PRECEDING
+            ) AS copy
+            FROM raw_rows
+        )
+        WHERE {values.text(name)} IS NOT NULL AND {product_text} IS NOT NULL AND copy <= 1
+    )"""
     create_line_rows(con, expressions, lines)
 
 
@@ -285,4 +303,5 @@ def _label(headers: list[str], *names: str) -> str | None:
 
 def _note_line(notes: str, key: str) -> str:
     """The value of a ``key: value`` line of the Note Attributes cell (case-insensitive key)."""
-    return rf"NULLIF(trim(regexp_extract({notes}, '(?i)(?:^|\n)[ \t]*{key}[ \t]*:[ \t]*([^\r\n]*)', 1)), '')"
+    pattern = rf"(?i)(?:^|\n)[ \t]*{key}[ \t]*:[ \t]*([^\r\n]*)"
+    return f"NULLIF(trim(regexp_extract({notes}, '{pattern}', 1)), '')"

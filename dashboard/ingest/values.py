@@ -33,7 +33,7 @@ FALSE_WORDS = ("false", "f", "no", "n", "0")
 
 @dataclass(frozen=True)
 class DateOrder:
-    """How ``a/b/yyyy`` dates of one column are read: ``order`` is month-first, day-first or None."""
+    """How ``a/b/yyyy`` dates of a column read: ``order`` is month-first, day-first or None."""
 
     order: str | None
     example_line: int | None = None
@@ -55,11 +55,12 @@ def text(expr: str) -> str:
 
 
 def customer_key(expr: str) -> str:
-    """A customer key: trimmed; e-mail addresses lower-cased; ``17850.0`` (a float id) -> ``17850``."""
+    """A customer key: trimmed; e-mails lower-cased; ``17850.0`` (a float id) -> ``17850``."""
     value = text(expr)
     return (
         f"CASE WHEN {value} LIKE '%@%' THEN lower({value}) "
-        rf"WHEN regexp_full_match({value}, '\d+\.0+') THEN split_part({value}, '.', 1) "
+        rf"WHEN {value} LIKE '%.0' AND regexp_full_match({value}, '\d+\.0+') "
+        f"THEN split_part({value}, '.', 1) "
         f"ELSE {value} END"
     )
 
@@ -71,10 +72,11 @@ def amount(expr: str) -> str:
     ``1,234,567.89`` shape, so a decimal comma (``12,50``) stays unparsed rather than becoming 1250.
     """
     bare = rf"regexp_replace(trim({expr}), '[\s$€£¥]', '', 'g')"
+    # Plain numbers, nearly all of them, take the cheap cast; only the rest pay for the regexes.
     return (
-        "TRY_CAST(CASE "
+        f"coalesce(TRY_CAST(trim({expr}) AS DECIMAL(18, 2)), TRY_CAST(CASE "
         rf"WHEN regexp_full_match({bare}, '-?\d{{1,3}}(,\d{{3}})+(\.\d+)?') "
-        f"THEN replace({bare}, ',', '') ELSE {bare} END AS DECIMAL(18, 2))"
+        f"THEN replace({bare}, ',', '') ELSE {bare} END AS DECIMAL(18, 2)))"
     )
 
 
@@ -103,7 +105,18 @@ def local_timestamp(expr: str, order: DateOrder) -> str:
     elif order.order == "day-first":
         formats += _DAY_FIRST_FORMATS
     listed = ", ".join(f"'{f}'" for f in formats)
-    return f"try_strptime({_without_offset(expr)}, [{listed}])"
+    value = f"trim({expr})"
+    # Fast path for the common shapes, through DuckDB's ISO cast: 'YYYY-MM-DD[ HH:MM[:SS]]'
+    # with no offset, and Shopify's 'YYYY-MM-DD HH:MM:SS -0700' with the offset cut off.
+    iso = (
+        f"CASE WHEN length({value}) <= 19 AND strpos(substr({value}, 11), '+') = 0 "
+        f"AND strpos(substr({value}, 11), '-') = 0 THEN {value} "
+        f"WHEN length({value}) = 25 AND substr({value}, 20, 2) IN (' -', ' +') "
+        f"THEN left({value}, 19) END"
+    )
+    return (
+        f"coalesce(TRY_CAST({iso} AS TIMESTAMP), try_strptime({_without_offset(expr)}, [{listed}]))"
+    )
 
 
 def is_slash_date(expr: str) -> str:

@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,17 +117,16 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
-def server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real Streamlit server over the demo workspace on a free loopback port."""
+@contextmanager
+def run_server(workspace: Path, log: Path) -> Iterator[Server]:
+    """Run ``streamlit run streamlit_app.py`` over ``workspace`` until the block ends.
+
+    The server gets a free loopback port and must answer its health check within
+    HEALTH_TIMEOUT_S; it is terminated afterwards (its process group killed if it lingers).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {
-        **os.environ,
-        "SEGMENTS_WORKSPACE": str(demo_workspace),
-        "SEGMENTS_DATASET": DATASET,
-    }
+    env = {**os.environ, "SEGMENTS_WORKSPACE": str(workspace), "SEGMENTS_DATASET": DATASET}
     command = [
         sys.executable,
         "-m",
@@ -150,7 +150,7 @@ def server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         process = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    running = Server(url, demo_workspace, log)
+    running = Server(url, workspace, log)
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         while not _healthy(url):
@@ -175,6 +175,23 @@ def server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real Streamlit server over the demo workspace, shared by the session's tests."""
+    with run_server(demo_workspace, tmp_path_factory.mktemp("server") / "streamlit.log") as up:
+        yield up
+
+
+@pytest.fixture
+def fresh_server(demo_workspace: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server of its own that has not run the app yet, over a copy of the demo workspace."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy2(demo_workspace / f"{DATASET}.duckdb", workspace)
+    with run_server(workspace, tmp_path / "streamlit.log") as up:
+        yield up
 
 
 @pytest.fixture(scope="session")
@@ -203,9 +220,20 @@ class Visit:
     refused: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def visit(browser, server: Server) -> Iterator[Visit]:
-    """A fresh browser context (a new Streamlit session) with the app's home page open."""
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Keep each phase's report on the test item, so fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@contextmanager
+def open_tab(browser, server: Server, path: str, request: pytest.FixtureRequest) -> Iterator[Visit]:
+    """A fresh browser context (a new Streamlit session) with ``server``'s ``path`` open.
+
+    When the test fails, the page as it was is saved to tests/artifacts/failed-<test>.png.
+    """
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(60_000)
     result = Visit(context.new_page(), server)
@@ -217,10 +245,31 @@ def visit(browser, server: Server) -> Iterator[Visit]:
 
     context.route(lambda url: not url.startswith(loopback), refuse)
     try:
-        result.page.goto(server.url + "/", wait_until="domcontentloaded")
+        result.page.goto(server.url + path, wait_until="domcontentloaded")
         yield result
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            result.page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}.png"))
+            print(f"server log:\n{server.log_tail()}")
     finally:
         context.close()
+
+
+@pytest.fixture
+def visit(browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Visit]:
+    """The app's home page in a new browser session on the shared server."""
+    with open_tab(browser, server, "/", request) as tab:
+        yield tab
+
+
+@pytest.fixture
+def deep_link_first(
+    browser, fresh_server: Server, request: pytest.FixtureRequest
+) -> Iterator[Visit]:
+    """The Data page opened by its address as the very first request of a new server."""
+    with open_tab(browser, fresh_server, "/data", request) as tab:
+        yield tab
 
 
 @pytest.fixture(scope="session")

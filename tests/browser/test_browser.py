@@ -178,9 +178,9 @@ def test_segments_page_shows_table_chart_and_totals(visit, artifacts) -> None:
             strict=True,
         )
     )
-    scored = int(metrics["Customers scored"].replace(",", ""))
+    customers = int(metrics["Customers"].replace(",", ""))
     prospects = int(metrics["Prospects (no valid order)"].replace(",", ""))
-    assert scored == table.customers[table.segment != PROSPECTS].sum()
+    assert customers == table.customers.sum()
     assert prospects == table.customers[table.segment == PROSPECTS].sum()
     chart = page.evaluate(CHART_TEXT_JS)
     assert set(SHOPIFY_SEGMENTS) <= set(chart), chart
@@ -199,7 +199,7 @@ def test_moving_a_cut_point_with_the_keyboard_changes_the_segments(visit, artifa
     before = observe(page)
     total_before = segment_table(page).customers.sum()
     # F = 5 from 10 orders: four steps down to 6 orders stays above F = 4 (5 orders).
-    top_frequency = page.get_by_role("slider", name="F ≥ 5 from …")
+    top_frequency = page.get_by_role("slider", name="F 5: at least (orders)")
     assert float(top_frequency.input_value()) == 10
     top_frequency.focus()
     for _ in range(4):
@@ -294,3 +294,13 @@ def test_upload_a_shopify_export_into_a_new_dataset(visit, artifacts) -> None:
     # The page now shows the new dataset (the sidebar switched to it).
     page.get_by_role("heading", name="Dataset: uploaded").wait_for()
     screenshot(page, artifacts / "upload.png")
+
+
+def test_a_deep_link_to_the_data_page_works_on_a_new_server(deep_link_first) -> None:
+    page = deep_link_first.page
+    page.get_by_text("Load a file", exact=True).wait_for()
+    wait_idle(page)
+    nav = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    assert [label.split("\n")[-1] for label in nav][:2] == ["Segments", "Data"], nav
+    page.get_by_text("Files loaded", exact=True).wait_for(timeout=10_000)
+    assert_no_problem(page)

@@ -1,0 +1,286 @@
+"""Channels, spend, cohorts and maturity of one dataset, as the pages and the CLI report show them.
+
+One set of loaders opens the dataset read-only and returns plain DataFrames, so the Channels,
+Cohorts and Maturity pages and ``python -m dashboard report`` always show the same numbers. The
+expensive step, evaluating the channel rules on every customer's first order, is done once
+(``load_attribution``) and its result reused by every other loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from dashboard import channels, cohorts, maturity, spend, store
+
+SPEND_TABLE = "marketing_spend"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The analyst's choices: channel rules, spend mapping, first-order period, CLV and stages.
+
+    Rules and mapping are tuples of rows (see ``channels.RULE_COLUMNS`` and
+    ``spend.MAPPING_COLUMNS``) so that settings can key a cache.
+    """
+
+    rules: tuple[tuple[object, ...], ...] = channels.DEFAULT_RULES
+    spend_mapping: tuple[tuple[str, str], ...] = spend.DEFAULT_MAPPING
+    first_from: dt.date | None = None
+    first_to: dt.date | None = None
+    expected_years: float = spend.DEFAULT_EXPECTED_YEARS
+    thresholds: maturity.StageThresholds = field(default=maturity.DEFAULT_THRESHOLDS)
+
+    def rules_frame(self) -> pd.DataFrame:
+        """Return the channel rules as a table (channels.RULE_COLUMNS)."""
+        return pd.DataFrame(list(self.rules), columns=channels.RULE_COLUMNS)
+
+    def mapping_frame(self) -> pd.DataFrame:
+        """Return the spend mapping as a table (spend.MAPPING_COLUMNS)."""
+        return pd.DataFrame(list(self.spend_mapping), columns=spend.MAPPING_COLUMNS)
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+def rows_of(table: pd.DataFrame) -> tuple[tuple[object, ...], ...]:
+    """Return a table's rows as a tuple of plain-Python tuples (hashable, for Settings)."""
+    return tuple(
+        tuple(v.item() if hasattr(v, "item") else v for v in row)
+        for row in table.itertuples(index=False)
+    )
+
+
+@dataclass(frozen=True)
+class ChannelReport:
+    """Everything the Channels page shows for one period.
+
+    ``table``: channels.SUMMARY_COLUMNS; ``cac``: spend.CAC_COLUMNS; ``economics``:
+    spend.ECONOMICS_COLUMNS (both empty without spend rows); ``unmapped``: acquisition spend
+    names that no mapping row covers.
+    """
+
+    table: pd.DataFrame
+    cac: pd.DataFrame
+    economics: pd.DataFrame
+    has_spend: bool
+    unmapped: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MaturityReport:
+    """Everything the Maturity page shows: stage per month, effort comparison and the verdicts."""
+
+    stages: pd.DataFrame
+    effort: pd.DataFrame
+    paragraph: str
+    health_level: str
+    health_text: str
+
+
+def load_attribution(
+    workspace: Path, dataset: str, as_of: dt.date, rules: pd.DataFrame
+) -> pd.DataFrame:
+    """Return ``channels.attribute_channels`` of the dataset as a DataFrame, by customer_id.
+
+    first_order_on holds ``datetime.date`` values.
+    """
+    with store.open_for_read(workspace, dataset) as backend:
+        table = channels.attribute_channels(backend.table("orders"), rules, as_of)
+        frame = table.order_by("customer_id").to_pandas()
+    frame["first_order_on"] = pd.to_datetime(frame.first_order_on).dt.date
+    return frame
+
+
+def load_cohort_cells(
+    workspace: Path, dataset: str, as_of: dt.date, attribution: pd.DataFrame
+) -> pd.DataFrame:
+    """Return ``cohorts.build_cohort_cells`` of the dataset for a loaded attribution."""
+    with store.open_for_read(workspace, dataset) as backend:
+        return cohorts.build_cohort_cells(
+            backend.table("orders"), channels.to_attribution_table(attribution), as_of
+        )
+
+
+def _read_spend(backend: DuckDBBackend, settings: Settings) -> ir.Table | None:
+    if store.count_rows(backend, SPEND_TABLE) == 0:
+        return None
+    return spend.map_spend(backend.table(SPEND_TABLE), settings.mapping_frame())
+
+
+def filter_cohort_months(
+    cells: pd.DataFrame, first_from: dt.date | None, first_to: dt.date | None
+) -> pd.DataFrame:
+    """Keep the cohort cells whose first-order month overlaps [first_from, first_to]."""
+    keep = pd.Series(True, index=cells.index)
+    if first_from is not None:
+        keep &= cells.cohort_month >= first_from.replace(day=1)
+    if first_to is not None:
+        keep &= cells.cohort_month <= first_to
+    return cells[keep]
+
+
+def load_channel_report(
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date,
+    settings: Settings,
+    attribution: pd.DataFrame,
+    cells: pd.DataFrame,
+) -> ChannelReport:
+    """Per-channel table for the settings' period, and CAC / CLV : CAC when spend is loaded.
+
+    In: a loaded attribution and its cohort cells (``load_cohort_cells``).
+    """
+    with store.open_for_read(workspace, dataset) as backend:
+        orders = backend.table("orders")
+        attributed = channels.to_attribution_table(attribution)
+        table = channels.summarise_channels(
+            orders, attributed, as_of, settings.first_from, settings.first_to
+        )
+        mapped = _read_spend(backend, settings)
+        if mapped is None:
+            empty_cac = pd.DataFrame(columns=spend.CAC_COLUMNS)
+            return ChannelReport(
+                table, empty_cac, pd.DataFrame(columns=spend.ECONOMICS_COLUMNS), False, ()
+            )
+        cac = spend.summarise_cac(mapped, attributed, settings.first_from, settings.first_to)
+        unmapped = mapped.filter(
+            (mapped.channel == spend.UNMAPPED) & (mapped.purpose == spend.ACQUISITION)
+        )
+        unmapped_names = tuple(sorted(unmapped.spend_channel.to_pandas().unique()))
+    in_period = filter_cohort_months(cells, settings.first_from, settings.first_to)
+    curves = {
+        name: cohorts.average_curve(cohorts.combine_cohorts(in_period, [name]))
+        for name in cac.channel.unique()
+    }
+    curves[spend.ALL_CHANNELS] = cohorts.average_curve(cohorts.combine_cohorts(in_period))
+    opened = (
+        maturity.count_whole_months(min(attribution.first_order_on), as_of)
+        if len(attribution)
+        else None
+    )
+    economics = spend.summarise_economics(table, cac, curves, settings.expected_years, opened)
+    return ChannelReport(table, cac, economics, True, unmapped_names)
+
+
+def load_maturity(
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date,
+    settings: Settings,
+    economics: pd.DataFrame | None = None,
+) -> MaturityReport:
+    """Stage per month, recommended vs actual retention share, and CLV : CAC health for the stage.
+
+    ``economics`` (spend.ECONOMICS_COLUMNS) gives the all-channels CLV : CAC; without it the
+    health is "unknown".
+    """
+    with store.open_for_read(workspace, dataset) as backend:
+        orders = backend.table("orders")
+        stages = maturity.detect_stages(orders, as_of, settings.thresholds)
+        returning = maturity.summarise_returning(orders, as_of)
+        mapped = _read_spend(backend, settings)
+        by_month = spend.summarise_effort_spend(mapped) if mapped is not None else None
+    if stages.empty:
+        raise store.WorkspaceError(f"The dataset '{dataset}' has no valid orders yet.")
+    effort = maturity.compare_effort(stages, returning, by_month)
+    ratio = math.nan
+    if economics is not None and not economics.empty:
+        total = economics[economics.channel == spend.ALL_CHANNELS]
+        ratio = float(total.clv_to_cac.iloc[0]) if not total.empty else math.nan
+    level, text = spend.assess_clv_cac(ratio, int(stages.months_open.iloc[-1]))
+    paragraph = maturity.describe_current_stage(stages, effort, settings.thresholds)
+    return MaturityReport(stages, effort, paragraph, level, text)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean: dict[str, object] = {}
+        for key, value in row.items():
+            if isinstance(value, dt.date):
+                clean[str(key)] = value.isoformat()
+            elif pd.isna(value):
+                clean[str(key)] = None
+            elif hasattr(value, "item"):
+                clean[str(key)] = value.item()
+            else:
+                clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+def build_report(
+    workspace: Path, dataset: str, as_of: dt.date, settings: Settings = DEFAULT_SETTINGS
+) -> dict[str, object]:
+    """The JSON-ready report of ``python -m dashboard report``: the pages' numbers as records.
+
+    Keys: dataset, as_of, period, channels (SUMMARY_COLUMNS rows), spend (cac and economics rows,
+    empty without spend), cohorts (all channels, COHORT_COLUMNS rows), cohort_curve,
+    stages (STAGE_COLUMNS rows), effort (EFFORT_COLUMNS rows), current_stage (paragraph and
+    CLV : CAC health).
+    """
+    attribution = load_attribution(workspace, dataset, as_of, settings.rules_frame())
+    cells = load_cohort_cells(workspace, dataset, as_of, attribution)
+    report = load_channel_report(workspace, dataset, as_of, settings, attribution, cells)
+    matured = load_maturity(workspace, dataset, as_of, settings, report.economics)
+    combined = cohorts.combine_cohorts(cells)
+    return {
+        "dataset": dataset,
+        "as_of": as_of.isoformat(),
+        "period": {
+            "first_order_from": settings.first_from.isoformat() if settings.first_from else None,
+            "first_order_to": settings.first_to.isoformat() if settings.first_to else None,
+        },
+        "channels": _records(report.table),
+        "spend": {
+            "cac_by_month": _records(report.cac),
+            "economics": _records(report.economics),
+            "unmapped_spend_names": list(report.unmapped),
+            "expected_years": settings.expected_years,
+        },
+        "cohorts": _records(combined),
+        "cohort_curve": _records(cohorts.average_curve(combined)),
+        "stages": _records(matured.stages),
+        "effort": _records(matured.effort),
+        "current_stage": {
+            "stage": str(matured.stages.stage.iloc[-1]),
+            "paragraph": matured.paragraph,
+            "clv_to_cac_health": matured.health_level,
+            "clv_to_cac_text": matured.health_text,
+        },
+    }
+
+
+def has_spend(workspace: Path, dataset: str) -> bool:
+    """Return whether the dataset holds marketing spend rows."""
+    with store.open_for_read(workspace, dataset) as backend:
+        return store.count_rows(backend, SPEND_TABLE) > 0
+
+
+def select_period(
+    attribution: pd.DataFrame, first_from: dt.date | None, first_to: dt.date | None
+) -> pd.DataFrame:
+    """Keep the attributed customers whose first order is in [first_from, first_to]."""
+    keep = pd.Series(True, index=attribution.index)
+    if first_from is not None:
+        keep &= attribution.first_order_on >= first_from
+    if first_to is not None:
+        keep &= attribution.first_order_on <= first_to
+    return attribution[keep]
+
+
+def count_evidence(attribution: pd.DataFrame) -> pd.DataFrame:
+    """Customers per channel and evidence (channel, evidence, customers), most frequent first.
+
+    In: a loaded attribution. Shows which rule decided how many customers, to tune the rules.
+    """
+    counts = attribution.groupby(["channel", "evidence"]).size().rename("customers")
+    return counts.reset_index().sort_values(["customers", "channel"], ascending=[False, True])

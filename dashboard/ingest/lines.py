@@ -1,0 +1,142 @@
+"""Physical line numbers of a CSV file's records, so rows and rejects can name their line.
+
+DuckDB numbers a rejected record by counting records and blank lines (a quoted cell that spans
+several lines counts once) and gives no number at all to the records it reads. ``RecordIndex``
+lists every data record of the file (header excluded, blank lines skipped as DuckDB skips them)
+with DuckDB's number for it and its first and last physical line (header = line 1), the line a
+text editor shows.
+
+Two ways to build it: ``index_by_quotes`` (numpy, fast: a line end outside quotes ends a
+record) and ``index_by_csv_module`` (Python's csv module, slower, exact for stray quotes inside
+unquoted cells, which break quote parity). The caller uses the second when the first disagrees
+with DuckDB on the number of records. Both also check that the file is UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dashboard.ingest.report import IngestError
+
+NOT_UTF8 = (
+    "This file is not UTF-8 text{where} (it may be Latin-1 or Windows-1252); "
+    "save it as 'CSV UTF-8' and upload it again."
+)
+_CHUNK_BYTES = 1 << 24
+_CSV_FIELD_LIMIT = 2**31 - 1
+_LF, _CR, _QUOTE = ord("\n"), ord("\r"), ord('"')
+
+
+@dataclass(frozen=True)
+class RecordIndex:
+    """Per data record: ``duck_lines`` (DuckDB's number), ``start_lines``, ``end_lines``."""
+
+    duck_lines: np.ndarray
+    start_lines: np.ndarray
+    end_lines: np.ndarray
+    physical_lines: int
+
+    def __len__(self) -> int:
+        return len(self.start_lines)
+
+
+def index_by_quotes(path: Path) -> RecordIndex:
+    """Index records by quote parity: a line end after an even number of quotes ends a record.
+
+    Exact when quotes open and close cells as the CSV standard says (doubled quotes inside a
+    quoted cell keep the parity); an odd stray quote inside an unquoted cell breaks it.
+    """
+    ends, quotes, crs, size = _scan(path)
+    if size and (len(ends) == 0 or ends[-1] != size - 1):
+        ends = np.append(ends, size)  # the last line has no line end
+    closes = np.searchsorted(quotes, ends) % 2 == 0
+    line_starts = np.concatenate(([0], ends[:-1] + 1))
+    blank = ends - line_starts - _contains(crs, ends - 1).astype(np.int64) == 0
+    starts = np.concatenate(([0], np.flatnonzero(closes[:-1]) + 1))
+    record_ends = np.flatnonzero(closes)
+    if len(record_ends) < len(starts):  # an unterminated quote runs to the end of the file
+        record_ends = np.append(record_ends, len(ends) - 1)
+    # DuckDB counts every record and blank line once, whatever the lines inside quotes.
+    duck_lines = np.arange(1, len(starts) + 1)
+    kept = ~blank[starts]
+    starts, record_ends, duck_lines = starts[kept], record_ends[kept], duck_lines[kept]
+    return RecordIndex(duck_lines[1:], starts[1:] + 1, record_ends[1:] + 1, len(ends))
+
+
+def index_by_csv_module(path: Path, delimiter: str) -> RecordIndex:
+    """Index records as Python's csv module splits them (quotes open a cell only at its start)."""
+    duck_lines, start_lines, end_lines = array("q"), array("q"), array("q")
+    embedded = 0  # line ends inside quoted cells so far, which DuckDB's numbers leave out
+    end = 0
+    header_seen = False
+    previous_limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+            # DuckDB, like this option, lets spaces stand before an opening quote.
+            reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True)
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if record and header_seen:
+                    duck_lines.append(start - embedded)
+                    start_lines.append(start)
+                    end_lines.append(end)
+                header_seen = header_seen or bool(record)
+                embedded += end - start
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path) from exc
+    except csv.Error as exc:
+        raise IngestError(f"The file could not be read as CSV near line {end + 1}.") from exc
+    finally:
+        csv.field_size_limit(previous_limit)
+    return RecordIndex(np.asarray(duck_lines), np.asarray(start_lines), np.asarray(end_lines), end)
+
+
+def _scan(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Return the byte positions of line feeds, quotes and carriage returns, and the size."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    found: dict[int, list[np.ndarray]] = {_LF: [], _QUOTE: [], _CR: []}
+    size = 0
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK_BYTES), b""):
+            _decode(decoder, chunk, path)
+            view = np.frombuffer(chunk, dtype=np.uint8)
+            for byte, parts in found.items():
+                parts.append(np.flatnonzero(view == byte) + size)
+            size += len(chunk)
+    _decode(decoder, b"", path, final=True)
+    ends, quotes, crs = (
+        np.concatenate(parts) if parts else np.empty(0, np.int64) for parts in found.values()
+    )
+    return ends, quotes, crs, size
+
+
+def _decode(decoder: codecs.IncrementalDecoder, chunk: bytes, path: Path, final: bool = False):
+    try:
+        decoder.decode(chunk, final)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path) from exc
+
+
+def _not_utf8(path: Path) -> IngestError:
+    """The error naming the physical line (from 1) of the first byte that is not UTF-8."""
+    with Path(path).open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return IngestError(NOT_UTF8.format(where=f" (line {number})"))
+    return IngestError(NOT_UTF8.format(where=""))
+
+
+def _contains(sorted_values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Whether each candidate is one of ``sorted_values``."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(candidates), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_values, candidates), len(sorted_values) - 1)
+    return sorted_values[at] == candidates

@@ -1,0 +1,70 @@
+"""Maturity: the store's stage over time and whether its retention effort fits the stage."""
+
+import streamlit as st
+
+from dashboard import channel_charts, formatting, ui
+
+st.title("Maturity")
+st.caption(
+    "The store's business stage month by month, read from its own sales (months open, sales a "
+    "day), the share of effort on retention each stage calls for beside the share returning "
+    "customers actually bring, and the CLV : CAC health for the stage."
+)
+
+selection = st.session_state.get("selection")
+if selection is None:
+    st.info("Choose a dataset in the sidebar, or load your store's exports on the Data page.")
+    st.stop()
+
+with ui.friendly_errors():
+    thresholds = ui.edit_stage_thresholds()
+    report = ui.get_maturity(selection, ui.acquisition_settings(thresholds=thresholds))
+    current, effort_now = report.stages.iloc[-1], report.effort.iloc[-1]
+
+    totals = st.columns([1.5, 1, 1, 1])
+    totals[0].metric("Stage now", str(current.stage))
+    totals[1].metric("Sales a day (last 28 days)", f"{current.sales_per_day:,.1f}")
+    totals[2].metric(
+        "Recommended retention share",
+        formatting.format_percent(current.recommended_retention_share, 0),
+    )
+    totals[3].metric(
+        "Revenue from returning customers",
+        formatting.format_percent(effort_now.returning_share_revenue, 0),
+        help="This month's share of revenue from customers who had ordered before.",
+    )
+    st.markdown(report.paragraph)
+    ui.show_clv_cac_health(report.health_level, report.health_text)
+
+    st.plotly_chart(channel_charts.plot_maturity_timeline(report.stages), width="stretch")
+    st.plotly_chart(channel_charts.plot_retention_effort(report.effort), width="stretch")
+    st.caption(
+        "Actual shares are of valid orders by known customers; guest orders are left out because "
+        "nobody knows whether they come back. Spend shares need spend rows tagged acquisition or "
+        "retention."
+    )
+
+    st.dataframe(
+        report.effort,
+        hide_index=True,
+        width="stretch",
+        column_config=ui.effort_column_config(selection.currency),
+        key="effort_table",
+    )
+    with st.expander("Stage signals per month, and the thresholds used"):
+        st.dataframe(
+            report.stages,
+            hide_index=True,
+            width="stretch",
+            column_config=ui.stage_column_config(),
+        )
+        st.dataframe(
+            thresholds.describe(),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "recommended_retention_share": st.column_config.NumberColumn(
+                    "Recommended retention share", format="percent"
+                )
+            },
+        )

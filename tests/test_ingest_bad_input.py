@@ -1,0 +1,527 @@
+"""Bad input from shared/design/bad-input.md (rows 1, 2, 3, 7, 9-13, 17, 18) and the transaction.
+
+Each file is written inline so its bytes, and so its line numbers, are visible in the test.
+Line numbers are physical lines with the header as line 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import ingest, store
+from dashboard.ingest import IngestError, load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MAPPING = {
+    "order_id": "order_id",
+    "customer_id": "customer",
+    "ordered_at": "date",
+    "order_total": "amount",
+}
+GOOD = "order_id,customer,date,amount\nk1,keep@x.com,2024-01-01,1.00\n"
+
+
+def query(workspace: Path, dataset: str, sql: str, params: list | None = None) -> list[tuple]:
+    """Run ``sql`` on the stored dataset (read-only) and return all rows."""
+    con = duckdb.connect(str(store.dataset_path(workspace, dataset)), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def snapshot(workspace: Path, dataset: str) -> dict[str, list[tuple]]:
+    """Every canonical table's rows, sorted: equal snapshots mean an unchanged dataset."""
+    return {
+        table: sorted(query(workspace, dataset, f"SELECT * FROM {table}"), key=repr)
+        for table in store.SCHEMA
+    }
+
+
+def write(tmp_path: Path, text: str, name: str = "orders.csv") -> Path:
+    """Write ``text`` as a UTF-8 file (line ends kept as written) and return its path."""
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def issues(report: ingest.IngestReport) -> list[tuple]:
+    """The report's issues as (line, column, severity, reason, value)."""
+    return [(i.line_number, i.column, i.severity, i.reason, i.raw_value) for i in report.issues]
+
+
+@pytest.fixture
+def existing(workspace: Path, tmp_path: Path) -> str:
+    """A dataset holding one good order, loaded from a file."""
+    ingest.ingest_file(workspace, "shop", write(tmp_path, GOOD, "first.csv"), mapping=MAPPING)
+    return "shop"
+
+
+def test_ragged_rows_bad_numbers_and_dates_are_listed_by_line(
+    workspace: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "order_id,customer,date,amount,note\n"  # 1
+        '1,a@x.com,2024-01-01,10.00,"two\n'  # 2: a quoted cell on two lines
+        'lines"\n'  # 3
+        "2,b@x.com,2024-01-02,20.00\n"  # 4: a column short
+        "3,c@x.com,2024-01-03,30.00,ok,extra\n"  # 5: a column too many
+        "4,d@x.com,2024-13-45,40.00,\n"  # 6: no month 13
+        "5,e@x.com,2024-01-05,forty,\n"  # 7
+        "\n"  # 8: blank
+        "6,f@x.com,2024-01-06,60.00,\n"  # 9
+        "7,g@x.com,2024-01-07,,\n",  # 10: no amount
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (7, 2, 5)
+    assert issues(report) == [
+        (
+            4,
+            "note",
+            "rejected",
+            "row has fewer columns than the header",
+            "2,b@x.com,2024-01-02,20.00",
+        ),
+        (
+            5,
+            None,
+            "rejected",
+            "row has more columns than the header",
+            "3,c@x.com,2024-01-03,30.00,ok,extra",
+        ),
+        (
+            6,
+            "date",
+            "rejected",
+            "date not recognised (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
+            "2024-13-45",
+        ),
+        (7, "amount", "rejected", "amount is not a number", "forty"),
+        (10, "amount", "rejected", "missing amount", None),
+    ]
+    assert report.reason_counts()["row has fewer columns than the header"] == 1
+    assert query(workspace, "shop", "SELECT order_id FROM orders ORDER BY 1") == [("1",), ("6",)]
+    assert query(
+        workspace, "shop", "SELECT line_number, column_name, reason FROM ingest_issues ORDER BY 1"
+    ) == [(i[0], i[1], i[3]) for i in issues(report)]
+    assert query(
+        workspace, "shop", "SELECT rows_read, rows_loaded, rows_rejected FROM ingests"
+    ) == [(7, 2, 5)]
+
+
+def test_unterminated_quote_is_named_with_the_lines_it_swallowed(
+    workspace: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "order_id,customer,date,amount\n"
+        "1,a@x.com,2024-01-01,10.00\n"
+        '2,"b@x.com,2024-01-02,20.00\n'  # 3: the quote never closes
+        "3,c@x.com,2024-01-03,30.00\n"
+        "4,d@x.com,2024-01-04,40.00\n",
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)
+    [(line, column, _, reason, _)] = issues(report)
+    assert (line, column, reason) == (
+        3,
+        None,
+        "broken quoting: a quote is opened but not closed properly",
+    )
+    assert (
+        "An unterminated quote near line 3 swallowed the 2 line(s) after it (up to line 5); "
+        "those rows were not loaded: fix the quote and load the file again." in report.notes
+    )
+
+
+def test_one_broken_line_among_quoted_names_does_not_stop_the_good_rows(
+    workspace: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "name,customer,date,amount\n"
+        '"Smith, John",a@x.com,2024-01-01,10.00\n'
+        '"Doe, Jane",b@x.com,2024-01-02,20.00\n'
+        '"Broken, Bob,c@x.com,2024-01-03,30.00\n'  # 4: its quote closes at the start of line 5
+        '"Roe, Rick",d@x.com,2024-01-04,40.00\n'
+        '"Poe, Edgar",e@x.com,2024-01-05,50.00\n',
+    )
+    assert ingest.read_headers(path) == ["name", "customer", "date", "amount"]
+    report = ingest.ingest_file(
+        workspace,
+        "shop",
+        path,
+        mapping={"customer_id": "customer", "ordered_at": "date", "order_total": "amount"},
+    )
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (4, 3, 1)
+    assert [(i.line_number, i.reason) for i in report.issues] == [
+        (4, "broken quoting: a quote is opened but not closed properly")
+    ]
+    assert any("near line 4 swallowed the 1 line(s) after it" in n for n in report.notes)
+    assert query(workspace, "shop", "SELECT customer_id FROM orders ORDER BY 1") == [
+        ("a@x.com",),
+        ("b@x.com",),
+        ("e@x.com",),
+    ]
+
+
+def test_a_stray_quote_inside_a_cell_keeps_later_line_numbers_exact(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # The quote of 12" is text (it does not open the cell); quote parity alone would think
+    # lines 2-5 were one record, so the line index falls back to a full CSV reading.
+    path = write(
+        tmp_path,
+        "order_id,customer,date,amount,product\n"
+        '1,a,2024-01-01,1.00,12" pizza\n'
+        '2,b,2024-01-02,2.00,"two\n'
+        'lines"\n'
+        "3,c,2024-01-03,bad,x\n",
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_loaded, report.notes) == (2, [])
+    assert [(i.line_number, i.reason) for i in report.issues] == [(5, "amount is not a number")]
+
+
+def test_rows_the_two_readers_split_differently_are_flagged(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # After two leading spaces DuckDB reads a quote as text; Python's csv module (the second
+    # reading, which numbers lines) opens a quoted cell there. The disagreement is said.
+    path = write(tmp_path, 'order_id,customer,date,amount\n  "\n1,a,2024-01-01,1.00\n')
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 1, 1)
+    assert (
+        "Broken quoting makes the rows of this file ambiguous: 2 rows were read, but a second "
+        "reading of its 3 lines finds 1; check the rejected rows, and take line numbers after "
+        "the first of them as approximate." in report.notes
+    )
+
+
+def test_mixed_line_ends_are_read_with_a_note(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"order_id,customer,date,amount\r\n1,a,2024-01-01,1.00\n"
+        b'2,"b\r\nsecond line",2024-01-02,2.00\r\n3,c,2024-01-03,x\n'
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_loaded, report.rows_rejected) == (2, 1)
+    assert [(i.line_number, i.reason) for i in report.issues] == [(5, "amount is not a number")]
+    assert (
+        "The file mixes Windows (CRLF) and Unix (LF) line ends; it was read with them made "
+        "uniform." in report.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"\n", "The file is empty."),
+        (b"x", "The file has a header row but no data rows."),
+        (b"order_id,customer,date,amount\n", "The file has a header row but no data rows."),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+            "This file is not a CSV or Parquet table (it looks binary).",
+        ),
+        (bytes(range(1, 32)) * 50, "This file is not a CSV or Parquet table (it looks binary)."),
+        (
+            b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64,
+            "This is an Excel workbook or a zip archive, not a CSV table; save it as 'CSV UTF-8' "
+            "and upload that.",
+        ),
+        (
+            "customer,date,amount\nM\u00fcnchen,2024-01-01,1\n".encode("utf-16"),
+            "This file is UTF-16 text; save it as 'CSV UTF-8' and upload it again.",
+        ),
+        (
+            "customer,date,amount\nM\u00fcnchen,2024-01-01,1\n".encode("latin-1"),
+            "This file is not UTF-8 text (it may be Latin-1 or Windows-1252); save it as "
+            "'CSV UTF-8' and upload it again.",
+        ),
+        (
+            b"PAR1 not really parquet",
+            "This Parquet file could not be read (it may be damaged or truncated).",
+        ),
+    ],
+    ids=[
+        "empty",
+        "newline",
+        "one-byte",
+        "header-only",
+        "png",
+        "controls",
+        "zip",
+        "utf16",
+        "latin1",
+        "broken-parquet",
+    ],
+)
+def test_unloadable_files_raise_a_sentence_and_change_nothing(
+    workspace: Path, tmp_path: Path, existing: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / "upload.csv"
+    path.write_bytes(content)
+    before = snapshot(workspace, existing)
+    for dataset in (existing, "fresh"):
+        with pytest.raises(IngestError) as caught:
+            ingest.ingest_file(workspace, dataset, path, mapping=MAPPING)
+        assert str(caught.value) == message
+    assert snapshot(workspace, existing) == before
+    assert not store.dataset_exists(workspace, "fresh")
+
+
+def test_a_bad_byte_far_down_the_file_is_reported(workspace: Path, tmp_path: Path) -> None:
+    good = "".join(f"{i},c{i},2024-01-01,1.00\n" for i in range(5000))
+    path = tmp_path / "late.csv"
+    path.write_bytes(("order_id,customer,date,amount\n" + good).encode() + b"9,M\xfcnchen,2024,1\n")
+    with pytest.raises(IngestError) as caught:
+        ingest.ingest_file(workspace, "fresh", path, mapping=MAPPING)
+    assert str(caught.value).startswith("This file is not UTF-8 text (line 5002)")
+    assert not store.dataset_exists(workspace, "fresh")
+
+
+def test_missing_required_column_is_named(workspace: Path, tmp_path: Path, existing: str) -> None:
+    path = write(tmp_path, "Customer ID,Total\nc1,10.00\n")
+    before = snapshot(workspace, existing)
+    with pytest.raises(IngestError) as caught:
+        ingest.ingest_file(workspace, existing, path)
+    assert str(caught.value) == (
+        "Missing required column: order date (map it to one of the file's columns)."
+    )
+    assert snapshot(workspace, existing) == before
+
+
+def test_negative_amounts_are_rejected_and_zero_amounts_counted(
+    workspace: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "order_id,customer,date,amount\n"
+        "1,a,2024-01-01,10.00\n"
+        "2,a,2024-01-02,-4.50\n"
+        "3,b,2024-01-03,0.00\n"
+        "4,c,2024-01-04,0\n",
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_loaded, report.rows_rejected) == (3, 1)
+    assert issues(report) == [
+        (
+            3,
+            "amount",
+            "rejected",
+            "negative amount: returns must be given as refunded_amount",
+            "-4.50",
+        )
+    ]
+    assert (
+        "2 orders have a total of 0 (loaded; RFM does not count them as purchases unless "
+        "asked to)." in report.notes
+    )
+
+
+def test_duplicates_exact_and_conflicting(workspace: Path, tmp_path: Path, existing: str) -> None:
+    # exact re-upload of the first file: nothing new, counts unchanged
+    before = snapshot(workspace, existing)
+    again = ingest.ingest_file(
+        workspace, existing, write(tmp_path, GOOD, "first.csv"), mapping=MAPPING
+    )
+    assert (again.rows_read, again.rows_loaded, again.rows_duplicate) == (1, 0, 1)
+    after = snapshot(workspace, existing)
+    assert after["orders"] == before["orders"]
+    assert len(after["ingests"]) == 2
+    # the same order id with another amount, in another file: rejected, stored value kept
+    changed = write(tmp_path, GOOD.replace("1.00", "2.00") + "k2,b@x.com,2024-01-02,5.00\n")
+    report = ingest.ingest_file(workspace, existing, changed, mapping=MAPPING)
+    assert (report.rows_loaded, report.rows_rejected, report.rows_duplicate) == (1, 1, 0)
+    assert issues(report) == [
+        (2, "order_id", "rejected", "order id already loaded with different values", "k1")
+    ]
+    assert query(workspace, existing, "SELECT order_id, order_total FROM orders ORDER BY 1") == [
+        ("k1", Decimal("1.00")),
+        ("k2", Decimal("5.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("date", "reason"),
+    [
+        ("2099-01-01", "date in the future"),
+        ("1970-01-01 00:00:00", "implausible date (before 1990)"),
+        ("0001-01-01", "implausible date (before 1990)"),
+        ("", "missing date"),
+        ("  ", "missing date"),
+    ],
+)
+def test_future_epoch_and_empty_dates_are_rejected(
+    workspace: Path, tmp_path: Path, date: str, reason: str
+) -> None:
+    path = write(tmp_path, f"order_id,customer,date,amount\n1,a,{date},1.00\n2,a,2024-01-01,1\n")
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert report.rows_loaded == 1
+    assert [(i.line_number, i.column, i.reason) for i in report.issues] == [(2, "date", reason)]
+
+
+def test_tomorrow_is_accepted_but_the_day_after_is_not(workspace: Path, tmp_path: Path) -> None:
+    today = dt.date.today()
+    tomorrow, later = today + dt.timedelta(days=1), today + dt.timedelta(days=2)
+    path = write(
+        tmp_path,
+        f"order_id,customer,date,amount\n1,a,{tomorrow} 23:59,1.00\n2,a,{later} 00:00,1.00\n",
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert [(i.line_number, i.reason) for i in report.issues] == [(3, "date in the future")]
+
+
+def test_hostile_and_odd_headers_load_under_safe_names(
+    workspace: Path, tmp_path: Path, existing: str
+) -> None:
+    path = write(
+        tmp_path,
+        '"amount""; DROP TABLE orders; --",select,a b,Kunde \u00c4,x,x,,date\n'
+        "12.50,o-1,unused,k\u00e4ufer@x.com,1,2,3,2024-02-01\n"
+        "7.25,o-2,unused,\u00e9lodie@x.com,1,2,3,2024-02-02\n",
+    )
+    headers = ingest.read_headers(path)
+    assert headers == [
+        'amount"; DROP TABLE orders; --',
+        "select",
+        "a b",
+        "Kunde \u00c4",
+        "x",
+        "x (2)",
+        "column 7",
+        "date",
+    ]
+    report = ingest.ingest_file(
+        workspace,
+        existing,
+        path,
+        mapping={
+            "order_total": headers[0],
+            "order_id": "select",
+            "customer_id": "Kunde \u00c4",
+            "ordered_at": "date",
+            "channel": "x (2)",
+            "country": "column 7",
+        },
+    )
+    assert (report.rows_loaded, report.rows_rejected) == (2, 0)
+    assert query(
+        workspace,
+        existing,
+        "SELECT order_id, customer_id, order_total, channel, country FROM orders ORDER BY 1",
+    ) == [
+        ("k1", "keep@x.com", Decimal("1.00"), None, None),
+        ("o-1", "k\u00e4ufer@x.com", Decimal("12.50"), "2", "3"),
+        ("o-2", "\u00e9lodie@x.com", Decimal("7.25"), "2", "3"),
+    ]
+    assert sorted(t[0] for t in query(workspace, existing, "SHOW TABLES")) == sorted(store.SCHEMA)
+
+
+def test_hostile_header_in_a_rejection_is_stored_as_a_value(
+    workspace: Path, tmp_path: Path
+) -> None:
+    hostile = "amount'); DELETE FROM ingests; --"
+    path = write(tmp_path, f'customer,date,"{hostile}"\na,2024-01-01,oops\nb,2024-01-01,3\n')
+    report = ingest.ingest_file(
+        workspace,
+        "shop",
+        path,
+        mapping={"customer_id": "customer", "ordered_at": "date", "order_total": hostile},
+    )
+    assert report.rows_loaded == 1
+    assert query(workspace, "shop", "SELECT column_name FROM ingest_issues") == [(hostile,)]
+    assert query(workspace, "shop", "SELECT count(*) FROM ingests") == [(1,)]
+
+
+def test_ids_rounded_by_a_spreadsheet_are_detected(workspace: Path, tmp_path: Path) -> None:
+    text = (FIXTURES / "shopify_orders_small.csv").read_text(encoding="utf-8")
+    path = write(
+        tmp_path, text.replace("5800000000001", "5.8E+12").replace("5800000000002", "5.8E+12")
+    )
+    report = ingest.ingest_file(workspace, "shop", path)
+    assert report.rows_loaded == 5
+    assert (
+        "'Id' has 2 values like 5.8E+12: ids were rounded by a spreadsheet program; re-export "
+        "from the store and load that file without opening it in a spreadsheet." in report.notes
+    )
+
+
+def test_rows_without_a_customer_key_are_kept_with_a_warning(
+    workspace: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "order_id,customer,date,amount\n"
+        "1,,2024-01-01,10.00\n"
+        "2, ,2024-01-02,5.00\n"
+        "3,c,2024-01-03,1\n",
+    )
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_loaded, report.rows_rejected, report.rows_warned) == (3, 0, 2)
+    assert [(i.line_number, i.column, i.severity, i.reason) for i in report.issues] == [
+        (2, "customer", "warning", "no customer key: kept for store totals, not scored"),
+        (3, "customer", "warning", "no customer key: kept for store totals, not scored"),
+    ]
+    assert query(workspace, "shop", "SELECT sum(order_total), count(customer_id) FROM orders") == [
+        (Decimal("16.00"), 1)
+    ]
+
+
+def test_stored_issue_examples_are_capped_but_counts_are_exact(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 3)
+    rows = "".join(f"{i},c,2024-01-01,bad\n" for i in range(5))
+    path = write(tmp_path, "order_id,customer,date,amount\n" + rows + "9,c,2024-01-01,1\n")
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_rejected, len(report.issues)) == (5, 5)
+    assert report.reason_counts() == {"amount is not a number": 5}
+    assert query(workspace, "shop", "SELECT line_number FROM ingest_issues ORDER BY 1") == [
+        (2,),
+        (3,),
+        (4,),
+    ]
+    assert query(workspace, "shop", "SELECT rows_rejected FROM ingests") == [(5,)]
+    assert any(n.startswith("5 rows have the issue 'amount is not a number'") for n in report.notes)
+
+
+def test_a_failure_while_writing_rolls_everything_back(
+    workspace: Path, tmp_path: Path, existing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(workspace, existing)
+    path = write(tmp_path, GOOD + "k2,b@x.com,2024-01-02,5.00\n", "second.csv")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire\nTraceback (most recent call last): ...")
+
+    # the orders are inserted by then: the failure comes after them, inside the transaction
+    monkeypatch.setattr(load, "_finish", fail)
+    for dataset in (existing, "fresh"):
+        with pytest.raises(IngestError) as caught:
+            ingest.ingest_file(workspace, dataset, path, mapping=MAPPING)
+        assert str(caught.value) == (
+            "The file could not be loaded because of an unexpected error; nothing was changed."
+        )
+    assert snapshot(workspace, existing) == before
+    assert not store.dataset_exists(workspace, "fresh")
+    monkeypatch.undo()
+    assert ingest.ingest_file(workspace, existing, path, mapping=MAPPING).rows_loaded == 1
+
+
+def test_an_invalid_dataset_name_is_refused_before_anything_is_written(
+    workspace: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "orders.csv"
+    shutil.copy(FIXTURES / "generic_orders.csv", path)
+    with pytest.raises(IngestError, match="is not a valid dataset name"):
+        ingest.ingest_file(workspace, "../evil", path)
+    assert list(workspace.iterdir()) == []
