@@ -186,22 +186,15 @@ def plot_clv_cac(economics: pd.DataFrame) -> go.Figure:
         )
     )
     top = max([3.5, *[v * 1.15 for v in shown.clv_to_cac if not math.isnan(v)]])
-    lines = (
-        (3, "3 : 1 guide", "dash", "top right"),
-        (1, "1 : 1 break-even", "dot", "bottom right"),
-    )
-    for ratio, label, dash, position in lines:
-        figure.add_vline(
-            x=ratio,
-            line_dash=dash,
-            line_color="#555555",
-            annotation_text=label,
-            annotation_position=position,
-        )
+    for ratio, dash in ((3, "dash"), (1, "dot")):
+        figure.add_vline(x=ratio, line_dash=dash, line_color="#555555", line_width=2)
     figure.update_layout(
         height=max(300, 44 * len(shown) + 80),
         margin=MARGIN,
-        xaxis={"title": "Simple CLV divided by CAC", "range": [0, top]},
+        xaxis={
+            "title": "Simple CLV divided by CAC (dashed line: the 3 : 1 guide; dotted: 1 : 1)",
+            "range": [0, top],
+        },
         yaxis={"title": None},
         showlegend=False,
     )
@@ -288,13 +281,20 @@ def plot_maturity_timeline(stages: pd.DataFrame) -> go.Figure:
         hovertemplate="%{x|%b %Y}: %{y:,.1f} sales a day (%{customdata[1]:,.0f} a week), "
         "%{customdata[0]}<extra></extra>",
     )
+    rates = [v for v in stages.sales_per_day if v > 0] or [1.0]
+    low, high = math.log10(min(min(rates), 1) * 0.6), math.log10(max(max(rates), 10) * 1.6)
     for per_day, label in ((1, "1 sale a day"), (10, "10 sales a day")):
-        figure.add_hline(
-            y=per_day,
-            line_dash="dot",
-            line_color="#888888",
-            annotation_text=label,
-            annotation_position="bottom right",
+        figure.add_hline(y=per_day, line_dash="dot", line_color="#888888")
+        # On a log axis annotations are placed in powers of ten, unlike shapes.
+        figure.add_annotation(
+            x=1,
+            xref="paper",
+            y=math.log10(per_day),
+            text=label,
+            showarrow=False,
+            xanchor="right",
+            yanchor="bottom",
+            font={"size": 11, "color": "#555555"},
         )
     figure.update_layout(
         height=440,
@@ -303,6 +303,7 @@ def plot_maturity_timeline(stages: pd.DataFrame) -> go.Figure:
         yaxis={
             "title": "Sales a day (last 28 days, log scale)",
             "type": "log",
+            "range": [low, high],
             "tickvals": LOG_TICKS,
             "ticktext": [f"{v:g}" for v in LOG_TICKS],
         },

@@ -294,7 +294,9 @@ def _evidence_fields(orders: ir.Table) -> dict[str, ir.StringValue]:
     }
 
 
-def _rule_condition(fields: dict[str, ir.StringValue], field: str, match: str, pattern: str):
+def _rule_condition(
+    fields: dict[str, ir.StringValue], field: str, match: str, pattern: str
+) -> ir.BooleanValue:
     value = fields[field]
     if field == "tag":
         # Tags are one comma-separated cell; wrap it in commas to match whole tags.

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -56,6 +57,7 @@ KNOWN_ERRORS = (
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
 ENTRY_POINT_FLAG = "entry_point_ran"
 REQUESTED_PAGE = "requested_page"
+SESSION_LOCK = "session_lock"
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,24 @@ def workspace() -> Path:
 
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Show known problems as one sentence and anything unexpected without a traceback."""
-    try:
-        yield
-    except KNOWN_ERRORS as exc:
-        st.error(str(exc))
-    except Exception:
-        LOG.exception("Unexpected error in the dashboard")
-        st.error(
-            "Something unexpected went wrong and the page could not finish. Nothing was changed; "
-            "the details are in the server log."
-        )
+    """Run a page body one at a time per session, showing problems as sentences.
+
+    When a widget changes while a run is busy, Streamlit starts the new run in another thread
+    before the old one reaches its next stop point; both would use the session's private DuckDB
+    connection at once. The per-session lock makes the new run wait instead.
+    """
+    lock = st.session_state.setdefault(SESSION_LOCK, threading.RLock())
+    with lock:
+        try:
+            yield
+        except KNOWN_ERRORS as exc:
+            st.error(str(exc))
+        except Exception:
+            LOG.exception("Unexpected error in the dashboard")
+            st.error(
+                "Something unexpected went wrong and the page could not finish. Nothing was "
+                "changed; the details are in the server log."
+            )
 
 
 def dataset_version(name: str) -> int:
@@ -882,9 +891,10 @@ def get_maturity(
     """Return stages, effort and CLV : CAC health (all history), computed once per key."""
     economics = None
     if dataset_has_spend(selection):
-        economics = get_channel_report(
-            selection, replace(settings, first_from=None, first_to=None)
-        ).economics
+        whole_history = replace(
+            settings, first_from=None, first_to=None, thresholds=maturity.DEFAULT_THRESHOLDS
+        )
+        economics = get_channel_report(selection, whole_history).economics
     return _keep(
         "maturity",
         (*_data_key(selection), settings, economics is None),

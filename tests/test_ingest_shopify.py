@@ -326,6 +326,35 @@ def test_an_order_pasted_twice_into_one_file_is_read_once(workspace: Path, tmp_p
     assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(8,)]
 
 
+def test_unreadable_line_item_values_warn_but_keep_the_order(
+    workspace: Path, tmp_path: Path
+) -> None:
+    text = SMALL.read_text(encoding="utf-8")
+    # line 5 is #2001's second item: quantity "1" -> "one"; line 11 is #2005's second item
+    text = text.replace(",1,Pour-over Kettle,89.00,", ",one,Pour-over Kettle,89.00,")
+    text = text.replace(
+        ",2,Coffee Beans 1kg - Ethiopia,32.50,", ",2,Coffee Beans 1kg - Ethiopia,n/a,"
+    )
+    path = tmp_path / "odd_lines.csv"
+    path.write_text(text, encoding="utf-8")
+    report = ingest.ingest_file(workspace, "shop", path)
+    assert (report.rows_loaded, report.rows_rejected) == (5, 0)
+    assert [
+        (i.line_number, i.column, i.reason, i.raw_value)
+        for i in report.issues
+        if i.reason.startswith("line item")
+    ] == [
+        (5, "Lineitem quantity", "line item quantity is not a whole number (left empty)", "one"),
+        (11, "Lineitem price", "line item price is not a number (left empty)", "n/a"),
+    ]
+    assert query(
+        workspace,
+        "shop",
+        "SELECT order_id, line_number, quantity, price FROM order_lines "
+        "WHERE quantity IS NULL OR price IS NULL ORDER BY 1",
+    ) == [("#2001", 2, None, Decimal("89.00")), ("#2005", 2, 2, None)]
+
+
 def test_a_changed_order_is_rejected_not_overwritten(workspace: Path, tmp_path: Path) -> None:
     ingest.ingest_file(workspace, "shop", SMALL)
     refunded = rewrite(SMALL, tmp_path / "refunded.csv", **{"#2001|Refunded Amount": "10.00"})

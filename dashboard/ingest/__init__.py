@@ -95,21 +95,18 @@ def ingest_file(
         read_notes=[],
         today=dt.date.today(),
     )
-    existed = store.dataset_exists(workspace, dataset)
+    created = not store.dataset_exists(workspace, dataset)
+    opened = False
     try:
         with store.open_for_write(workspace, dataset) as con:
+            opened = True
             return _ingest(con, path, info, chosen, positions, meta, say)
     except BaseException as exc:
-        if not existed:
+        if created and opened:
             store.delete_dataset(workspace, dataset)
-        if isinstance(exc, IngestError) or not isinstance(exc, Exception):
-            raise
-        if isinstance(exc, store.WorkspaceError):
-            raise IngestError(str(exc)) from exc
-        _log.exception("ingest of %s into %s failed", path.name, dataset)
-        raise IngestError(
-            "The file could not be loaded because of an unexpected error; nothing was changed."
-        ) from exc
+        if isinstance(exc, Exception) and not isinstance(exc, IngestError):
+            raise _as_sentence(exc, path, dataset) from exc
+        raise
 
 
 def _ingest(
@@ -145,6 +142,16 @@ def _ingest(
         report = load.load_orders(con, orders, meta)
     say(1.0, "Done")
     return report
+
+
+def _as_sentence(exc: Exception, path: Path, dataset: str) -> IngestError:
+    """The IngestError shown for an error that is not one already: no traceback text."""
+    if isinstance(exc, store.WorkspaceError):
+        return IngestError(str(exc))
+    _log.exception("ingest of %s into %s failed", path.name, dataset)
+    return IngestError(
+        "The file could not be loaded because of an unexpected error; nothing was changed."
+    )
 
 
 def _sha256(path: Path) -> str:

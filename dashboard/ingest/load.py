@@ -166,9 +166,18 @@ _ORDER_VERDICT_REASONS = {
     "conflicting": "rows with the same order id disagree on customer or date",
     "changed": "order id already loaded with different values",
 }
+# (condition on line_rows, field, reason); the raw value shown is the field's ``*_raw`` column.
 _LINE_WARNINGS = (
-    ("quantity_raw IS NOT NULL AND quantity IS NULL", "line item quantity is not a whole number"),
-    ("price_raw IS NOT NULL AND price IS NULL", "line item price is not a number"),
+    (
+        "quantity_raw IS NOT NULL AND quantity IS NULL",
+        "quantity",
+        "line item quantity is not a whole number (left empty)",
+    ),
+    (
+        "price_raw IS NOT NULL AND price IS NULL",
+        "price",
+        "line item price is not a number (left empty)",
+    ),
 )
 _CUSTOMER_WARNINGS = (
     ("keyed_by_id", "customer_id", "no email: keyed by Customer ID, so it cannot match orders"),
@@ -520,15 +529,15 @@ def _collect_order_issues(con: duckdb.DuckDBPyConnection, source: OrderSource) -
         ],
     )
     if source.has_lines:
-        for condition, reason in _LINE_WARNINGS:
+        for condition, name, reason in _LINE_WARNINGS:
             con.execute(
                 f"""
                 INSERT INTO load_issues
-                SELECT l.source_line, NULL, 'warning', ?, coalesce(l.quantity_raw, l.price_raw)
+                SELECT l.source_line, ?, 'warning', ?, l.{name}_raw
                 FROM line_rows l JOIN order_verdicts v ON v.order_key = l.order_id
                 WHERE v.status = 'new' AND {condition}
                 """,
-                [reason],
+                [source.columns.get(name), reason],
             )
 
 
@@ -574,11 +583,12 @@ def _finish(
 ) -> IngestReport:
     """Store the ingests row and the issues (capped per reason); return the report."""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE all_issues AS
         SELECT line_number, column_name, severity, reason, raw_value FROM read_issues
         UNION ALL
-        SELECT line_number, column_name, severity, reason, left(raw_value, 200) FROM load_issues
+        SELECT line_number, column_name, severity, reason,
+               left(raw_value, {values.RAW_VALUE_CHARS}) FROM load_issues
         """
     )
     rejected, warned = con.execute(

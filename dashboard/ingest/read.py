@@ -29,12 +29,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from dashboard.ingest import lines
+from dashboard.ingest import lines, values
 from dashboard.ingest.report import IngestError
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
-RAW_VALUE_CHARS = 200
 _PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -63,7 +62,6 @@ class FileInfo:
 class StagedFile:
     """What ``stage_file`` read: ``records`` counts data records (split + rejected)."""
 
-    headers: list[str]
     records: int
     notes: list[str] = field(default_factory=list)
 
@@ -168,8 +166,7 @@ def _sniff_delimiter(text: str) -> str:
     Sniffed once from the first 64 KB and then fixed for the whole read, so one broken line
     further down cannot change how the file is split.
     """
-    lines = text.splitlines(keepends=True)[:200]
-    sample = "".join(lines)
+    sample = "".join(text.splitlines(keepends=True)[:200])
 
     def score(delimiter: str) -> tuple[int, float, int]:
         rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
@@ -211,49 +208,23 @@ def _stage_parquet(
         [str(path)],
     )
     _create_read_issues(con)
-    records = con.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
-    return StagedFile(headers=info.headers, records=records)
+    return StagedFile(records=con.execute("SELECT count(*) FROM raw_rows").fetchone()[0])
 
 
 def _stage_csv(
     con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int]
 ) -> StagedFile:
-    columns = {column(i): "VARCHAR" for i in range(len(info.headers))}
-    selected = ", ".join(column(i) for i in kept)
-    notes: list[str] = []
     # numpy's scan mostly releases the GIL, as does DuckDB's read: run them side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
         indexing = pool.submit(lines.index_by_quotes, path)
-        try:
-            _read_records(con, path, selected, columns, info.delimiter)
-        except duckdb.InvalidInputException as exc:
-            # DuckDB's reader stops at the first line end unlike the first one (CRLF vs LF).
-            if "invalid state" not in str(exc):
-                raise IngestError("This file could not be read as a CSV table.") from exc
-            with _uniform_line_ends(path) as uniform:
-                _read_records(con, uniform, selected, columns, info.delimiter)
-            notes.append(
-                "The file mixes Windows (CRLF) and Unix (LF) line ends; it was read with "
-                "them made uniform."
-            )
+        notes = _read_records(con, path, info, kept)
         index = indexing.result()
     split = con.execute(
         "SELECT (SELECT count(*) FROM csv_read) + (SELECT count(DISTINCT line) FROM csv_rejects)"
     ).fetchone()[0]
     if len(index) != split:
         index = lines.index_by_csv_module(path, info.delimiter)
-    con.register(
-        "record_index_view",
-        pa.table(
-            {
-                "duck_line": pa.array(index.duck_lines, pa.int64()),
-                "start_line": pa.array(index.start_lines, pa.int64()),
-                "end_line": pa.array(index.end_lines, pa.int64()),
-            }
-        ),
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE record_index AS SELECT * FROM record_index_view")
-    con.unregister("record_index_view")
+    _store_index(con, index)
     _create_read_issues(con, from_rejects=True)
     cells = "".join(f", r.{column(i)}" for i in kept)
     # The n-th split record is the n-th record of the file that DuckDB did not reject.
@@ -271,20 +242,55 @@ def _stage_csv(
     )
     con.execute("DROP TABLE csv_read")
     return StagedFile(
-        headers=info.headers,
         records=_count_records(con),
         notes=notes + _reconcile(con, len(index), index.physical_lines),
     )
 
 
 def _read_records(
+    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int]
+) -> list[str]:
+    """Create ``csv_read`` (the kept columns, in file order) and DuckDB's ``csv_rejects``."""
+    columns = {column(i): "VARCHAR" for i in range(len(info.headers))}
+    selected = ", ".join(column(i) for i in kept)
+    try:
+        _read_csv(con, path, selected, columns, info.delimiter)
+    except duckdb.InvalidInputException as exc:
+        # DuckDB's reader stops at the first line end unlike the first one (CRLF vs LF).
+        if "invalid state" not in str(exc):
+            raise IngestError("This file could not be read as a CSV table.") from exc
+        with _uniform_line_ends(path) as uniform:
+            _read_csv(con, uniform, selected, columns, info.delimiter)
+        return [
+            "The file mixes Windows (CRLF) and Unix (LF) line ends; it was read with them "
+            "made uniform."
+        ]
+    return []
+
+
+def _store_index(con: duckdb.DuckDBPyConnection, index: lines.RecordIndex) -> None:
+    """Copy the record index into TEMP TABLE ``record_index(duck_line, start_line, end_line)``."""
+    con.register(
+        "record_index_view",
+        pa.table(
+            {
+                "duck_line": pa.array(index.duck_lines, pa.int64()),
+                "start_line": pa.array(index.start_lines, pa.int64()),
+                "end_line": pa.array(index.end_lines, pa.int64()),
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE record_index AS SELECT * FROM record_index_view")
+    con.unregister("record_index_view")
+
+
+def _read_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     selected: str,
     columns: dict[str, str],
     delimiter: str,
 ) -> None:
-    """Create ``csv_read`` (kept columns, file order) and DuckDB's ``csv_rejects``."""
     con.execute("DROP TABLE IF EXISTS csv_rejects")
     con.execute("DROP TABLE IF EXISTS csv_reject_scans")
     # Insertion order is preserved, so rowid is the record's position among split records.
@@ -348,7 +354,7 @@ def _create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = Fal
                -- where a quote breaks, DuckDB names the column it stopped in, not the culprit
                CASE WHEN p.error_type <> 'UNQUOTED VALUE' THEN h.name END, 'rejected',
                CASE p.error_type {reasons} ELSE ? END,
-               left(p.csv_line, {RAW_VALUE_CHARS}), p.duck_line,
+               left(p.csv_line, {values.RAW_VALUE_CHARS}), p.duck_line,
                coalesce(i.end_line, p.duck_line), p.error_type
         FROM per_record p
         LEFT JOIN record_index i ON i.duck_line = p.duck_line

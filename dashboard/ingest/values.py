@@ -26,6 +26,7 @@ _UNAMBIGUOUS_FORMATS = (
 )
 _MONTH_FIRST_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
 _DAY_FIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+RAW_VALUE_CHARS = 200  # a rejected value or line is shown and stored up to this length
 _SLASH_DATE = r"^(\d{1,2})/(\d{1,2})/\d{4}"
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "cancelled", "canceled")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
