@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import acquisition, channel_charts, channels, formatting, spend, ui
 
+ui.require_entry_point("pages/channels.py")
 st.title("Channels")
 st.caption(
     "Each customer's acquisition channel, read from their first order (UTM tags, referrer, "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import channel_charts, cohorts, formatting, ui
 
+ui.require_entry_point("pages/cohorts.py")
 st.title("Cohorts")
 st.caption(
     "Customers grouped by the month of their first order: the share who order again in each "

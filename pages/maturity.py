@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import channel_charts, formatting, ui
 
+ui.require_entry_point("pages/maturity.py")
 st.title("Maturity")
 st.caption(
     "The store's business stage month by month, read from its own sales (months open, sales a "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import backtest, charts, export, migration, scheme_io, ui
 
+ui.require_entry_point("pages/studio.py")
 st.title("RFM studio")
 st.caption(
     "Look inside the scoring: why a customer is in a segment, how customers move between "

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from dashboard import ingest, store
-from dashboard.ingest import IngestError, load
+from dashboard.ingest import IngestError, lines, load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MAPPING = {
@@ -170,6 +170,22 @@ def test_one_broken_line_among_quoted_names_does_not_stop_the_good_rows(
         ("b@x.com",),
         ("e@x.com",),
     ]
+
+
+@pytest.mark.parametrize("build", ["quotes", "csv module"])
+def test_line_index_of_multiline_cells_blank_lines_and_crlf(tmp_path: Path, build: str) -> None:
+    path = tmp_path / "lines.csv"
+    # lines: 1 header, 2-3 one record, 4 blank, 5, 6-7 (doubled quotes inside), 8 (no line end)
+    path.write_bytes(b'x,y\r\n"a\r\nb",1\r\n\r\n"",2\r\n"c ""q""\nd",3\r\nlast,4')
+    if build == "quotes":
+        index = lines.index_by_quotes(path)
+    else:
+        index = lines.index_by_csv_module(path, ",")
+    # DuckDB numbers records and blank lines: header 1, record 2, blank 3, then 4, 5, 6
+    assert index.duck_lines.tolist() == [2, 4, 5, 6]
+    assert index.start_lines.tolist() == [2, 5, 6, 8]
+    assert index.end_lines.tolist() == [3, 5, 7, 8]
+    assert index.physical_lines == 8
 
 
 def test_a_stray_quote_inside_a_cell_keeps_later_line_numbers_exact(
