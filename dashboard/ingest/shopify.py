@@ -19,6 +19,8 @@ customer cannot be matched to orders, which are keyed by e-mail).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from dashboard.ingest import values
@@ -37,6 +39,7 @@ _ORDERS_SIGNATURE = {"name", "email", "financial status", "created at", "lineite
 _CUSTOMERS_SIGNATURE = {"first name", "last name", "email", "total spent", "total orders"}
 _ORDERS_REQUIRED = ("Name", "Email", "Created at", "Total")
 MISSING = "CAST(NULL AS VARCHAR)"
+Cell = Callable[..., str]
 # Every column the builders read; staging keeps only these.
 _ORDERS_READ = (
     *_ORDERS_REQUIRED,
@@ -243,7 +246,9 @@ def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> Custo
     )
 
 
-def _stage_lines(con: duckdb.DuckDBPyConnection, cell, name: str, total: str, product: str) -> None:
+def _stage_lines(
+    con: duckdb.DuckDBPyConnection, cell: Cell, name: str, total: str, product: str
+) -> None:
     product_text = values.text(product)
     expressions = {
         "order_id": values.text(name),
@@ -272,7 +277,7 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, cell, name: str, total: str, pr
     create_line_rows(con, expressions, lines)
 
 
-def _cells(headers: list[str]):
+def _cells(headers: list[str]) -> Cell:
     """Return ``cell(*names)``: the staging column of the first name present, else MISSING."""
 
     def cell(*names: str) -> str:
