@@ -18,6 +18,7 @@ navigation = st.navigation(
         st.Page("pages/channels.py", title="Channels", icon=":material/campaign:"),
         st.Page("pages/cohorts.py", title="Cohorts", icon=":material/grid_on:"),
         st.Page("pages/maturity.py", title="Maturity", icon=":material/trending_up:"),
+        st.Page("pages/behaviour.py", title="Behaviour", icon=":material/filter_alt:"),
     ]
 )
 ui.mark_entry_point()

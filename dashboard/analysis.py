@@ -83,7 +83,7 @@ def load_customer_base(
     dataset: str,
     as_of: dt.date | None = None,
     start: dt.date | None = None,
-    rules: rfm.CountingRules = rfm.CountingRules(),
+    rules: rfm.CountingRules = rfm.DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> CustomerBase:
     """Build the per-customer measures of ``dataset`` once and hold them in memory.
@@ -98,9 +98,7 @@ def load_customer_base(
         if as_of is None:
             raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
         window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
-        customers = (
-            source.table("customers") if "customers" in store.table_names(source) else None
-        )
+        customers = source.table("customers") if "customers" in store.table_names(source) else None
         measures = rfm.build_customer_measures(orders, window, rules, customers).to_pyarrow()
     scratch = store.open_scratch()
     table = scratch.create_table("customer_measures", measures)

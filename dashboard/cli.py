@@ -16,7 +16,19 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from dashboard import analysis, export, ingest, migration, rfm, scheme_io, schemes, store
+from dashboard import (
+    analysis,
+    builder,
+    export,
+    ingest,
+    migration,
+    rfm,
+    scheme_io,
+    schemes,
+    segment_export,
+    segment_store,
+    store,
+)
 from dashboard.ingest.report import IngestError, IngestReport
 
 EXIT_BAD_INPUT = 2
@@ -253,6 +265,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="spend name mapping CSV (spend_channel,channel) instead of the defaults",
     )
 
+    members = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a behavioural segment's members (a saved segment or a definition file) as "
+        "CSV, a Klaviyo list, Shopify customer tags or Parquet, with a .stamp.json beside it",
+    )
+    chosen = members.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--segment", help="name of a segment saved in the app for this dataset")
+    chosen.add_argument(
+        "--definition", type=Path, help="segment definition JSON (format: dashboard/builder.py)"
+    )
+    members.add_argument("--format", required=True, choices=segment_export.FORMATS)
+    members.add_argument("--out", required=True, type=Path, help="file to write")
+    members.add_argument(
+        "--columns", help="comma-separated feature columns (default: the format's own)"
+    )
+    members.add_argument("--tag", help="shopify-tags: the tag to add (default: the segment's name)")
+    members.add_argument(
+        "--as-of", type=parse_date, help="analysis date (default: latest order date)"
+    )
+    members.add_argument(
+        "--since", type=parse_date, help="look-back window start (default: all history)"
+    )
+
     listing = commands.add_parser("datasets", help="list the datasets in the workspace")
     listing.add_argument("--workspace", help="workspace directory")
     return parser
@@ -440,6 +476,34 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
     )
 
 
+def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
+    """Export a saved segment or a definition file's members with ``segment_export``."""
+    if args.segment is not None:
+        name = args.segment
+        definition = segment_store.load_segment(workspace, args.dataset, name)
+    else:
+        name = args.definition.stem
+        definition = builder.definition_from_json(args.definition.read_text(encoding="utf-8"))
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    exported = segment_export.export_to_file(
+        workspace,
+        args.dataset,
+        definition,
+        name,
+        args.format,
+        args.out,
+        as_of=args.as_of,
+        start=args.since,
+        columns=columns,
+        tag=args.tag,
+    )
+    print(
+        f"Wrote {exported.stamp['row_count']:,} rows of segment '{name}' to {args.out} "
+        f"(analysis date {exported.stamp['analysis_date']}) and its stamp to "
+        f"{segment_export.stamp_path(args.out)}."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (0 ok, 2 bad input)."""
     args = build_parser().parse_args(argv)
@@ -460,6 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_migration(args, workspace)
         elif args.command == "report":
             run_report(args, workspace)
+        elif args.command == "export":
+            run_segment_export(args, workspace)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

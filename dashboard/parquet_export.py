@@ -11,9 +11,9 @@ it again (``engines.open_tables``). Column types are the workspace's: money stay
 ``ordered_at`` is a timestamp without time zone.
 
 This is storage-layer code and the only place besides ingest that lets DuckDB touch files: it
-uses a write connection (the sealed read connection cannot write files). The SQL text is built
-from ``store.SCHEMA``'s own identifiers only; the output path is validated here and handed to
-DuckDB's ``write_parquet`` as a value, never spliced into SQL.
+uses a write connection (the sealed read connection cannot write files). It goes through
+DuckDB's relational API with ``store.SCHEMA``'s own table and column names and writes no SQL
+text; the output path is validated here and handed to ``write_parquet`` as a value.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dashboard import store
 PARTITION_COLUMN = "order_month"
 PARTITIONED_TABLE = "orders"
 DATA_FILE = "data_0.parquet"
+_PARTITION_EXPRESSION = f"*, strftime(ordered_at, '%Y-%m') AS {PARTITION_COLUMN}"
 
 # Sort keys (the primary key; every column for a table not listed) so the files come out the same
 # on every run.
@@ -73,23 +74,21 @@ def export_parquet(workspace: Path, dataset: str, out_dir: Path) -> dict[str, in
         staging.mkdir()
         with store.open_for_write(workspace, dataset) as con:
             for table in store.SCHEMA:
-                (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+                relation = con.table(table)
+                (rows,) = relation.aggregate("count(*)").fetchone()
                 counts[table] = int(rows)
+                order_by = _ORDER_BY.get(table) or ", ".join(f'"{c}"' for c in relation.columns)
                 if table == PARTITIONED_TABLE:
                     if not rows:
                         raise store.WorkspaceError(
                             f"The dataset '{dataset}' has no orders yet: nothing to export."
                         )
-                    relation = con.sql(
-                        f"SELECT *, strftime(ordered_at, '%Y-%m') AS {PARTITION_COLUMN} "
-                        f"FROM {table} ORDER BY {_ORDER_BY.get(table, 'ALL')}"
+                    relation.project(_PARTITION_EXPRESSION).order(order_by).write_parquet(
+                        str(staging / table), partition_by=[PARTITION_COLUMN]
                     )
-                    relation.write_parquet(str(staging / table), partition_by=[PARTITION_COLUMN])
                 else:
                     (staging / table).mkdir()
-                    order_by = _ORDER_BY.get(table, "ALL")
-                    relation = con.sql(f"SELECT * FROM {table} ORDER BY {order_by}")
-                    relation.write_parquet(str(staging / table / DATA_FILE))
+                    relation.order(order_by).write_parquet(str(staging / table / DATA_FILE))
         if target.exists():
             target.rmdir()  # empty, checked above
         staging.rename(target)

@@ -46,6 +46,9 @@ class CountingRules:
         return "; ".join(parts) + "."
 
 
+DEFAULT_RULES = CountingRules()
+
+
 @dataclass(frozen=True)
 class Window:
     """The analysis date (inclusive end) and an optional look-back start (inclusive)."""
@@ -148,7 +151,7 @@ def latest_order_date(orders: ir.Table) -> dt.date | None:
 def build_customer_measures(
     orders: ir.Table,
     window: Window,
-    rules: CountingRules = CountingRules(),
+    rules: CountingRules = DEFAULT_RULES,
     customers: ir.Table | None = None,
 ) -> ir.Table:
     """Per-customer RFM measures.
@@ -161,10 +164,7 @@ def build_customer_measures(
     """
     day = orders.ordered_at.date()
     in_range = day <= window.as_of
-    if window.start is not None:
-        in_window = in_range & (day >= window.start)
-    else:
-        in_window = in_range
+    in_window = in_range if window.start is None else in_range & (day >= window.start)
     for start, end in window.excluded:
         in_window = in_window & ~day.between(start, end)
     counted = ibis.literal(True)
@@ -227,45 +227,50 @@ def quantile_cuts(measures: ir.Table, n_scores: int = 5) -> Cuts:
     shown cut values are exactly what decides each score. For recency the cut is the largest
     observed value at or below the quantile; for F and M the smallest observed value above it
     (the bottom share scores 1). Equal cuts mean ties collapsed a score.
+
+    The quantile is the interpolating one (DuckDB ``quantile_cont``, Spark ``percentile``) at
+    position (N - 1) * k / n of the N sorted values. Both snapped cuts depend only on the value
+    at rank floor((N - 1) * k / n) and the next larger value, so they are found from that rank,
+    computed in integer arithmetic, and no engine quantile function is used: engines round the
+    interpolation differently, which on tied values moved a cut by one observed value.
     """
     if n_scores not in SCORE_SCALES:
         raise CutsError(f"Use 3, 4 or 5 scores, not {n_scores}.")
     scored = measures.filter(measures.status == STATUS_SCORED)
-    probs = [k / n_scores for k in range(1, n_scores)]
-    measure_cols = {
-        "recency": scored.recency_days.cast("float64"),
-        "frequency": scored.frequency.cast("float64"),
-        "monetary": scored.monetary.cast("float64"),
-    }
-    quantiles = scored.aggregate(
-        **{
-            f"{name}_{i}": col.quantile(p)
-            for name, col in measure_cols.items()
-            for i, p in enumerate(probs)
-        }
-    ).to_pyarrow()
-    row = {name: quantiles.column(name)[0].as_py() for name in quantiles.column_names}
-    if row["recency_0"] is None:
+    count = int(scored.count().execute() or 0)
+    if not count:
         raise CutsError("No customer has a valid order in this window, so nothing can be scored.")
-    snapped = scored.aggregate(
-        **{
-            f"recency_{i}": measure_cols["recency"].max(
-                where=measure_cols["recency"] <= row[f"recency_{i}"]
-            )
-            for i in range(len(probs))
-        },
-        **{
-            f"{name}_{i}": measure_cols[name].min(where=measure_cols[name] > row[f"{name}_{i}"])
-            for name in ("frequency", "monetary")
-            for i in range(len(probs))
-        },
-    ).to_pyarrow()
-    values = {name: snapped.column(name)[0].as_py() for name in snapped.column_names}
-    return Cuts(
-        recency=tuple(values[f"recency_{i}"] for i in range(len(probs))),
-        frequency=tuple(values[f"frequency_{i}"] for i in range(len(probs))),
-        monetary=tuple(values[f"monetary_{i}"] for i in range(len(probs))),
+    ranks = [(count - 1) * k // n_scores for k in range(1, n_scores)]
+    recency, _ = _values_at_ranks(scored.recency_days.cast("float64"), ranks)
+    _, frequency = _values_at_ranks(scored.frequency.cast("float64"), ranks)
+    _, monetary = _values_at_ranks(scored.monetary.cast("float64"), ranks)
+    return Cuts(recency=tuple(recency), frequency=tuple(frequency), monetary=tuple(monetary))
+
+
+def _values_at_ranks(
+    column: ir.FloatingColumn, ranks: Sequence[int]
+) -> tuple[list[float], list[float | None]]:
+    """Return, per 0-based rank in the ascending values of ``column``, the value at that rank and
+    the next larger value (None when there is none).
+
+    One query over the distinct values with their counts, a running total and the next value;
+    only the rows that hold one of the ranks come back.
+    """
+    values = column.name("value").as_table()
+    distinct = values.group_by("value").aggregate(n=values.count())
+    distinct = distinct.mutate(
+        upto=distinct.n.sum().over(ibis.cumulative_window(order_by=distinct.value)),
+        next_value=distinct.value.lead().over(ibis.window(order_by=distinct.value)),
     )
+    holds = ibis.or_(*[(distinct.upto - distinct.n <= r) & (distinct.upto > r) for r in ranks])
+    rows = distinct.filter(holds).select("value", "next_value", "n", "upto").to_pyarrow()
+    found = rows.to_pylist()
+
+    def row_of(rank: int) -> dict[str, object]:
+        return next(row for row in found if row["upto"] - row["n"] <= rank < row["upto"])
+
+    at = [row_of(rank) for rank in ranks]
+    return [row["value"] for row in at], [row["next_value"] for row in at]
 
 
 def collapsed_scores(cuts: Cuts) -> dict[str, list[int]]:
@@ -286,7 +291,7 @@ def collapsed_scores(cuts: Cuts) -> dict[str, list[int]]:
                 lost.append(n - i - 1 if name == "recency" else i + 2)
             elif prev is not None and v == prev:
                 # Equal cuts leave no value between them: the score of that empty band is lost
-                # (F/M: values in [prev, v) would score i + 1; recency: (prev, v] would score n - i).
+                # (F/M: values in [prev, v) would score i + 1; recency: (prev, v] scores n - i).
                 lost.append(n - i if name == "recency" else i + 1)
         if lost:
             out[name] = sorted(lost)

@@ -203,8 +203,8 @@ PRESETS: dict[str, Scheme] = {
         "Klaviyo (6 groups, scores 1-3)",
         3,
         {seg: parse_codes(codes) for seg, codes in _KLAVIYO.items()},
-        "Scores 1-3: R 3 = ordered within 180 days, 2 = within 365, 1 = older; F and M by terciles; "
-        "segment from the R-F-M code table.",
+        "Scores 1-3: R 3 = ordered within 180 days, 2 = within 365, 1 = older; F and M by "
+        "terciles; segment from the R-F-M code table.",
         fixed_recency_cuts=(180.0, 365.0),
     ),
 }
@@ -216,6 +216,4 @@ def get_scheme(key: str) -> Scheme:
     try:
         return PRESETS[key]
     except KeyError as exc:
-        raise SchemeError(
-            f"Unknown scheme '{key}'; choose one of: {', '.join(PRESETS)}."
-        ) from exc
+        raise SchemeError(f"Unknown scheme '{key}'; choose one of: {', '.join(PRESETS)}.") from exc

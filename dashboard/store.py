@@ -137,7 +137,7 @@ _locks_guard = threading.Lock()
 
 
 def resolve_workspace(override: str | os.PathLike[str] | None = None) -> Path:
-    """Return the workspace directory: the override, else $SEGMENTS_WORKSPACE, else data/workspace."""
+    """Return the workspace directory: the override, else $SEGMENTS_WORKSPACE, else the default."""
     chosen = override or os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
     path = Path(chosen).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
@@ -145,7 +145,7 @@ def resolve_workspace(override: str | os.PathLike[str] | None = None) -> Path:
 
 
 def validate_dataset_name(name: str) -> str:
-    """Return ``name`` if it is a safe dataset name (letters, digits, ``-`` and ``_``), else raise."""
+    """Return ``name`` if it is a safe dataset name (letters, digits, - and _), else raise."""
     if not DATASET_NAME.match(name or ""):
         raise WorkspaceError(
             f"'{name}' is not a valid dataset name: use 1-64 letters, digits, '-' or '_', "
@@ -275,7 +275,10 @@ def read_ingest_history(backend: DuckDBBackend) -> pd.DataFrame:
 
 
 def read_ingest_issues(backend: DuckDBBackend, ingest_id: int) -> pd.DataFrame:
-    """Return the stored row issues of one ingest: line_number, column_name, severity, reason, raw_value."""
+    """Return the stored issues of one ingest.
+
+    Out: line_number, column_name, severity, reason, raw_value; one row per stored issue.
+    """
     issues = backend.table("ingest_issues")
     return (
         issues.filter(issues.ingest_id == ibis.literal(ingest_id))

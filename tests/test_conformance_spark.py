@@ -30,9 +30,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
+import ibis
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from dashboard import analysis, engines, export, parquet_export, rfm, schemes, segments, store
@@ -153,10 +157,8 @@ def _generated_orders(rng: random.Random) -> tuple[list[tuple[object, ...]], lis
 
 
 @pytest.fixture(scope="module")
-def datasets(
-    tmp_path_factory: pytest.TempPathFactory, demo_dataset: tuple[Path, str]
-) -> dict[str, tuple[Path, str, Path]]:
-    """name -> (workspace, dataset, Parquet export) for the generated store, UCI and the demo."""
+def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str, Path]]:
+    """name -> (workspace, dataset, Parquet export) for the generated store and UCI."""
     root = tmp_path_factory.mktemp("conformance")
     workspace = store.resolve_workspace(root / "workspace")
     rows, customers = _generated_orders(random.Random(8))
@@ -178,11 +180,18 @@ def datasets(
         export_dir = root / "parquet" / name
         parquet_export.export_parquet(workspace, name, export_dir)
         out[name] = (workspace, name, export_dir)
-    demo_workspace, demo = demo_dataset
-    export_dir = root / "parquet" / "demo"
-    parquet_export.export_parquet(demo_workspace, demo, export_dir)
-    out["demo"] = (demo_workspace, demo, export_dir)
     return out
+
+
+@pytest.fixture(scope="module")
+def demo_export(
+    tmp_path_factory: pytest.TempPathFactory, demo_dataset: tuple[Path, str]
+) -> tuple[Path, str, Path]:
+    """(workspace, dataset, Parquet export) of the demo store (built by the real ingest)."""
+    workspace, dataset = demo_dataset
+    export_dir = tmp_path_factory.mktemp("conformance-demo") / "parquet"
+    parquet_export.export_parquet(workspace, dataset, export_dir)
+    return workspace, dataset, export_dir
 
 
 # ---------------------------------------------------------------- exact comparison
@@ -277,6 +286,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "scheme_keys", "window", "rules"), CASES)
 def test_pipeline_is_identical_on_duckdb_and_spark(
+    request: pytest.FixtureRequest,
     spark: object,
     datasets: dict[str, tuple[Path, str, Path]],
     name: str,
@@ -284,37 +294,62 @@ def test_pipeline_is_identical_on_duckdb_and_spark(
     window: dict[str, object],
     rules: rfm.CountingRules,
 ) -> None:
-    spec = datasets[name]
+    spec = request.getfixturevalue("demo_export") if name == "demo" else datasets[name]
     duck = run_pipeline("duckdb", spec, scheme_keys, window, rules)
     on_spark = run_pipeline("spark", spec, scheme_keys, window, rules)
     assert len(duck["measures"]) > 50  # header + customers: the comparison is not vacuous
     assert_identical(duck, on_spark)
 
 
-def test_quantile_cut_points_agree_for_awkward_sizes(spark: object, tmp_path: Path) -> None:
-    """Cut points for 1..13 customers, ties and no ties, 3-5 scores: DuckDB = Spark exactly.
+def reference_cuts(frame: pd.DataFrame, n_scores: int) -> rfm.Cuts:
+    """The documented rule in exact fractions: the interpolated quantile at (N - 1) * k / n,
+    then for recency the largest value at or below it, for F and M the smallest value above it."""
+    cuts: dict[str, tuple[float | None, ...]] = {}
+    for name, column in (
+        ("recency", "recency_days"),
+        ("frequency", "frequency"),
+        ("monetary", "monetary"),
+    ):
+        xs = sorted(Fraction(str(v)) for v in frame[column])
+        found: list[float | None] = []
+        for k in range(1, n_scores):
+            position = Fraction((len(xs) - 1) * k, n_scores)
+            lo = math.floor(position)
+            hi = min(lo + 1, len(xs) - 1)
+            q = xs[lo] + (xs[hi] - xs[lo]) * (position - lo)
+            if name == "recency":
+                found.append(float(max(x for x in xs if x <= q)))
+            else:
+                above = [x for x in xs if x > q]
+                found.append(float(min(above)) if above else None)
+        cuts[name] = tuple(found)
+    return rfm.Cuts(**cuts)
 
-    DuckDB's quantile_cont and Spark's percentile both interpolate at (N - 1) * p; the cuts snap
-    to observed values, so they must agree whatever N is.
+
+def test_quantile_cut_points_follow_the_rule_exactly_on_both_engines(
+    spark: object, tmp_path: Path
+) -> None:
+    """Cut points for 1..13 customers, ties and no ties, 3-5 scores: the exact rule, on both.
+
+    The two "tied-at-rank" batches are where DuckDB's quantile_cont rounds the interpolation
+    between two equal values just below them (7.299999999999999 for 7.30), which made an
+    engine-quantile implementation pick 7.30 instead of the next larger value.
     """
     rng = random.Random(8)
-    frames = []
+    batches: list[tuple[str, int, list[tuple[int, int, Decimal]]]] = []
     for size in (1, 2, 3, 4, 7, 13):
-        for kind in ("ties", "distinct"):
-            batch = f"{kind}-{size}"
-            for i in range(size):
-                if kind == "ties":
-                    recency, frequency, cents = rng.choice([0, 1, 30]), rng.choice([1, 2]), 999
-                else:
-                    recency, frequency, cents = i * 7, i + 1, 1001 + i * 333
-                frames.append((batch, f"c{i:02d}", recency, frequency, Decimal(cents) / 100))
+        ties = [(rng.choice([0, 1, 30]), rng.choice([1, 2]), Decimal("9.99")) for _ in range(size)]
+        distinct = [(i * 7, i + 1, Decimal(1001 + i * 333) / 100) for i in range(size)]
+        batches.append((f"ties-{size}", rfm.SCORE_SCALES[size % 3], ties))
+        batches.append((f"distinct-{size}", rfm.SCORE_SCALES[(size + 1) % 3], distinct))
+    money = [Decimal(v) for v in ("0.00",) * 5 + ("7.30", "7.30", "5000.00")]
+    batches.append(("tied-at-rank-5", 5, [(i, i + 1, m) for i, m in enumerate(money)]))
+    money = [Decimal(v) for v in ("99.95", "99.95", "5000.00")]
+    batches.append(("tied-at-rank-3", 3, [(i, i + 1, m) for i, m in enumerate(money)]))
     frame = pd.DataFrame(
-        frames, columns=["batch", "customer_id", "recency_days", "frequency", "monetary"]
+        [(name, f"c{i:02d}", *row) for name, _, rows in batches for i, row in enumerate(rows)],
+        columns=["batch", "customer_id", "recency_days", "frequency", "monetary"],
     ).assign(status=rfm.STATUS_SCORED)
-    path = tmp_path / "measures.parquet"
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     schema = pa.schema(
         [
             ("batch", pa.string()),
@@ -325,23 +360,24 @@ def test_quantile_cut_points_agree_for_awkward_sizes(spark: object, tmp_path: Pa
             ("status", pa.string()),
         ]
     )
+    path = tmp_path / "measures.parquet"
     pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)
-    import ibis
-
     on_duck = ibis.duckdb.connect().read_parquet(path)
     on_spark = ibis.pyspark.connect(spark).read_parquet(path)
-    for i, batch in enumerate(frame.batch.unique()):
-        n_scores = rfm.SCORE_SCALES[i % len(rfm.SCORE_SCALES)]
-        duck = rfm.quantile_cuts(on_duck.filter(on_duck.batch == batch), n_scores)
-        other = rfm.quantile_cuts(on_spark.filter(on_spark.batch == batch), n_scores)
-        assert duck == other, (batch, n_scores)
+    for name, spark_scores, _ in batches:
+        part = frame[frame.batch == name]
+        for n_scores in rfm.SCORE_SCALES:  # every scale on DuckDB (fast), one on Spark (slow)
+            expected = reference_cuts(part, n_scores)
+            assert rfm.quantile_cuts(on_duck.filter(on_duck.batch == name), n_scores) == expected
+        on_both = rfm.quantile_cuts(on_spark.filter(on_spark.batch == name), spark_scores)
+        assert on_both == reference_cuts(part, spark_scores), (name, spark_scores)
 
 
 def test_cli_segments_on_spark_are_byte_identical_to_duckdb(
-    datasets: dict[str, tuple[Path, str, Path]], tmp_path: Path
+    demo_dataset: tuple[Path, str], tmp_path: Path
 ) -> None:
     """`python -m dashboard segments --engine spark` writes the same bytes as --engine duckdb."""
-    workspace, dataset, _ = datasets["demo"]
+    workspace, dataset = demo_dataset
     export_dir = tmp_path / "export"
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,8 +1,18 @@
-"""Loading store exports (Shopify orders / customers, any orders table) into a dataset.
+"""Loading store exports into a dataset: orders, order lines, customers, abandoned checkouts,
+sessions, marketing spend and survey scores, from every common export format.
 
-``ingest_file`` is the one entry point: it checks the file, reads it through DuckDB into
-staging tables, validates every row in SQL and writes the good rows in one transaction, or
-raises IngestError (one sentence) and leaves the dataset exactly as it was.
+``ingest_file`` is the one entry point: it checks the file, turns it into something DuckDB
+reads directly (out of a .gz or .zip, UTF-16 or Windows-1252 text as UTF-8, an Excel sheet as
+Parquet), reads it into staging tables, validates every row in SQL and writes the good rows in
+one transaction, or raises IngestError (one sentence) and leaves the dataset exactly as it was.
+
+Formats (FORMATS; 'auto' detects them from the header names):
+
+- read by their column names: ``shopify-orders``, ``shopify-customers``, ``shopify-checkouts``
+  (abandoned checkouts), ``woocommerce-orders``, ``uci-online-retail``;
+- mapped (the analyst confirms which column holds each field, see ``fields_for``):
+  ``generic`` (orders), ``order-lines``, ``customers``, ``sessions``, ``marketing-spend``,
+  ``surveys``.
 """
 
 from __future__ import annotations
@@ -10,46 +20,114 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
 from dashboard import store
-from dashboard.ingest import load, read, shopify
+from dashboard.ingest import generic, load, read, shopify, tables, uci, woocommerce
+from dashboard.ingest.load import CustomerSource, OrderSource
 from dashboard.ingest.mapping import (
+    MAPPED_FORMATS,
     ORDER_FIELDS,
     FieldSpec,
+    fields_for,
     guess_mapping,
     resolve_mapping,
-    stage_generic_orders,
 )
 from dashboard.ingest.report import IngestError, IngestReport, RowIssue
+from dashboard.ingest.values import DATE_ORDERS, DECIMAL_MARKS, ReadOptions
 
 __all__ = [
+    "DATE_ORDERS",
+    "DECIMAL_MARKS",
     "FORMATS",
+    "MAPPED_FORMATS",
     "ORDER_FIELDS",
     "FieldSpec",
     "IngestError",
     "IngestReport",
     "RowIssue",
     "detect_format",
+    "fields_for",
     "guess_mapping",
     "ingest_file",
     "read_headers",
 ]
 
-FORMATS = ("auto", "shopify-orders", "shopify-customers", "generic")
+FORMATS = (
+    "auto",
+    "shopify-orders",
+    "shopify-customers",
+    "shopify-checkouts",
+    "woocommerce-orders",
+    "uci-online-retail",
+    *MAPPED_FORMATS,
+)
 read_headers = read.read_headers
+# DuckDB may use this much memory, or the file's size if larger, before it spills to disk.
+MIN_MEMORY_LIMIT = 512 * 2**20
 _log = logging.getLogger(__name__)
+# format -> (builder, the positions of the columns it reads)
+_FIXED = {
+    "shopify-orders": (shopify.stage_orders, partial(shopify.needed_columns, "shopify-orders")),
+    "shopify-checkouts": (
+        shopify.stage_checkouts,
+        partial(shopify.needed_columns, "shopify-checkouts"),
+    ),
+    "shopify-customers": (
+        shopify.stage_customers,
+        partial(shopify.needed_columns, "shopify-customers"),
+    ),
+    "woocommerce-orders": (woocommerce.stage_orders, woocommerce.needed_columns),
+    "uci-online-retail": (uci.stage_orders, uci.needed_columns),
+}
+_MAPPED = {
+    "generic": generic.stage_orders,
+    "order-lines": generic.stage_lines,
+    "customers": generic.stage_customers,
+    "sessions": generic.stage_sessions,
+    "marketing-spend": generic.stage_spend,
+    "surveys": generic.stage_surveys,
+}
+Source = OrderSource | CustomerSource | tables.TableSource
 
 
 def detect_format(headers: list[str]) -> str:
-    """Return 'shopify-orders', 'shopify-customers' or 'generic' from a file's header names."""
+    """Return the format ``headers`` most likely belong to (FORMATS without 'auto').
+
+    Exports with a known header win; then a mapped table whose distinctive fields the header
+    names give (spend, a score, a session's start and length, a product line, a customer
+    profile); anything else is taken for a generic orders table.
+    """
     if shopify.is_orders_export(headers):
         return "shopify-orders"
+    if shopify.is_checkouts_export(headers):
+        return "shopify-checkouts"
     if shopify.is_customers_export(headers):
         return "shopify-customers"
+    if woocommerce.is_export(headers):
+        return "woocommerce-orders"
+    if uci.is_export(headers):
+        return "uci-online-retail"
+    orders = guess_mapping(headers, "generic")
+    if all(orders[f] for f in ("customer_id", "ordered_at", "order_total")):
+        return "generic"
+    distinctive = {
+        "marketing-spend": (("month", "channel", "spend"), ()),
+        "surveys": (("customer_id", "score"), ()),
+        "sessions": (("started_at",), ("duration_seconds", "pages_viewed", "added_to_cart")),
+        "order-lines": (("order_id",), ("product", "sku")),
+        "customers": (("customer_id",), ("first_name", "accepts_marketing", "total_orders")),
+    }
+    for file_format, (every, some) in distinctive.items():
+        guessed = guess_mapping(headers, file_format)
+        if all(guessed[f] for f in every) and (not some or any(guessed[f] for f in some)):
+            return file_format
     return "generic"
 
 
@@ -62,33 +140,40 @@ def ingest_file(
     mapping: dict[str, str | None] | None = None,
     display_name: str | None = None,
     progress: Callable[[float, str], None] | None = None,
+    date_order: str = "auto",
+    decimal: str = "auto",
+    sheet: str | None = None,
 ) -> IngestReport:
-    """Load one CSV or Parquet file into ``dataset`` (created if absent) and return its report.
+    """Load one table file into ``dataset`` (created if absent) and return its report.
 
-    In: a Shopify orders export (one row per line item) -> ``orders`` + ``order_lines``; a
-    Shopify customers export -> ``customers``; a generic orders table -> ``orders`` through
-    ``mapping`` (canonical field -> the file's header; fields absent or None are not read; None
-    means the guess of ``guess_mapping``). Out: the report, with ``ingest_id`` set, of what was
-    loaded, skipped as already loaded, and rejected (line, column, reason, value).
+    In: CSV (any of , ; tab |; UTF-8 with or without BOM, UTF-16, Windows-1252), Parquet, Excel
+    .xlsx (``sheet``, default the first), or one of those in a .gz or single-file .zip, in one
+    of FORMATS. A mapped format is read through ``mapping`` (canonical field -> the file's
+    header; fields absent or None are not read; ``mapping`` None means the guess of
+    ``guess_mapping``). ``date_order`` ('auto', 'month-first', 'day-first') says how 3/4/2024
+    reads when the file does not prove it; ``decimal`` ('auto', '.', ',') the decimal mark.
+    There is no size limit here: the file is streamed. Out: the report, with ``ingest_id`` set,
+    of what was loaded, skipped as already loaded, and rejected (line, column, reason, value).
 
     Raises IngestError when nothing can be loaded (empty or binary file, missing required
-    column, ...); the dataset is then exactly as before, and not created if it did not exist.
+    column, dates whose order must be chosen, ...); the dataset is then exactly as before, and
+    not created if it did not exist.
     """
     say = progress or (lambda fraction, message: None)
-    if file_format not in FORMATS:
-        raise IngestError(f"Unknown file format '{file_format}'; use one of {', '.join(FORMATS)}.")
+    _check_choice(file_format, FORMATS, "file format")
+    _check_choice(date_order, DATE_ORDERS, "date order")
+    _check_choice(decimal, DECIMAL_MARKS, "decimal mark")
     try:
         store.validate_dataset_name(dataset)
     except store.WorkspaceError as exc:
         raise IngestError(str(exc)) from exc
     path = Path(path)
     say(0.0, "Checking the file")
-    info = read.inspect_file(path)
+    info = read.inspect_file(path, sheet)
     if not info.has_rows:
         raise IngestError("The file has a header row but no data rows.")
     chosen = detect_format(info.headers) if file_format == "auto" else file_format
-    positions = resolve_mapping(info.headers, mapping) if chosen == "generic" else {}
-    shopify.check_headers(chosen, info.headers)
+    positions = _resolve_columns(chosen, info.headers, mapping)
     meta = load.FileMeta(
         file_name=display_name or path.name,
         sha256=_sha256(path),
@@ -97,50 +182,94 @@ def ingest_file(
     )
     created = not store.dataset_exists(workspace, dataset)
     opened = False
+    scratch = Path(tempfile.mkdtemp(prefix=".ingest-", dir=workspace))
     try:
+        say(0.05, "Preparing the file")
+        readable = read.prepare(path, info, scratch)
         with store.open_for_write(workspace, dataset) as con:
             opened = True
-            return _ingest(con, path, info, chosen, positions, meta, say)
+            _limit_memory(con, scratch, readable.path)
+            needed = (
+                list(positions.values()) if chosen in _MAPPED else _FIXED[chosen][1](info.headers)
+            )
+            say(0.1, "Reading the file")
+            staged = read.stage_file(con, readable, info, needed, scratch)
+            if staged.records == 0:
+                raise IngestError("The file has a header row but no data rows.")
+            meta = load.FileMeta(
+                meta.file_name, meta.sha256, staged.notes, meta.today, staged.records
+            )
+            say(0.5, "Checking the values")
+            source = _stage(con, chosen, info.headers, positions, ReadOptions(date_order, decimal))
+            say(0.8, "Saving")
+            report = _load(con, source, meta)
+            say(1.0, "Done")
+            return report
     except BaseException as exc:
         if created and opened:
             store.delete_dataset(workspace, dataset)
         if isinstance(exc, Exception) and not isinstance(exc, IngestError):
             raise _as_sentence(exc, path, dataset) from exc
         raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _ingest(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    info: read.FileInfo,
-    file_format: str,
-    positions: dict[str, int],
-    meta: load.FileMeta,
-    say: Callable[[float, str], None],
-) -> IngestReport:
-    say(0.1, "Reading the file")
+def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise IngestError(f"Unknown {what} '{value}'; use one of {', '.join(allowed)}.")
+
+
+def _resolve_columns(
+    file_format: str, headers: list[str], mapping: dict[str, str | None] | None
+) -> dict[str, int]:
+    """Return the mapped fields' column positions, or check a named format's header ({})."""
+    if file_format in _MAPPED:
+        return resolve_mapping(headers, mapping, file_format)
+    if mapping and any(mapping.values()):
+        raise IngestError(
+            f"A {file_format} file is read by its column names; a column mapping is only for "
+            f"the mapped formats ({', '.join(MAPPED_FORMATS)})."
+        )
+    if file_format.startswith("shopify-"):
+        shopify.check_headers(file_format, headers)
+    elif file_format == "woocommerce-orders":
+        woocommerce.check_headers(headers)
+    else:
+        uci.check_headers(headers)
+    return {}
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection, scratch: Path, readable: Path) -> None:
+    """Let DuckDB spill to ``scratch`` (next to the dataset) beyond a memory limit sized to the
+    file, so a big file costs disk, not memory."""
     con.execute("SET enable_progress_bar = false")
-    if file_format == "generic":
-        needed = list(positions.values())
-    else:
-        needed = shopify.needed_columns(file_format, info.headers)
-    staged = read.stage_file(con, path, info, needed)
-    if staged.records == 0:
-        raise IngestError("The file has a header row but no data rows.")
-    meta = load.FileMeta(meta.file_name, meta.sha256, staged.notes, meta.today)
-    say(0.5, "Checking the values")
-    if file_format == "shopify-customers":
-        customers = shopify.stage_customers(con, info.headers)
-        say(0.8, "Saving")
-        report = load.load_customers(con, customers, meta)
-    else:
-        if file_format == "shopify-orders":
-            orders = shopify.stage_orders(con, info.headers)
-        else:
-            orders = stage_generic_orders(con, info.headers, positions)
-        say(0.8, "Saving")
-        report = load.load_orders(con, orders, meta)
-    say(1.0, "Done")
+    con.execute("SET temp_directory = ?", [str(scratch / "spill")])
+    limit = max(MIN_MEMORY_LIMIT, readable.stat().st_size)
+    con.execute("SET memory_limit = ?", [f"{limit // 2**20}MB"])
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    file_format: str,
+    headers: list[str],
+    positions: dict[str, int],
+    options: ReadOptions,
+) -> Source:
+    if file_format in _MAPPED:
+        return _MAPPED[file_format](con, headers, positions, options)
+    return _FIXED[file_format][0](con, headers, options)
+
+
+def _load(con: duckdb.DuckDBPyConnection, source: Source, meta: load.FileMeta) -> IngestReport:
+    if isinstance(source, OrderSource):
+        return load.load_orders(con, source, meta)
+    if isinstance(source, CustomerSource):
+        return load.load_customers(con, source, meta)
+    report = tables.load_table(con, source, meta)
+    if source.table == "order_lines":
+        note = generic.note_unmatched_lines(con, report.ingest_id)
+        report.notes.extend([note] if note else [])
     return report
 
 
@@ -148,6 +277,11 @@ def _as_sentence(exc: Exception, path: Path, dataset: str) -> IngestError:
     """The IngestError shown for an error that is not one already: no traceback text."""
     if isinstance(exc, store.WorkspaceError):
         return IngestError(str(exc))
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return IngestError(
+            "The file needs more memory than this machine can give the import, even spilling "
+            "to disk; nothing was changed. Split it into smaller files and load them in turn."
+        )
     _log.exception("ingest of %s into %s failed", path.name, dataset)
     return IngestError(
         "The file could not be loaded because of an unexpected error; nothing was changed."

@@ -9,7 +9,8 @@ text editor shows.
 Two ways to build it: ``index_by_quotes`` (numpy, fast: a line end outside quotes ends a
 record) and ``index_by_csv_module`` (Python's csv module, slower, exact for stray quotes inside
 unquoted cells, which break quote parity). The caller uses the second when the first disagrees
-with DuckDB on the number of records. Both also check that the file is UTF-8.
+with DuckDB on the number of records. Both also check that the file is UTF-8 and raise
+NotUtf8Error, naming the first line that is not, when it is not.
 """
 
 from __future__ import annotations
@@ -24,13 +25,26 @@ import numpy as np
 
 from dashboard.ingest.report import IngestError
 
-NOT_UTF8 = (
-    "This file is not UTF-8 text{where} (it may be Latin-1 or Windows-1252); "
-    "save it as 'CSV UTF-8' and upload it again."
+MIXED_ENCODINGS = (
+    "This file mixes UTF-8 text with another encoding (line {line}); save it as 'CSV UTF-8' "
+    "and upload it again."
 )
 _CHUNK_BYTES = 1 << 24
 _CSV_FIELD_LIMIT = 2**31 - 1
 _LF, _CR, _QUOTE = ord("\n"), ord("\r"), ord('"')
+
+
+class NotUtf8Error(IngestError):
+    """Text that is not UTF-8 from ``line`` on; ``mixed`` when UTF-8 accents come before it.
+
+    A file with only ASCII before its first other byte is simply in another encoding (the
+    reader then takes it as Windows-1252); a mixed one cannot be read either way.
+    """
+
+    def __init__(self, line: int, mixed: bool) -> None:
+        super().__init__(MIXED_ENCODINGS.format(line=line))
+        self.line = line
+        self.mixed = mixed
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,18 @@ class RecordIndex:
 
     def __len__(self) -> int:
         return len(self.start_lines)
+
+    def is_one_line_per_record(self) -> bool:
+        """Whether record n is line n + 2 for every n: no multi-line cells, no blank lines."""
+        count = len(self.start_lines)
+        return bool(
+            count == 0
+            or (
+                self.start_lines[0] == 2
+                and self.end_lines[-1] == count + 1
+                and np.array_equal(self.start_lines, self.end_lines)
+            )
+        )
 
 
 def index_by_quotes(path: Path) -> RecordIndex:
@@ -123,15 +149,18 @@ def _decode(decoder: codecs.IncrementalDecoder, chunk: bytes, path: Path, final:
         raise _not_utf8(path) from exc
 
 
-def _not_utf8(path: Path) -> IngestError:
+def _not_utf8(path: Path) -> NotUtf8Error:
     """The error naming the physical line (from 1) of the first byte that is not UTF-8."""
+    accents = False
+    number = 0
     with Path(path).open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError:
-                return IngestError(NOT_UTF8.format(where=f" (line {number})"))
-    return IngestError(NOT_UTF8.format(where=""))
+                return NotUtf8Error(number, mixed=accents)
+            accents = accents or not line.isascii()
+    return NotUtf8Error(number, mixed=accents)
 
 
 def _contains(sorted_values: np.ndarray, candidates: np.ndarray) -> np.ndarray:

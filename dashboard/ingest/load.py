@@ -1,11 +1,14 @@
-"""Validation, the one-transaction write, and the ingest report.
+"""Validation, the one-transaction write, and the ingest report of orders and customers.
 
-Format builders (``mapping``, ``shopify``) stage a file as one of two TEMP tables, typed but
-unvalidated; this module checks every row in SQL, compares with what the dataset already holds,
-and writes the good rows, the ``ingests`` row and every issue inside one BEGIN ... COMMIT.
+Format builders (``generic``, ``shopify``, ``woocommerce``, ``uci``) stage a file as TEMP VIEWs
+over ``raw_rows``, typed but unvalidated; this module materialises them once, releases the raw
+cells, checks every row in SQL, compares with what the dataset already holds, and writes the
+good rows, the ``ingests`` row and every issue inside one BEGIN ... COMMIT. (The other tables
+go through ``tables``, which shares the report step.)
 
-- ``order_rows``: ORDER_ROW_TYPES; one row per file row (generic) or per folded order (Shopify),
-  ``*_raw`` columns keep the text as written for messages. Optional ``line_rows``: LINE_ROW_TYPES.
+- ``order_rows``: ORDER_ROW_TYPES; one row per file row (generic) or per folded order (Shopify,
+  WooCommerce, UCI), ``*_raw`` columns keep the text as written for messages. Optional
+  ``line_rows``: LINE_ROW_TYPES.
 - ``customer_rows``: CUSTOMER_ROW_TYPES; one row per file row.
 
 Counts reconcile per unit (file rows, or orders for a Shopify line-item export):
@@ -22,12 +25,18 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.ingest import values
+from dashboard.ingest import read, values
 from dashboard.ingest.report import IngestReport, RowIssue
 
 MAX_ISSUES_PER_REASON = 1000
 EARLIEST_DATE = dt.date(1990, 1, 1)
 NO_CUSTOMER_KEY = "no customer key: kept for store totals, not scored"
+DATE_ORDER_MISMATCH = (
+    "day and month do not fit the date order this file was read with (see the notes)"
+)
+DATE_NOT_RECOGNISED = "date not recognised (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
+DATE_TOO_EARLY = "implausible date (before 1990)"
+DATE_IN_FUTURE = "date in the future"
 
 ORDER_ROW_TYPES = {
     "line_number": "BIGINT",
@@ -131,20 +140,14 @@ _ORDER_CHECKS = (
     ("order_id_missing", "order_id", "missing order id", "NULL"),
     ("ordered_at_raw IS NULL", "ordered_at", "missing date", "NULL"),
     (
-        f"ordered_at IS NULL AND {values.is_slash_date('ordered_at_raw')}",
+        f"ordered_at IS NULL AND {values.is_day_month_date('ordered_at_raw')}",
         "ordered_at",
-        "ambiguous date: day and month cannot be told apart (no value in the file has a day "
-        "above 12, or values disagree)",
+        DATE_ORDER_MISMATCH,
         "ordered_at_raw",
     ),
-    (
-        "ordered_at IS NULL",
-        "ordered_at",
-        "date not recognised (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
-        "ordered_at_raw",
-    ),
-    ("ordered_at < $earliest", "ordered_at", "implausible date (before 1990)", "ordered_at_raw"),
-    ("ordered_at >= $future", "ordered_at", "date in the future", "ordered_at_raw"),
+    ("ordered_at IS NULL", "ordered_at", DATE_NOT_RECOGNISED, "ordered_at_raw"),
+    ("ordered_at < $earliest", "ordered_at", DATE_TOO_EARLY, "ordered_at_raw"),
+    ("ordered_at >= $future", "ordered_at", DATE_IN_FUTURE, "ordered_at_raw"),
     ("total_raw IS NULL", "order_total", "missing amount", "NULL"),
     ("order_total IS NULL", "order_total", "amount is not a number", "total_raw"),
     (
@@ -225,18 +228,19 @@ class CustomerSource:
 
 @dataclass(frozen=True)
 class FileMeta:
-    """The file being loaded: the name shown, its checksum, and the notes of the read step."""
+    """The file being loaded: the name shown, its checksum, what the read step found."""
 
     file_name: str
     sha256: str
     read_notes: list[str]
     today: dt.date
+    records: int = 0  # data records of the file, read or rejected by the CSV reader
 
 
 def create_order_rows(
     con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
 ) -> None:
-    """Create ``order_rows`` from ``source`` (table or subquery), one SQL expression per field.
+    """Create the view ``order_rows`` over ``source`` (table or subquery), one expression a field.
 
     Fields left out get their default (false, 0 refunded, the source's line_number) or NULL.
     """
@@ -246,14 +250,14 @@ def create_order_rows(
 def create_line_rows(
     con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
 ) -> None:
-    """Create ``line_rows`` (one row per order line) from ``source``."""
+    """Create the view ``line_rows`` (one row per order line) over ``source``."""
     _create_typed(con, "line_rows", LINE_ROW_TYPES, {}, expressions, source)
 
 
 def create_customer_rows(
     con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
 ) -> None:
-    """Create ``customer_rows`` from ``source`` with one SQL expression per field."""
+    """Create the view ``customer_rows`` over ``source`` with one SQL expression per field."""
     _create_typed(
         con, "customer_rows", CUSTOMER_ROW_TYPES, _CUSTOMER_ROW_DEFAULTS, expressions, source
     )
@@ -282,16 +286,22 @@ def load_orders(
 ) -> IngestReport:
     """Validate ``order_rows`` (and ``line_rows``), write the good orders, return the report."""
     _check_orders(con, source, meta.today)
+    if source.has_lines:
+        con.execute("CREATE OR REPLACE TEMP TABLE line_staged AS SELECT * FROM line_rows")
+        con.execute("DROP VIEW line_rows")
+    con.execute("DROP VIEW order_rows")
+    read.release(con)
     _group_orders(con)
-    with _transaction(con):
-        ingest_id = _next_ingest_id(con)
+    with transaction(con):
+        ingest_id = next_ingest_id(con)
         _judge_orders(con)
         _collect_order_issues(con, source)
+        # Keys in order build the primary key's index far faster than keys at random.
         con.execute(
             f"""
             INSERT INTO orders (order_id, {", ".join(_ORDER_VALUES)}, source_file, ingest_id)
             SELECT order_key, {", ".join(_ORDER_VALUES)}, ?, ? FROM order_verdicts
-            WHERE status = 'new'
+            WHERE status = 'new' ORDER BY order_key
             """,
             [meta.file_name, ingest_id],
         )
@@ -302,8 +312,8 @@ def load_orders(
                     (order_id, line_number, product, sku, quantity, price, category, ingest_id)
                 SELECT l.order_id, l.line_number, l.product, l.sku, l.quantity, l.price,
                        l.category, ?
-                FROM line_rows l JOIN order_verdicts v ON v.order_key = l.order_id
-                WHERE v.status = 'new'
+                FROM line_staged l JOIN order_verdicts v ON v.order_key = l.order_id
+                WHERE v.status = 'new' ORDER BY l.order_id, l.line_number
                 """,
                 [ingest_id],
             )
@@ -314,7 +324,7 @@ def load_orders(
             FROM order_verdicts
             """
         ).fetchone()
-        report = _finish(
+        report = finish_report(
             con, ingest_id, meta, source.file_format, "orders", loaded, duplicate, source.notes
         )
     report.notes.extend(_order_notes(con, source))
@@ -325,6 +335,9 @@ def load_customers(
     con: duckdb.DuckDBPyConnection, source: CustomerSource, meta: FileMeta
 ) -> IngestReport:
     """Validate ``customer_rows``, insert new customers, update changed ones, return the report."""
+    con.execute("CREATE OR REPLACE TEMP TABLE customer_staged AS SELECT * FROM customer_rows")
+    con.execute("DROP VIEW customer_rows")
+    read.release(con)
     same_as_first = " AND ".join(
         f"{c} IS NOT DISTINCT FROM first_value({c}) OVER w" for c in _CUSTOMER_VALUES
     )
@@ -332,13 +345,13 @@ def load_customers(
         f"""
         CREATE OR REPLACE TEMP TABLE customer_ranked AS
         SELECT *, row_number() OVER w AS occurrence, {same_as_first} AS same_as_first
-        FROM customer_rows
+        FROM customer_staged
         WHERE customer_id IS NOT NULL
         WINDOW w AS (PARTITION BY customer_id ORDER BY line_number)
         """
     )
-    with _transaction(con):
-        ingest_id = _next_ingest_id(con)
+    with transaction(con):
+        ingest_id = next_ingest_id(con)
         same_as_stored = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in _CUSTOMER_VALUES)
         con.execute(
             f"""
@@ -369,7 +382,7 @@ def load_customers(
             FROM customer_verdicts
             """
         ).fetchone()
-        report = _finish(
+        report = finish_report(
             con, ingest_id, meta, source.file_format, "customers", loaded, duplicate, source.notes
         )
     if updated:
@@ -394,11 +407,12 @@ def _create_typed(
         f"CAST(({expressions.get(name, defaults.get(name, 'NULL'))}) AS {kind}) AS {name}"
         for name, kind in types.items()
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT {select} FROM {source}")
 
 
 def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt.date) -> None:
-    """Add ``check_no`` (the first failing check, NULL = good) and ``check_raw`` to each row."""
+    """Materialise ``order_rows`` as ``checked``, adding ``check_no`` (the first failing check,
+    NULL = good) and ``check_raw`` (the value shown) to each row."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE order_checks "
         "(check_no INTEGER, column_name VARCHAR, reason VARCHAR)"
@@ -433,28 +447,56 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
 
     Rows without an order id get a key from their content (customer, time, total), so the same
     row in a re-uploaded or overlapping file gets the same key and is recognised as loaded.
+    Both are views over ``checked`` when they can be: when every row has its order id, and when
+    no order id repeats (the usual case), nothing is copied.
     """
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE keyed AS
-        SELECT *, coalesce(order_id, 'line-' || line_number) AS order_key
-        FROM checked WHERE order_id IS NOT NULL OR check_no IS NOT NULL
-        UNION ALL BY NAME
-        SELECT * EXCLUDE (content_hash, occurrence), 'row-' || content_hash
-               || CASE WHEN occurrence > 1 THEN '-' || occurrence ELSE '' END AS order_key
-        FROM (
-            SELECT *, row_number() OVER (PARTITION BY content_hash ORDER BY line_number)
-                      AS occurrence
-            FROM (
-                SELECT *, left(md5(concat_ws('|', coalesce(customer_id, ''),
-                                             strftime(ordered_at, '%Y-%m-%d %H:%M:%S.%f'),
-                                             CAST(order_total AS VARCHAR))), 12) AS content_hash
-                FROM checked WHERE order_id IS NULL AND check_no IS NULL
-            )
+    needs_hash = con.execute(
+        "SELECT count(*) > 0 FROM checked WHERE order_id IS NULL AND check_no IS NULL"
+    ).fetchone()[0]
+    if not needs_hash:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW keyed AS "
+            "SELECT *, coalesce(order_id, 'line-' || line_number) AS order_key FROM checked"
         )
-        """
+    else:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE keyed_rows AS
+            SELECT *, coalesce(order_id, 'line-' || line_number) AS order_key
+            FROM checked WHERE order_id IS NOT NULL OR check_no IS NOT NULL
+            UNION ALL BY NAME
+            SELECT * EXCLUDE (content_hash, occurrence), 'row-' || content_hash
+                   || CASE WHEN occurrence > 1 THEN '-' || occurrence ELSE '' END AS order_key
+            FROM (
+                SELECT *, row_number() OVER (PARTITION BY content_hash ORDER BY line_number)
+                          AS occurrence
+                FROM (
+                    SELECT *, left(md5(concat_ws('|', coalesce(customer_id, ''),
+                                                 strftime(ordered_at, '%Y-%m-%d %H:%M:%S.%f'),
+                                                 CAST(order_total AS VARCHAR))), 12)
+                              AS content_hash
+                    FROM checked WHERE order_id IS NULL AND check_no IS NULL
+                )
+            )
+            """
+        )
+        con.execute("CREATE OR REPLACE TEMP VIEW keyed AS SELECT * FROM keyed_rows")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE shared AS "
+        "SELECT order_key FROM keyed GROUP BY order_key HAVING count(*) > 1"
     )
     others = [c for c in _ORDER_VALUES if c not in _FOLDED]
+    single = f"""
+        SELECT order_key, 1 AS n_rows, line_number AS first_line,
+               check_no IS NOT NULL AS has_rejected_row, false AS is_conflicting,
+               ordered_at, order_total, refunded_amount,
+               CAST(order_total - refunded_amount AS DECIMAL(18, 2)) AS net_total,
+               is_cancelled, {", ".join(others)}
+        FROM keyed
+    """
+    if not con.execute("SELECT count(*) FROM shared").fetchone()[0]:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW order_groups AS {single}")
+        return
     firsts = ", ".join(
         f"arg_min({c}, line_number) FILTER (WHERE check_no IS NULL) AS {c}" for c in others
     )
@@ -462,13 +504,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE order_groups AS
-        WITH shared AS (SELECT order_key FROM keyed GROUP BY order_key HAVING count(*) > 1)
-        SELECT order_key, 1 AS n_rows, line_number AS first_line,
-               check_no IS NOT NULL AS has_rejected_row, false AS is_conflicting,
-               ordered_at, order_total, refunded_amount,
-               CAST(order_total - refunded_amount AS DECIMAL(18, 2)) AS net_total,
-               is_cancelled, {", ".join(others)}
-        FROM keyed ANTI JOIN shared USING (order_key)
+        {single} ANTI JOIN shared USING (order_key)
         UNION ALL BY NAME
         SELECT order_key, count(*) AS n_rows, min(line_number) AS first_line,
                bool_or(check_no IS NOT NULL) AS has_rejected_row,
@@ -534,7 +570,7 @@ def _collect_order_issues(con: duckdb.DuckDBPyConnection, source: OrderSource) -
                 f"""
                 INSERT INTO load_issues
                 SELECT l.source_line, ?, 'warning', ?, l.{name}_raw
-                FROM line_rows l JOIN order_verdicts v ON v.order_key = l.order_id
+                FROM line_staged l JOIN order_verdicts v ON v.order_key = l.order_id
                 WHERE v.status = 'new' AND {condition}
                 """,
                 [source.columns.get(name), reason],
@@ -547,7 +583,7 @@ def _collect_customer_issues(con: duckdb.DuckDBPyConnection, source: CustomerSou
         CREATE OR REPLACE TEMP TABLE load_issues AS
         SELECT line_number, ? AS column_name, 'rejected' AS severity, ? AS reason,
                CAST(NULL AS VARCHAR) AS raw_value
-        FROM customer_rows WHERE customer_id IS NULL
+        FROM customer_staged WHERE customer_id IS NULL
         UNION ALL
         SELECT line_number, ?, 'rejected', ?, customer_id FROM customer_verdicts
         WHERE status = 'repeated'
@@ -571,7 +607,7 @@ def _collect_customer_issues(con: duckdb.DuckDBPyConnection, source: CustomerSou
         )
 
 
-def _finish(
+def finish_report(
     con: duckdb.DuckDBPyConnection,
     ingest_id: int,
     meta: FileMeta,
@@ -581,7 +617,11 @@ def _finish(
     duplicate: int,
     notes: list[str],
 ) -> IngestReport:
-    """Store the ingests row and the issues (capped per reason); return the report."""
+    """Store the ingests row and the issues (capped per reason); return the report.
+
+    Reads ``read_issues`` (the reader's) and ``load_issues`` (the loader's): line_number,
+    column_name, severity, reason, raw_value.
+    """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE all_issues AS
@@ -599,9 +639,7 @@ def _finish(
         file_name=meta.file_name,
         file_format=file_format,
         table_name=table_name,
-        records_read=con.execute(
-            "SELECT (SELECT count(*) FROM raw_rows) + (SELECT count(*) FROM read_issues)"
-        ).fetchone()[0],
+        records_read=meta.records,
         rows_read=loaded + rejected + duplicate,
         rows_loaded=loaded,
         rows_rejected=rejected,
@@ -662,7 +700,7 @@ def _order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[st
         """
         SELECT coalesce(sum(n_rows) FILTER (WHERE n_rows > 1), 0),
                count(*) FILTER (WHERE n_rows > 1),
-               count(*) FILTER (WHERE order_total = 0)
+               count(*) FILTER (WHERE order_total = 0 AND refunded_amount = 0)
         FROM order_verdicts WHERE status = 'new'
         """
     ).fetchone()
@@ -677,15 +715,28 @@ def _order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[st
             f"{zero_totals:,} orders have a total of 0 (loaded; RFM does not count them as "
             "purchases unless asked to)."
         )
+    currencies = con.execute(
+        "SELECT currency, count(*) FROM orders WHERE currency IS NOT NULL "
+        "GROUP BY currency ORDER BY currency"
+    ).fetchall()
+    if len(currencies) > 1:
+        listed = ", ".join(f"{currency} ({count:,} orders)" for currency, count in currencies)
+        notes.append(
+            f"The dataset holds orders in {len(currencies)} currencies: {listed}. Amounts are "
+            "never converted or added across currencies without saying so: compare monetary "
+            "figures within one currency, or load each currency into its own dataset."
+        )
     return notes
 
 
-def _next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+def next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+    """Return the id the ingest being written gets (one more than the last)."""
     return con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()[0]
 
 
 @contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT around the block; ROLLBACK when it raises."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield

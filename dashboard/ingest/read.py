@@ -1,11 +1,14 @@
-"""Reading an uploaded CSV or Parquet file into staging tables through DuckDB.
+"""Reading an uploaded table file into staging tables through DuckDB.
 
-``inspect_file`` looks at the first bytes only (kind, encoding, delimiter, header names) and
-refuses what is not a table. ``stage_file`` then reads the whole file with those options fixed:
+``inspect_file`` looks at the first bytes only (archive, kind, encoding, delimiter, header names)
+and refuses what is not a table. ``prepare`` turns the upload into a file DuckDB reads directly
+(``unpack``: out of a .gz or .zip, UTF-16 or Windows-1252 text as UTF-8, an Excel sheet as
+Parquet). ``stage_file`` then reads the whole file with the options of ``inspect_file`` fixed:
 
-- TEMP TABLE ``raw_rows(line_number BIGINT, c{i} VARCHAR for each needed column i)``: one row per
+- TEMP VIEW ``raw_rows(line_number BIGINT, c{i} VARCHAR for each needed column i)``: one row per
   record DuckDB could split, cells as text; ``c{i}`` is the file's i-th column (0-based), so
   uploaded header names never become SQL identifiers. Columns nobody reads are not stored.
+  ``release`` drops it and the table under it once the typed rows are built.
 - TEMP TABLE ``read_issues(line_number, column_name, severity, reason, raw_value)``: one row per
   record it could not split (ragged row, broken quoting), from DuckDB's rejects table.
 - TEMP TABLE ``header_names(idx, name)``: the header names, as bound values.
@@ -23,20 +26,25 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from dashboard.ingest import lines, values
+from dashboard.ingest import lines, unpack, values
 from dashboard.ingest.report import IngestError
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _PARQUET_MAGIC = b"PAR1"
-_ZIP_MAGICS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+ENCODING_NOTES = {
+    "utf-16": "The file is UTF-16 text; it was read as such.",
+    "cp1252": "The file is not UTF-8 text; it was read as Windows-1252 (Western European), the "
+    "encoding of Excel's plain 'CSV' on Windows. If letters look wrong, save it as 'CSV UTF-8'.",
+}
 
 # DuckDB's reject error types, most telling first (one record can have several).
 _REJECT_REASONS = (
@@ -50,12 +58,34 @@ _OTHER_REJECT = "row could not be read as CSV"
 
 @dataclass(frozen=True)
 class FileInfo:
-    """What the first bytes say: ``kind`` is 'csv' or 'parquet'; headers are cleaned and unique."""
+    """What the first bytes say; headers are cleaned and unique.
+
+    ``kind``: 'csv', 'parquet' or 'xlsx'; ``encoding`` of CSV text: 'utf-8' (BOM or not),
+    'utf-16', 'utf-16-le', 'utf-16-be' or 'cp1252'; ``packed``: 'gzip' or 'zip' when the table
+    is inside an archive; ``sheet``: the worksheet read.
+    """
 
     kind: str
     headers: list[str]
     delimiter: str = ","
     has_rows: bool = True
+    encoding: str = "utf-8"
+    packed: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A file DuckDB reads directly: UTF-8 CSV text or Parquet (``kind`` 'csv' or 'parquet').
+
+    ``numbered``: a Parquet file written from a sheet, whose ``line`` column holds each row's
+    line number and ``c{i}`` columns the cells.
+    """
+
+    path: Path
+    kind: str
+    numbered: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,42 +96,60 @@ class StagedFile:
     notes: list[str] = field(default_factory=list)
 
 
-def read_headers(path: Path) -> list[str]:
-    """Return the header names of a CSV or Parquet file: BOM stripped, trimmed, made unique.
+def read_headers(path: Path, sheet: str | None = None) -> list[str]:
+    """Return the header names of a table file: BOM stripped, trimmed, made unique.
 
     An empty name becomes ``column N`` (N = its position from 1) and a repeated name gets
-    `` (2)``, `` (3)``..., so every name can be chosen in a mapping. Raises IngestError for a file
-    that is not a readable table.
+    `` (2)``, `` (3)``..., so every name can be chosen in a mapping. ``sheet`` names the worksheet
+    of an Excel workbook (default: the first). Raises IngestError for a file that is not a
+    readable table.
     """
-    return inspect_file(path).headers
+    return inspect_file(path, sheet).headers
 
 
-def inspect_file(path: Path) -> FileInfo:
+def inspect_file(path: Path, sheet: str | None = None) -> FileInfo:
     """Classify ``path`` from its first bytes; raise IngestError with one sentence if unusable."""
-    try:
-        with Path(path).open("rb") as fh:
-            sample = fh.read(SAMPLE_BYTES)
-            complete = not fh.read(1)
-    except OSError as exc:
-        raise IngestError("The file could not be opened.") from exc
-    if not sample.strip():
-        raise IngestError("The file is empty.")
-    if sample.startswith(_PARQUET_MAGIC):
-        return _inspect_parquet(path)
-    text = _decode_sample(sample, complete)
-    try:
-        delimiter = _sniff_delimiter(text)
-        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
-    except csv.Error as exc:
-        raise IngestError("This file could not be read as a CSV table.") from exc
-    if not records:
-        raise IngestError("The file is empty.")
-    return FileInfo(
-        kind="csv",
-        headers=clean_headers(records[0]),
-        delimiter=delimiter,
-        has_rows=len(records) > 1 or not complete,
-    )
+    path = Path(path)
+    sample, complete = _read_start(path)
+    packed = unpack.sniff_container(sample)
+    if packed == "zip" and unpack.is_workbook(path):
+        return _inspect_workbook(path, sheet)
+    if packed is None:
+        return _inspect_plain(path, sample, complete)
+    inner, inner_complete = unpack.read_packed_start(path, packed, SAMPLE_BYTES)
+    if not inner.strip():
+        raise IngestError("The file inside this archive is empty.")
+    inner_kind = unpack.sniff_container(inner)
+    if inner_kind == "gzip":
+        raise IngestError(_NESTED)
+    if inner_kind == "zip" or inner.startswith(_PARQUET_MAGIC):
+        # A workbook or Parquet file is read from its end: it has to be unpacked to be seen.
+        with tempfile.TemporaryDirectory(prefix="segments-inspect-") as folder:
+            inner_path = unpack.unpack(path, packed, Path(folder) / "inner")
+            if inner_kind == "zip" and not unpack.is_workbook(inner_path):
+                raise IngestError(_NESTED)
+            return replace(inspect_file(inner_path, sheet), packed=packed)
+    return replace(_inspect_text(inner, inner_complete), packed=packed)
+
+
+def prepare(path: Path, info: FileInfo, scratch: Path) -> Readable:
+    """Return the file DuckDB will read for ``path``, unpacked and converted into ``scratch``."""
+    source = Path(path)
+    notes: list[str] = []
+    if info.packed is not None:
+        source = unpack.unpack(source, info.packed, scratch / "unpacked")
+    if info.kind == "xlsx":
+        sheet = unpack.convert_sheet(source, info.sheet, scratch / "sheet.parquet")
+        if not sheet.has_rows:
+            raise IngestError("The file has a header row but no data rows.")
+        notes.append(f"The sheet '{sheet.name}' of the workbook was read.")
+        return Readable(
+            scratch / "sheet.parquet", "parquet", numbered=True, notes=notes + sheet.notes
+        )
+    if info.kind == "csv" and info.encoding != "utf-8":
+        source = unpack.transcode(source, info.encoding, scratch / "utf8.csv")
+        notes.append(ENCODING_NOTES["cp1252" if info.encoding == "cp1252" else "utf-16"])
+    return Readable(source, info.kind, notes=notes)
 
 
 def clean_headers(raw: list[str]) -> list[str]:
@@ -120,15 +168,34 @@ def clean_headers(raw: list[str]) -> list[str]:
 
 
 def stage_file(
-    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, needed: list[int]
+    con: duckdb.DuckDBPyConnection,
+    readable: Readable,
+    info: FileInfo,
+    needed: list[int],
+    scratch: Path,
 ) -> StagedFile:
-    """Read the whole file into the staging tables of the module doc, keeping columns ``needed``."""
+    """Read the whole file into the staging tables of the module doc, keeping columns ``needed``.
+
+    A CSV file whose first 64 KB are ASCII but which is not UTF-8 further down is read again
+    as Windows-1252 (converted into ``scratch``); one that mixes UTF-8 accents with other bytes
+    is refused.
+    """
     con.execute("CREATE OR REPLACE TEMP TABLE header_names (idx INTEGER, name VARCHAR)")
     con.executemany("INSERT INTO header_names VALUES (?, ?)", list(enumerate(info.headers)))
     kept = sorted(set(needed))
-    if info.kind == "parquet":
-        return _stage_parquet(con, path, info, kept)
-    return _stage_csv(con, path, info, kept)
+    if readable.kind == "parquet":
+        staged = _stage_parquet(con, readable, kept)
+    else:
+        try:
+            staged = _stage_csv(con, readable.path, info, kept)
+        except lines.NotUtf8Error as exc:
+            if exc.mixed:
+                raise
+            converted = unpack.transcode(readable.path, "cp1252", scratch / "cp1252.csv")
+            staged = _stage_csv(con, converted, info, kept)
+            staged.notes.insert(0, ENCODING_NOTES["cp1252"])
+    staged.notes[:0] = readable.notes
+    return staged
 
 
 def column(index: int) -> str:
@@ -136,27 +203,112 @@ def column(index: int) -> str:
     return f"c{int(index)}"
 
 
-def _decode_sample(sample: bytes, complete: bool) -> str:
-    if sample.startswith(_UTF16_BOMS):
-        raise IngestError("This file is UTF-16 text; save it as 'CSV UTF-8' and upload it again.")
-    if sample.startswith(_ZIP_MAGICS):
+def find_column(headers: list[str], *names: str) -> int | None:
+    """Return the position of the first of ``names`` found among ``headers`` (any case)."""
+    lowered = [h.lower() for h in headers]
+    for name in names:
+        if name.lower() in lowered:
+            return lowered.index(name.lower())
+    return None
+
+
+def _read_start(path: Path) -> tuple[bytes, bool]:
+    try:
+        with path.open("rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+            complete = not fh.read(1)
+    except OSError as exc:
+        raise IngestError("The file could not be opened.") from exc
+    if not sample.strip():
+        raise IngestError("The file is empty.")
+    return sample, complete
+
+
+def _inspect_plain(path: Path, sample: bytes, complete: bool) -> FileInfo:
+    if sample.startswith(_PARQUET_MAGIC):
+        return _inspect_parquet(path)
+    if sample.startswith(unpack.ZIP_MAGIC):
+        raise IngestError("This zip archive or Excel workbook is damaged and could not be opened.")
+    if sample.startswith(_OLD_EXCEL_MAGIC):
         raise IngestError(
-            "This is an Excel workbook or a zip archive, not a CSV table; "
-            "save it as 'CSV UTF-8' and upload that."
+            "This is an old-style Excel workbook (.xls); save it as .xlsx or 'CSV UTF-8' and "
+            "upload that."
         )
+    return _inspect_text(sample, complete)
+
+
+def _inspect_workbook(path: Path, sheet: str | None) -> FileInfo:
+    found = unpack.read_sheet_headers(path, sheet)
+    return FileInfo(
+        kind="xlsx", headers=clean_headers(found.headers), has_rows=found.has_rows, sheet=found.name
+    )
+
+
+def _inspect_text(sample: bytes, complete: bool) -> FileInfo:
+    text, encoding = _decode_sample(sample, complete)
+    try:
+        delimiter = _sniff_delimiter(text)
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+    except csv.Error as exc:
+        raise IngestError("This file could not be read as a CSV table.") from exc
+    if not records:
+        raise IngestError("The file is empty.")
+    return FileInfo(
+        kind="csv",
+        headers=clean_headers(records[0]),
+        delimiter=delimiter,
+        has_rows=len(records) > 1 or not complete,
+        encoding=encoding,
+    )
+
+
+def _decode_sample(sample: bytes, complete: bool) -> tuple[str, str]:
+    """Return the sample as text and its encoding (see FileInfo), or refuse binary bytes."""
+    encoding = _utf16_kind(sample)
+    if encoding is not None:
+        return _cut_sample(sample, complete, encoding).decode(encoding), encoding
     controls = sum(sample.count(byte) for byte in _CONTROL_BYTES)
     if b"\x00" in sample or controls > len(sample) // 100:
         raise IngestError(_BINARY)
-    if not complete:
-        # Cut at the last line end so a character split by the sample edge is not an error.
-        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    sample = _cut_sample(sample, complete, "utf-8")
     try:
-        return sample.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise IngestError(lines.NOT_UTF8.format(where="")) from None
+        return sample.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        before = sample[: exc.start]
+        if not before.isascii():
+            line = before.count(b"\n") + 1
+            raise IngestError(lines.MIXED_ENCODINGS.format(line=line)) from None
+    return unpack.decode_cp1252(sample), "cp1252"
 
 
-_BINARY = "This file is not a CSV or Parquet table (it looks binary)."
+def _utf16_kind(sample: bytes) -> str | None:
+    """'utf-16' with a BOM, 'utf-16-le'/'-be' for BOM-less text whose every other byte is 0."""
+    if sample.startswith(_UTF16_BOMS):
+        return "utf-16"
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)
+    if odd_zeros > 0.9 * pairs and even_zeros == 0:
+        return "utf-16-le"
+    if even_zeros > 0.9 * pairs and odd_zeros == 0:
+        return "utf-16-be"
+    return None
+
+
+def _cut_sample(sample: bytes, complete: bool, encoding: str) -> bytes:
+    """Cut an incomplete sample at its last line end, so no character is split at its edge."""
+    if complete:
+        return sample
+    if encoding == "utf-16":
+        encoding = "utf-16-le" if sample.startswith(b"\xff\xfe") else "utf-16-be"
+    end = "\n".encode(encoding)
+    cut = sample.rfind(end)
+    return sample[: cut + len(end)] if cut > 0 else sample
+
+
+_BINARY = "This file is not a CSV, Parquet or Excel table (it looks binary)."
+_NESTED = "This archive holds another archive; upload the table file itself."
 _CONTROL_BYTES = [bytes([b]) for b in (*range(1, 9), 11, 12, *range(14, 32), 127)]
 
 
@@ -198,17 +350,23 @@ def _inspect_parquet(path: Path) -> FileInfo:
 
 
 def _stage_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int]
+    con: duckdb.DuckDBPyConnection, readable: Readable, kept: list[int]
 ) -> StagedFile:
-    # Rows are numbered as the same table saved as CSV would be: first row = line 2.
-    cells = "".join(f", CAST(#{i + 1} AS VARCHAR) AS {column(i)}" for i in kept)
+    if readable.numbered:
+        line = "line"
+        cells = "".join(f", {column(i)}" for i in kept)
+    else:
+        # Rows are numbered as the same table saved as CSV would be: first row = line 2.
+        line = "file_row_number + 2"
+        cells = "".join(f", CAST(#{i + 1} AS VARCHAR) AS {column(i)}" for i in kept)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT file_row_number + 2 AS line_number"
+        f"CREATE OR REPLACE TEMP TABLE raw_cells AS SELECT {line} AS line_number"
         f"{cells} FROM read_parquet(?, file_row_number = true)",
-        [str(path)],
+        [str(readable.path)],
     )
+    con.execute("CREATE OR REPLACE TEMP VIEW raw_rows AS SELECT * FROM raw_cells")
     _create_read_issues(con)
-    return StagedFile(records=con.execute("SELECT count(*) FROM raw_rows").fetchone()[0])
+    return StagedFile(records=_count_records(con))
 
 
 def _stage_csv(
@@ -217,20 +375,32 @@ def _stage_csv(
     # numpy's scan mostly releases the GIL, as does DuckDB's read: run them side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
         indexing = pool.submit(lines.index_by_quotes, path)
-        notes = _read_records(con, path, info, kept)
+        try:
+            notes = _read_records(con, path, info, kept)
+        except IngestError:
+            indexing.result()  # text that is not UTF-8 explains the failure better
+            raise
         index = indexing.result()
-    split = con.execute(
-        "SELECT (SELECT count(*) FROM csv_read) + (SELECT count(DISTINCT line) FROM csv_rejects)"
-    ).fetchone()[0]
-    if len(index) != split:
+    read, rejected = con.execute(
+        "SELECT (SELECT count(*) FROM csv_read), (SELECT count(DISTINCT line) FROM csv_rejects)"
+    ).fetchone()
+    if len(index) != read + rejected:
         index = lines.index_by_csv_module(path, info.delimiter)
+    cells = "".join(f", r.{column(i)}" for i in kept)
+    if not rejected and index.is_one_line_per_record():
+        # Record n is line n + 2: no join is needed, and no copy of the cells.
+        _create_read_issues(con)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW raw_rows AS "
+            f"SELECT r.rowid + 2 AS line_number{cells} FROM csv_read r"
+        )
+        return StagedFile(records=read, notes=notes)
     _store_index(con, index)
     _create_read_issues(con, from_rejects=True)
-    cells = "".join(f", r.{column(i)}" for i in kept)
     # The n-th split record is the n-th record of the file that DuckDB did not reject.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE raw_rows AS
+        CREATE OR REPLACE TEMP TABLE raw_cells AS
         WITH kept AS (
             SELECT start_line, row_number() OVER (ORDER BY duck_line) - 1 AS ordinal
             FROM record_index
@@ -241,10 +411,19 @@ def _stage_csv(
         """
     )
     con.execute("DROP TABLE csv_read")
+    con.execute("DROP TABLE record_index")
+    con.execute("CREATE OR REPLACE TEMP VIEW raw_rows AS SELECT * FROM raw_cells")
     return StagedFile(
         records=_count_records(con),
         notes=notes + _reconcile(con, len(index), index.physical_lines),
     )
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ``raw_rows`` and the cells under it, once the typed rows no longer read them."""
+    con.execute("DROP VIEW IF EXISTS raw_rows")
+    con.execute("DROP TABLE IF EXISTS raw_cells")
+    con.execute("DROP TABLE IF EXISTS csv_read")
 
 
 def _read_records(

@@ -1,4 +1,4 @@
-"""Shopify exports: the orders export (one row per line item) and the customers export.
+"""Shopify exports: orders (one row per line item), customers, and abandoned checkouts.
 
 Columns are found by name, never by position, so every header generation works (orders: 73, 78
 and 79 columns; customers: before 2019, 2021-2023 and 2023+). Rules, per formats/README.md:
@@ -15,6 +15,11 @@ the product name before " - " (``Ceramic Mug - Sand`` -> ``Ceramic Mug``), else 
 
 Customers: customer_id = lower(trim(Email)), else the Customer ID (with a warning: such a
 customer cannot be matched to orders, which are keyed by e-mail).
+
+Abandoned checkouts: the orders export's columns without the order-only ones (no ``Financial
+Status``); one checkout per ``Name`` (``#<checkout id>``, kept as written as checkout_id), read
+from its first row with a ``Total`` like an order: customer_id = lower(trim(Email)), created_at
+= ``Created at`` (local time), total, currency, source_name = ``Source``.
 """
 
 from __future__ import annotations
@@ -34,10 +39,17 @@ from dashboard.ingest.load import (
 )
 from dashboard.ingest.read import column
 from dashboard.ingest.report import IngestError
+from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
 
-_ORDERS_SIGNATURE = {"name", "email", "financial status", "created at", "lineitem name", "total"}
+_CHECKOUTS_SIGNATURE = {"name", "email", "created at", "lineitem name", "total"}
+_ORDERS_SIGNATURE = _CHECKOUTS_SIGNATURE | {"financial status"}
 _CUSTOMERS_SIGNATURE = {"first name", "last name", "email", "total spent", "total orders"}
 _ORDERS_REQUIRED = ("Name", "Email", "Created at", "Total")
+_REQUIRED = {
+    "shopify-orders": ("orders", _ORDERS_REQUIRED),
+    "shopify-checkouts": ("abandoned checkouts", _ORDERS_REQUIRED),
+    "shopify-customers": ("customers", ("Email",)),
+}
 MISSING = "CAST(NULL AS VARCHAR)"
 Cell = Callable[..., str]
 # Every column the builders read; staging keeps only these.
@@ -85,6 +97,12 @@ def is_orders_export(headers: list[str]) -> bool:
     return {h.lower() for h in headers} >= _ORDERS_SIGNATURE
 
 
+def is_checkouts_export(headers: list[str]) -> bool:
+    """Whether ``headers`` are those of a Shopify abandoned checkouts export."""
+    names = {h.lower() for h in headers}
+    return names >= _CHECKOUTS_SIGNATURE and "financial status" not in names
+
+
 def is_customers_export(headers: list[str]) -> bool:
     """Whether ``headers`` are those of a Shopify customers export (any generation)."""
     return {h.lower() for h in headers} >= _CUSTOMERS_SIGNATURE
@@ -92,30 +110,39 @@ def is_customers_export(headers: list[str]) -> bool:
 
 def check_headers(file_format: str, headers: list[str]) -> None:
     """Raise IngestError naming the first required column a Shopify export lacks."""
-    required = {"shopify-orders": _ORDERS_REQUIRED, "shopify-customers": ("Email",)}
-    kind = {"shopify-orders": "orders", "shopify-customers": "customers"}
-    for name in required.get(file_format, ()):
+    kind, required = _REQUIRED.get(file_format, ("", ()))
+    for name in required:
         if _find(headers, name) is None:
             raise IngestError(
-                f"Missing required column: {name} "
-                f"(this is not a complete Shopify {kind[file_format]} export)."
+                f"Missing required column: {name} (this is not a complete Shopify {kind} export)."
             )
 
 
 def needed_columns(file_format: str, headers: list[str]) -> list[int]:
     """Return the positions of the columns a Shopify builder reads."""
-    names = _ORDERS_READ if file_format == "shopify-orders" else _CUSTOMERS_READ
+    names = _CUSTOMERS_READ if file_format == "shopify-customers" else _ORDERS_READ
     found = (_find(headers, name) for name in names)
     return [index for index in found if index is not None]
 
 
-def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSource:
+def stage_orders(
+    con: duckdb.DuckDBPyConnection, headers: list[str], options: values.ReadOptions
+) -> OrderSource:
     """Fold ``raw_rows`` (one per line item) into ``order_rows`` (one per order), ``line_rows``."""
     cell = _cells(headers)
     name, total = cell("Name"), cell("Total")
     notes = cell("Note Attributes")
     created = cell("Created at")
-    date_order = values.detect_date_order(con, "raw_rows", created)
+    date_order = values.detect_date_order(
+        con, "raw_rows", created, _label(headers, "Created at"), options.date_order
+    )
+    refunded = cell("Refunded Amount")
+    mark = values.detect_decimal(
+        con,
+        "raw_rows",
+        {_label(headers, n): cell(n) for n in ("Total", "Refunded Amount") if cell(n) != MISSING},
+        options.decimal,
+    )
     expressions = {
         "order_id": values.text(name),
         "order_id_missing": f"{values.text(name)} IS NULL",
@@ -123,7 +150,7 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
         "ordered_at_raw": values.text(created),
         "ordered_at": values.local_timestamp(created, date_order),
         "total_raw": values.text(total),
-        "order_total": values.amount(total),
+        "order_total": values.amount(total, mark.mark),
         "currency": f"upper({values.text(cell('Currency'))})",
         "discount_code": values.text(cell("Discount Code")),
         "country": f"coalesce({values.text(cell('Billing Country'))}, "
@@ -139,29 +166,21 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
         f"{_note_line(notes, 'referrer')}, {values.text(cell('Landing Site'))}, "
         f"{_note_line(notes, 'landing_site')})",
     }
-    refunded = cell("Refunded Amount")
     if refunded != MISSING:
         expressions["refunded_raw"] = values.text(refunded)
         expressions["refunded_amount"] = (
-            f"CASE WHEN {values.text(refunded)} IS NULL THEN 0 ELSE {values.amount(refunded)} END"
+            f"CASE WHEN {values.text(refunded)} IS NULL THEN 0 "
+            f"ELSE {values.amount(refunded, mark.mark)} END"
         )
     cancelled = cell("Cancelled at")
     if cancelled != MISSING:
         expressions["is_cancelled"] = f"{values.text(cancelled)} IS NOT NULL"
-    # The order-level row: the first row of each Name that has a Total (rows without a Name
-    # are kept apart, to be rejected).
-    order_level = f"""(
-        SELECT * FROM raw_rows
-        QUALIFY {values.text(name)} IS NULL OR row_number() OVER (
-            PARTITION BY {values.text(name)}
-            ORDER BY {values.text(total)} IS NULL, line_number) = 1
-    )"""
-    create_order_rows(con, expressions, order_level)
+    create_order_rows(con, expressions, _order_level(name, total))
 
     product = cell("Lineitem name")
     has_lines = product != MISSING
     if has_lines:
-        _stage_lines(con, cell, name, total, product)
+        _stage_lines(con, cell, name, total, product, mark.mark)
     labels = {
         "order_id": _label(headers, "Name"),
         "customer_id": _label(headers, "Email"),
@@ -171,19 +190,11 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
         "quantity": _label(headers, "Lineitem quantity"),
         "price": _label(headers, "Lineitem price"),
     }
-    repeated = con.execute(
-        f"""
-        SELECT count(*) FROM (
-            SELECT 1 FROM raw_rows WHERE {values.text(name)} IS NOT NULL
-            GROUP BY {values.text(name)} HAVING count({values.text(total)}) > 1)
-        """
-    ).fetchone()[0]
-    source_notes = [date_order.note(labels["ordered_at"])]
-    if repeated:
-        source_notes.append(
-            f"{repeated:,} orders appear more than once in this file (overlapping exports pasted "
-            "together?); each was read once, from its first copy."
-        )
+    source_notes = [
+        date_order.note(labels["ordered_at"]),
+        mark.note,
+        _note_repeated(con, name, total, "orders"),
+    ]
     if _find(headers, "Id") is not None:
         source_notes.append(note_rounded_ids(con, "raw_rows", cell("Id"), _label(headers, "Id")))
     return OrderSource(
@@ -194,9 +205,19 @@ def stage_orders(con: duckdb.DuckDBPyConnection, headers: list[str]) -> OrderSou
     )
 
 
-def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> CustomerSource:
+def stage_customers(
+    con: duckdb.DuckDBPyConnection, headers: list[str], options: values.ReadOptions
+) -> CustomerSource:
     """Stage ``raw_rows`` of a customers export as ``customer_rows`` (one row per customer row)."""
     cell = _cells(headers)
+    mark = values.detect_decimal(
+        con,
+        "raw_rows",
+        {_label(headers, "Total Spent"): cell("Total Spent")}
+        if cell("Total Spent") != MISSING
+        else {},
+        options.decimal,
+    )
     email = f"lower({values.text(cell('Email'))})"
     customer_number = values.text(cell("Customer ID"))
     marketing = cell("Accepts Email Marketing", "Accepts Marketing")
@@ -216,7 +237,7 @@ def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> Custo
         "city": values.text(cell("Default Address City", "City")),
         "tags": values.text(cell("Tags")),
         "total_spent_raw": values.text(spent),
-        "total_spent": values.amount(spent),
+        "total_spent": values.amount(spent, mark.mark),
         "total_orders_raw": values.text(orders),
         "total_orders": values.whole_number(orders),
     }
@@ -228,12 +249,14 @@ def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> Custo
         "total_spent": _label(headers, "Total Spent"),
         "total_orders": _label(headers, "Total Orders"),
     }
-    notes = []
+    notes = [mark.note]
     if _find(headers, "Customer ID") is not None:
         notes.append(
             note_rounded_ids(con, "raw_rows", cell("Customer ID"), _label(headers, "Customer ID"))
         )
-    keyed_by_id = con.execute("SELECT count(*) FROM customer_rows WHERE keyed_by_id").fetchone()[0]
+    keyed_by_id = con.execute(
+        f"SELECT count(*) FROM raw_rows WHERE {email} IS NULL AND {customer_number} IS NOT NULL"
+    ).fetchone()[0]
     if keyed_by_id:
         notes.append(
             f"{keyed_by_id:,} customers have no e-mail and are keyed by their Customer ID; "
@@ -247,7 +270,7 @@ def stage_customers(con: duckdb.DuckDBPyConnection, headers: list[str]) -> Custo
 
 
 def _stage_lines(
-    con: duckdb.DuckDBPyConnection, cell: Cell, name: str, total: str, product: str
+    con: duckdb.DuckDBPyConnection, cell: Cell, name: str, total: str, product: str, mark: str
 ) -> None:
     product_text = values.text(product)
     expressions = {
@@ -259,7 +282,7 @@ def _stage_lines(
         "quantity_raw": values.text(cell("Lineitem quantity")),
         "quantity": values.whole_number(cell("Lineitem quantity")),
         "price_raw": values.text(cell("Lineitem price")),
-        "price": values.amount(cell("Lineitem price")),
+        "price": values.amount(cell("Lineitem price"), mark),
         "category": f"CASE WHEN strpos({product_text}, ' - ') > 0 "
         f"THEN split_part({product_text}, ' - ', 1) ELSE {values.text(cell('Vendor'))} END",
     }
@@ -275,6 +298,112 @@ def _stage_lines(
         WHERE {values.text(name)} IS NOT NULL AND {product_text} IS NOT NULL AND copy <= 1
     )"""
     create_line_rows(con, expressions, lines)
+
+
+def stage_checkouts(
+    con: duckdb.DuckDBPyConnection, headers: list[str], options: values.ReadOptions
+) -> TableSource:
+    """Fold ``raw_rows`` (one per line item) into ``table_rows`` (one per checkout)."""
+    cell = _cells(headers)
+    name, total, created = cell("Name"), cell("Total"), cell("Created at")
+    date_order = values.detect_date_order(
+        con, "raw_rows", created, _label(headers, "Created at"), options.date_order
+    )
+    mark = values.detect_decimal(
+        con, "raw_rows", {_label(headers, "Total"): total}, options.decimal
+    )
+    create_table_rows(
+        con,
+        {
+            "checkout_id": "VARCHAR",
+            "customer_id": "VARCHAR",
+            "created_at_raw": "VARCHAR",
+            "created_at": "TIMESTAMP",
+            "total_raw": "VARCHAR",
+            "total": "DECIMAL(18, 2)",
+            "currency": "VARCHAR",
+            "source_name": "VARCHAR",
+        },
+        {
+            "checkout_id": values.text(name),
+            "customer_id": f"lower({values.text(cell('Email'))})",
+            "created_at_raw": values.text(created),
+            "created_at": values.local_timestamp(created, date_order),
+            "total_raw": values.text(total),
+            "total": values.amount(total, mark.mark),
+            "currency": f"upper({values.text(cell('Currency'))})",
+            "source_name": values.text(cell("Source")),
+        },
+        _order_level(name, total),
+    )
+    labels = {
+        "checkout_id": _label(headers, "Name"),
+        "customer_id": _label(headers, "Email"),
+        "created_at": _label(headers, "Created at"),
+        "total": _label(headers, "Total"),
+    }
+    notes = [
+        date_order.note(labels["created_at"]),
+        mark.note,
+        _note_repeated(con, name, total, "checkouts"),
+    ]
+    return TableSource(
+        file_format="shopify-checkouts",
+        table="abandoned_checkouts",
+        key=("checkout_id",),
+        stored=("checkout_id", "customer_id", "created_at", "total", "currency", "source_name"),
+        columns={k: v for k, v in labels.items() if v},
+        checks=(
+            Check("checkout_id IS NULL", "checkout_id", "missing checkout id (Name)", "NULL"),
+            *timestamp_checks("created_at", required=True),
+            Check(
+                "total_raw IS NOT NULL AND total IS NULL",
+                "total",
+                "amount is not a number",
+                "total_raw",
+            ),
+            Check("total < 0", "total", "negative amount", "total_raw"),
+        ),
+        warnings=(
+            Check(
+                "customer_id IS NULL",
+                "customer_id",
+                "no e-mail: kept, but it cannot be matched to a customer",
+                "NULL",
+            ),
+        ),
+        notes=[n for n in notes if n],
+    )
+
+
+def _order_level(name: str, total: str) -> str:
+    """The subquery of each Name's order-level row: its first row that has a Total.
+
+    Rows without a Name are kept apart, one each, to be rejected.
+    """
+    return f"""(
+        SELECT * FROM raw_rows
+        QUALIFY {values.text(name)} IS NULL OR row_number() OVER (
+            PARTITION BY {values.text(name)}
+            ORDER BY {values.text(total)} IS NULL, line_number) = 1
+    )"""
+
+
+def _note_repeated(con: duckdb.DuckDBPyConnection, name: str, total: str, noun: str) -> str | None:
+    """Say how many Names have more than one row with a Total (pasted-together exports)."""
+    repeated = con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT 1 FROM raw_rows WHERE {values.text(name)} IS NOT NULL
+            GROUP BY {values.text(name)} HAVING count({values.text(total)}) > 1)
+        """
+    ).fetchone()[0]
+    if not repeated:
+        return None
+    return (
+        f"{repeated:,} {noun} appear more than once in this file (overlapping exports pasted "
+        "together?); each was read once, from its first copy."
+    )
 
 
 def _cells(headers: list[str]) -> Cell:

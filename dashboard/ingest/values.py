@@ -3,6 +3,10 @@
 Every builder takes a SQL expression over our own staging columns (``c0``, ``c1``, ...) and
 returns SQL text; no uploaded text ever reaches these strings. A NULL result for a non-empty
 raw value is how the validation step finds a bad value and explains it.
+
+Two things cannot be read from one value alone and are decided once per file, from all of a
+column's values, unless the analyst chose them: the order of day and month in ``3/4/2024``
+(``detect_date_order``) and the decimal mark of amounts (``detect_decimal``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ from dataclasses import dataclass
 
 import duckdb
 
+from dashboard.ingest.report import IngestError
+
+DATE_ORDERS = ("auto", "month-first", "day-first")
+DECIMAL_MARKS = ("auto", ".", ",")
 # ISO dates and datetimes, and the year-first slash style of WooCommerce exports.
 _UNAMBIGUOUS_FORMATS = (
     "%Y-%m-%d %H:%M:%S.%f",
@@ -24,19 +32,43 @@ _UNAMBIGUOUS_FORMATS = (
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
 )
-_MONTH_FIRST_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
-_DAY_FIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+_DAY_MONTH_TIMES = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+_MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%m/%Y", "%B %Y", "%b %Y")
 RAW_VALUE_CHARS = 200  # a rejected value or line is shown and stored up to this length
-_SLASH_DATE = r"^(\d{1,2})/(\d{1,2})/\d{4}"
+# a/b/yyyy with '/', '.' or '-' between: which of a and b is the month is the file's convention.
+_DAY_MONTH_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}"
+_DOTTED = r"^\d{1,2}\."
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "cancelled", "canceled")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
+HOW_TO_CHOOSE_DATES = (
+    "choose the date order and load the file again ('Date order' in the app; "
+    "--date-order day-first or --date-order month-first on the command line)"
+)
+# Dropped from amounts; the quote is doubled for the SQL literal (Swiss 1'234.50).
+_SYMBOLS = "[\\s\u00a0$€£¥'']"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The analyst's choices for what a file cannot settle alone ('auto': decided from it).
+
+    ``date_order``: one of DATE_ORDERS; ``decimal``: one of DECIMAL_MARKS.
+    """
+
+    date_order: str = "auto"
+    decimal: str = "auto"
 
 
 @dataclass(frozen=True)
 class DateOrder:
-    """How ``a/b/yyyy`` dates of a column read: ``order`` is month-first, day-first or None."""
+    """How ``a/b/yyyy`` dates of a column read: ``order`` is month-first, day-first or None.
+
+    ``basis`` says why: 'proof' (a value has a field above 12), 'chosen' (by the analyst),
+    'format' (the export format's convention) or 'dotted' (``01.02.2024``, the European style).
+    """
 
     order: str | None
+    basis: str | None = None
     example_line: int | None = None
     example_value: str | None = None
 
@@ -44,10 +76,28 @@ class DateOrder:
         """Return the sentence that tells the analyst which order was used, if any."""
         if self.order is None:
             return None
+        if self.basis == "proof":
+            return (
+                f"Dates in '{column}' like 3/4/2024 were read {self.order} "
+                f"because line {self.example_line} has '{self.example_value}'."
+            )
+        why = {
+            "chosen": "as chosen",
+            "format": "as this export format writes them",
+            "dotted": "the European style of dotted dates; choose month-first if that is wrong",
+        }[self.basis or "chosen"]
         return (
-            f"Dates in '{column}' like 3/4/2024 were read {self.order} "
-            f"because line {self.example_line} has '{self.example_value}'."
+            f"Dates in '{column}' like '{self.example_value}' (line {self.example_line}) were "
+            f"read {self.order} ({why})."
         )
+
+
+@dataclass(frozen=True)
+class DecimalMark:
+    """The decimal mark of a file's amounts ('.' or ','), and the note that explains it."""
+
+    mark: str = "."
+    note: str | None = None
 
 
 def text(expr: str) -> str:
@@ -66,24 +116,62 @@ def customer_key(expr: str) -> str:
     )
 
 
-def amount(expr: str) -> str:
-    """DECIMAL(18, 2) from ``1234.50``, ``1,234.50``, ``$12.00``; NULL for anything else.
+def phone_key(expr: str) -> str:
+    """A phone number as a customer key: spaces, dots, dashes and brackets dropped."""
+    return f"NULLIF(regexp_replace(trim({expr}), '[\\s().-]', '', 'g'), '')"
 
-    Currency symbols and spaces are dropped; commas are read as thousands separators only in the
-    ``1,234,567.89`` shape, so a decimal comma (``12,50``) stays unparsed rather than becoming 1250.
+
+def amount(expr: str, mark: str = ".", scale: int = 2) -> str:
+    """DECIMAL(18, scale) from ``1234.50``, ``1,234.50``, ``$12.00``; NULL for anything else.
+
+    Currency symbols and spaces are dropped. With ``mark`` '.', commas are read as thousands
+    separators only in the ``1,234,567.89`` shape, so a decimal comma (``12,50``) stays unparsed
+    rather than becoming 1250; with ``mark`` ',' the roles swap (``1.234,50`` -> 1234.50).
     """
-    bare = rf"regexp_replace(trim({expr}), '[\s$€£¥]', '', 'g')"
+    kind = f"DECIMAL(18, {int(scale)})"
+    bare = f"regexp_replace(trim({expr}), '{_SYMBOLS}', '', 'g')"
+    if mark == ",":
+        return (
+            f"TRY_CAST(CASE "
+            rf"WHEN regexp_full_match({bare}, '-?\d{{1,3}}(\.\d{{3}})+(,\d+)?') "
+            f"THEN replace(replace({bare}, '.', ''), ',', '.') "
+            rf"WHEN regexp_full_match({bare}, '-?\d+(,\d+)?') THEN replace({bare}, ',', '.') "
+            f"END AS {kind})"
+        )
     # Plain numbers, nearly all of them, take the cheap cast; only the rest pay for the regexes.
     return (
-        f"coalesce(TRY_CAST(trim({expr}) AS DECIMAL(18, 2)), TRY_CAST(CASE "
+        f"coalesce(TRY_CAST(trim({expr}) AS {kind}), TRY_CAST(CASE "
         rf"WHEN regexp_full_match({bare}, '-?\d{{1,3}}(,\d{{3}})+(\.\d+)?') "
-        f"THEN replace({bare}, ',', '') ELSE {bare} END AS DECIMAL(18, 2)))"
+        f"THEN replace({bare}, ',', '') ELSE {bare} END AS {kind}))"
     )
+
+
+def number(expr: str, mark: str = ".") -> str:
+    """DOUBLE from ``9``, ``4.5`` (or ``4,5`` with ``mark`` ','); NULL otherwise, also for NaN."""
+    value = f"trim({expr})"
+    if mark == ",":
+        value = f"replace({value}, ',', '.')"
+    parsed = f"TRY_CAST({value} AS DOUBLE)"
+    return f"CASE WHEN isfinite({parsed}) THEN {parsed} END"
 
 
 def whole_number(expr: str) -> str:
     """INTEGER from ``3`` or ``3.0``; NULL otherwise."""
     return rf"TRY_CAST(regexp_replace(trim({expr}), '\.0+$', '') AS INTEGER)"
+
+
+def seconds(expr: str) -> str:
+    """INTEGER seconds from ``420``, ``420.6`` (rounded), ``7:00`` or ``0:07:00``; else NULL."""
+    value = f"trim({expr})"
+    part = f"TRY_CAST(string_split({value}, ':')[{{}}] AS INTEGER)"
+    return (
+        rf"CASE WHEN regexp_full_match({value}, '\d+(\.\d+)?') "
+        f"THEN TRY_CAST(round(TRY_CAST({value} AS DOUBLE)) AS INTEGER) "
+        rf"WHEN regexp_full_match({value}, '\d+:[0-5]\d:[0-5]\d') "
+        f"THEN {part.format(1)} * 3600 + {part.format(2)} * 60 + {part.format(3)} "
+        rf"WHEN regexp_full_match({value}, '\d+:[0-5]\d') "
+        f"THEN {part.format(1)} * 60 + {part.format(2)} END"
+    )
 
 
 def flag(expr: str) -> str:
@@ -98,13 +186,14 @@ def flag(expr: str) -> str:
 def local_timestamp(expr: str, order: DateOrder) -> str:
     """TIMESTAMP as written in the file: a trailing UTC offset is dropped, keeping wall-clock time.
 
-    ``a/b/yyyy`` dates parse only when ``order`` says which field is the month.
+    ``a/b/yyyy`` dates (also with '.' or '-') parse only when ``order`` says which field is the
+    month. A 9-10 digit number is read as epoch seconds, a 13 digit one as epoch milliseconds
+    (UTC, the only time an epoch can give).
     """
     formats = list(_UNAMBIGUOUS_FORMATS)
-    if order.order == "month-first":
-        formats += _MONTH_FIRST_FORMATS
-    elif order.order == "day-first":
-        formats += _DAY_FIRST_FORMATS
+    if order.order in ("month-first", "day-first"):
+        day_month = "%m/%d/%Y" if order.order == "month-first" else "%d/%m/%Y"
+        formats += [f"{day_month} {time}" for time in _DAY_MONTH_TIMES] + [day_month]
     listed = ", ".join(f"'{f}'" for f in formats)
     value = f"trim({expr})"
     # Fast path for the common shapes, through DuckDB's ISO cast: 'YYYY-MM-DD[ HH:MM[:SS]]'
@@ -115,40 +204,150 @@ def local_timestamp(expr: str, order: DateOrder) -> str:
         f"WHEN length({value}) = 25 AND substr({value}, 20, 2) IN (' -', ' +') "
         f"THEN left({value}, 19) END"
     )
+    epoch = (
+        rf"CASE WHEN regexp_full_match({value}, '\d{{9,10}}') "
+        f"THEN epoch_ms(TRY_CAST({value} AS BIGINT) * 1000) "
+        rf"WHEN regexp_full_match({value}, '\d{{13}}') THEN epoch_ms(TRY_CAST({value} AS BIGINT)) "
+        "END"
+    )
+    slashed = (
+        f"regexp_replace({_without_offset(expr)}, "
+        r"'^(\d{1,2})[.-](\d{1,2})[.-](\d{4})', '\1/\2/\3')"
+    )
+    return f"coalesce(TRY_CAST({iso} AS TIMESTAMP), {epoch}, try_strptime({slashed}, [{listed}]))"
+
+
+def month_start(expr: str, order: DateOrder) -> str:
+    """DATE: the first day of the month of ``2025-03``, ``03/2025``, ``March 2025`` or any date."""
+    listed = ", ".join(f"'{f}'" for f in _MONTH_FORMATS)
     return (
-        f"coalesce(TRY_CAST({iso} AS TIMESTAMP), try_strptime({_without_offset(expr)}, [{listed}]))"
+        f"CAST(date_trunc('month', coalesce(try_strptime(trim({expr}), [{listed}]), "
+        f"{local_timestamp(expr, order)})) AS DATE)"
     )
 
 
-def is_slash_date(expr: str) -> str:
+def is_day_month_date(expr: str) -> str:
     """BOOLEAN: the value looks like ``a/b/yyyy`` (day and month order unknown on its own)."""
-    return f"regexp_matches(trim({expr}), '{_SLASH_DATE}')"
+    return f"regexp_matches(trim({expr}), '{_DAY_MONTH_DATE}')"
 
 
-def detect_date_order(con: duckdb.DuckDBPyConnection, table: str, expr: str) -> DateOrder:
-    """Decide how ``a/b/yyyy`` values of ``expr`` in ``table`` read, from the values themselves.
+def detect_date_order(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    expr: str,
+    label: str,
+    requested: str = "auto",
+    default: str | None = None,
+) -> DateOrder:
+    """Decide how ``a/b/yyyy`` values of ``expr`` in ``table`` read (``label``: its header).
 
-    Month-first is proven by a second field above 12 (12/31/2024) with no first field above 12;
-    day-first the other way round. No proof, or proof both ways, leaves the order unknown.
+    The analyst's choice (``requested``) wins. Otherwise month-first is proven by a second field
+    above 12 (12/31/2024) with no first field above 12, day-first the other way round; without
+    proof the format's convention (``default``) holds, then day-first for dotted dates.
+
+    Raises IngestError, saying how to choose, when values prove both orders or none does.
     """
-    first = f"TRY_CAST(regexp_extract(trim({expr}), '{_SLASH_DATE}', 1) AS INTEGER)"
-    second = f"TRY_CAST(regexp_extract(trim({expr}), '{_SLASH_DATE}', 2) AS INTEGER)"
+    first, second = (
+        f"TRY_CAST(regexp_extract(trim({expr}), '{_DAY_MONTH_DATE}', {group}) AS INTEGER)"
+        for group in (1, 2)
+    )
     row = con.execute(
         f"""
-        SELECT max({first}), max({second}),
-               arg_min(line_number, line_number) FILTER (WHERE {first} > 12),
-               arg_min(trim({expr}), line_number) FILTER (WHERE {first} > 12),
-               arg_min(line_number, line_number) FILTER (WHERE {second} > 12),
-               arg_min(trim({expr}), line_number) FILTER (WHERE {second} > 12)
-        FROM {table}
+        SELECT count(*), count(*) FILTER (WHERE NOT regexp_matches(value, '{_DOTTED}')),
+               arg_min(line_number, line_number), arg_min(value, line_number),
+               max(first), max(second),
+               arg_min(line_number, line_number) FILTER (WHERE first > 12),
+               arg_min(value, line_number) FILTER (WHERE first > 12),
+               arg_min(line_number, line_number) FILTER (WHERE second > 12),
+               arg_min(value, line_number) FILTER (WHERE second > 12)
+        FROM (
+            SELECT line_number, trim({expr}) AS value, {first} AS first, {second} AS second
+            FROM {table} WHERE {is_day_month_date(expr)}
+        )
         """
     ).fetchone()
-    max_first, max_second, day_line, day_value, month_line, month_value = row
-    if max_second is not None and max_second > 12 and (max_first or 0) <= 12:
-        return DateOrder("month-first", month_line, month_value)
-    if max_first is not None and max_first > 12 and (max_second or 0) <= 12:
-        return DateOrder("day-first", day_line, day_value)
-    return DateOrder(None)
+    shaped_count, undotted, line, value, max_first, max_second = row[:6]
+    day_line, day_value, month_line, month_value = row[6:]
+    if not shaped_count:
+        return DateOrder(None)
+    if requested != "auto":
+        return DateOrder(requested, "chosen", line, value)
+    month_proof, day_proof = max_second > 12, max_first > 12
+    if month_proof and not day_proof:
+        return DateOrder("month-first", "proof", month_line, month_value)
+    if day_proof and not month_proof:
+        return DateOrder("day-first", "proof", day_line, day_value)
+    if month_proof and day_proof:
+        raise IngestError(
+            f"Dates in '{label}' disagree on the order of day and month: line {day_line} has "
+            f"'{day_value}' (day first) but line {month_line} has '{month_value}' (month "
+            f"first); {HOW_TO_CHOOSE_DATES}. Rows that do not fit the chosen order are rejected."
+        )
+    if default is not None:
+        return DateOrder(default, "format", line, value)
+    if not undotted:
+        return DateOrder("day-first", "dotted", line, value)
+    raise IngestError(
+        f"Dates in '{label}' such as '{value}' (line {line}) could be day-first or month-first, "
+        f"and no date in the file tells which: {HOW_TO_CHOOSE_DATES}."
+    )
+
+
+def detect_decimal(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, str],
+    requested: str = "auto",
+) -> DecimalMark:
+    """Decide the decimal mark of the amount ``columns`` (header label -> expression).
+
+    The analyst's choice (``requested``) wins. Otherwise a comma is the decimal mark when some
+    value can only be read that way (``12,50``, ``1.234,50``, ``1.234.567``) and none can only be
+    read with a point (``12.50``, ``1,234.50``, ``1,234,567``); a file with both is read with a
+    point, and says so.
+    """
+    if requested != "auto":
+        return DecimalMark(requested)
+    if not columns:
+        return DecimalMark()
+    bare = f"regexp_replace(trim(value), '{_SYMBOLS}', '', 'g')"
+    comma = r"-?\d+,\d{1,2}|-?\d{1,3}(\.\d{3})+,\d+|-?\d{1,3}(\.\d{3}){2,}"
+    point = r"-?\d+\.\d{1,2}|-?\d{1,3}(,\d{3})+\.\d+|-?\d{1,3}(,\d{3}){2,}"
+    values = " UNION ALL ".join(
+        f"SELECT ? AS label, line_number, {expr} AS value FROM {table}" for expr in columns.values()
+    )
+    # Only a value with a comma can argue for a decimal comma: most files skip the regexes.
+    comma_row = con.execute(
+        f"""
+        SELECT arg_min(label, line_number), min(line_number), arg_min(value, line_number)
+        FROM ({values}) WHERE strpos(value, ',') > 0 AND regexp_full_match({bare}, '{comma}')
+        """,
+        list(columns),
+    ).fetchone()
+    if comma_row[1] is None:
+        return DecimalMark()
+    point_row = con.execute(
+        f"""
+        SELECT arg_min(label, line_number), min(line_number), arg_min(value, line_number)
+        FROM ({values}) WHERE regexp_full_match({bare}, '{point}')
+        """,
+        list(columns),
+    ).fetchone()
+    comma_label, comma_line, comma_value = comma_row
+    if point_row[1] is not None:
+        point_label, point_line, point_value = point_row
+        return DecimalMark(
+            ".",
+            f"Amounts mix decimal points ('{point_label}', line {point_line}: '{point_value}') "
+            f"and decimal commas ('{comma_label}', line {comma_line}: '{comma_value}'); they "
+            "were read with a decimal point, so amounts with a decimal comma were rejected. "
+            "Choose the decimal comma (--decimal , on the command line) if that is wrong.",
+        )
+    return DecimalMark(
+        ",",
+        f"Amounts were read with a decimal comma ('{comma_label}', line {comma_line}: "
+        f"'{comma_value}'), points and spaces being thousands separators.",
+    )
 
 
 def _without_offset(expr: str) -> str:

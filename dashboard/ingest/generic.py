@@ -1,0 +1,433 @@
+"""Builders of the mapped formats, staged from ``raw_rows`` through the confirmed mapping.
+
+``positions`` maps each mapped canonical field (see ``mapping``) to the file's column; fields
+left out are not read. One row of the file is one row of the staged table, except generic
+orders, where rows sharing an order id are added up by the load step.
+
+- ``stage_orders`` -> ``order_rows`` (load.load_orders); ``stage_customers`` ->
+  ``customer_rows`` (load.load_customers);
+- ``stage_lines`` (order_lines), ``stage_sessions`` (sessions), ``stage_spend``
+  (marketing_spend: one total per month, channel and purpose) and ``stage_surveys``
+  (survey_scores) -> ``table_rows`` (tables.load_table).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.ingest import values
+from dashboard.ingest.load import (
+    NO_CUSTOMER_KEY,
+    CustomerSource,
+    OrderSource,
+    create_customer_rows,
+    create_order_rows,
+    note_rounded_ids,
+)
+from dashboard.ingest.read import column
+from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
+
+_SPEND_PURPOSES = ("acquisition", "retention")
+
+
+def stage_orders(
+    con: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    positions: dict[str, int],
+    options: values.ReadOptions,
+) -> OrderSource:
+    """Stage a mapped orders file as ``order_rows`` (one row per file row)."""
+    cells, labels = _cells(headers, positions)
+    date_order = values.detect_date_order(
+        con, "raw_rows", cells["ordered_at"], labels["ordered_at"], options.date_order
+    )
+    mark = _detect_decimal(con, cells, labels, ("order_total", "refunded_amount"), options)
+    expressions = {
+        "customer_id": values.customer_key(cells["customer_id"]),
+        "ordered_at_raw": values.text(cells["ordered_at"]),
+        "ordered_at": values.local_timestamp(cells["ordered_at"], date_order),
+        "total_raw": values.text(cells["order_total"]),
+        "order_total": values.amount(cells["order_total"], mark.mark),
+    }
+    if "order_id" in cells:
+        expressions["order_id"] = values.text(cells["order_id"])
+    if "refunded_amount" in cells:
+        raw = values.text(cells["refunded_amount"])
+        expressions["refunded_raw"] = raw
+        expressions["refunded_amount"] = (
+            f"CASE WHEN {raw} IS NULL THEN 0 "
+            f"ELSE {values.amount(cells['refunded_amount'], mark.mark)} END"
+        )
+    if "is_cancelled" in cells:
+        expressions["is_cancelled"] = f"coalesce({values.flag(cells['is_cancelled'])}, false)"
+    if "currency" in cells:
+        expressions["currency"] = f"upper({values.text(cells['currency'])})"
+    for field in ("discount_code", "channel", "country"):
+        if field in cells:
+            expressions[field] = values.text(cells[field])
+    create_order_rows(con, expressions, "raw_rows")
+    notes = [
+        date_order.note(labels["ordered_at"]),
+        mark.note,
+        _note_status_words(con, cells.get("is_cancelled"), labels.get("is_cancelled")),
+        *(
+            note_rounded_ids(con, "raw_rows", cells[f], labels[f])
+            for f in ("order_id", "customer_id")
+            if f in cells
+        ),
+    ]
+    return OrderSource(
+        file_format="generic", columns=labels, notes=[n for n in notes if n], has_lines=False
+    )
+
+
+def stage_customers(
+    con: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    positions: dict[str, int],
+    options: values.ReadOptions,
+) -> CustomerSource:
+    """Stage a mapped customers file as ``customer_rows`` (one row per file row).
+
+    The e-mail is the mapped e-mail column, else the key when the key is an e-mail.
+    """
+    cells, labels = _cells(headers, positions)
+    mark = _detect_decimal(con, cells, labels, ("total_spent",), options)
+    key = values.customer_key(cells["customer_id"])
+    email = (
+        f"lower({values.text(cells['email'])})"
+        if "email" in cells
+        else f"CASE WHEN {key} LIKE '%@%' THEN {key} END"
+    )
+    expressions = {"customer_id": key, "email": email}
+    for field in ("first_name", "country", "city", "tags"):
+        if field in cells:
+            expressions[field] = values.text(cells[field])
+    for field in ("accepts_marketing", "accepts_sms"):
+        if field in cells:
+            expressions[f"{field}_raw"] = values.text(cells[field])
+            expressions[field] = values.flag(cells[field])
+    if "total_spent" in cells:
+        expressions["total_spent_raw"] = values.text(cells["total_spent"])
+        expressions["total_spent"] = values.amount(cells["total_spent"], mark.mark)
+    if "total_orders" in cells:
+        expressions["total_orders_raw"] = values.text(cells["total_orders"])
+        expressions["total_orders"] = values.whole_number(cells["total_orders"])
+    create_customer_rows(con, expressions, "raw_rows")
+    notes = [
+        mark.note,
+        note_rounded_ids(con, "raw_rows", cells["customer_id"], labels["customer_id"]),
+    ]
+    return CustomerSource(file_format="customers", columns=labels, notes=[n for n in notes if n])
+
+
+def stage_lines(
+    con: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    positions: dict[str, int],
+    options: values.ReadOptions,
+) -> TableSource:
+    """Stage a mapped order lines file as ``table_rows``; lines are numbered 1..n per order."""
+    cells, labels = _cells(headers, positions)
+    mark = _detect_decimal(con, cells, labels, ("price",), options)
+    order_id = values.text(cells["order_id"])
+    expressions = {
+        "order_id": order_id,
+        "line_number": f"CASE WHEN {order_id} IS NOT NULL THEN row_number() OVER "
+        f"(PARTITION BY {order_id} ORDER BY line_number) END",
+    }
+    for field in ("product", "sku", "category"):
+        if field in cells:
+            expressions[field] = values.text(cells[field])
+    if "quantity" in cells:
+        expressions["quantity_raw"] = values.text(cells["quantity"])
+        expressions["quantity"] = values.whole_number(cells["quantity"])
+    if "price" in cells:
+        expressions["price_raw"] = values.text(cells["price"])
+        expressions["price"] = values.amount(cells["price"], mark.mark)
+    create_table_rows(
+        con,
+        {
+            "order_id": "VARCHAR",
+            "line_number": "INTEGER",
+            "product": "VARCHAR",
+            "sku": "VARCHAR",
+            "quantity_raw": "VARCHAR",
+            "quantity": "INTEGER",
+            "price_raw": "VARCHAR",
+            "price": "DECIMAL(18, 2)",
+            "category": "VARCHAR",
+        },
+        expressions,
+        "raw_rows",
+    )
+    return TableSource(
+        file_format="order-lines",
+        table="order_lines",
+        key=("order_id", "line_number"),
+        stored=("order_id", "line_number", "product", "sku", "quantity", "price", "category"),
+        columns=labels,
+        checks=(Check("order_id IS NULL", "order_id", "missing order id", "NULL"),),
+        warnings=(
+            _unreadable("quantity", "quantity is not a whole number (left empty)"),
+            _unreadable("price", "price is not a number (left empty)"),
+        ),
+        notes=[n for n in (mark.note,) if n],
+    )
+
+
+def stage_sessions(
+    con: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    positions: dict[str, int],
+    options: values.ReadOptions,
+) -> TableSource:
+    """Stage a mapped sessions file as ``table_rows`` (one row per session)."""
+    cells, labels = _cells(headers, positions)
+    date_order = values.detect_date_order(
+        con, "raw_rows", cells["started_at"], labels["started_at"], options.date_order
+    )
+    expressions = {
+        "customer_id": values.customer_key(cells["customer_id"]),
+        "started_at_raw": values.text(cells["started_at"]),
+        "started_at": values.local_timestamp(cells["started_at"], date_order),
+    }
+    parse = {
+        "duration_seconds": values.seconds,
+        "pages_viewed": values.whole_number,
+        "added_to_cart": values.flag,
+        "purchased": values.flag,
+    }
+    for field, parser in parse.items():
+        if field in cells:
+            expressions[f"{field}_raw"] = values.text(cells[field])
+            expressions[field] = parser(cells[field])
+    create_table_rows(
+        con,
+        {
+            "customer_id": "VARCHAR",
+            "started_at_raw": "VARCHAR",
+            "started_at": "TIMESTAMP",
+            "duration_seconds_raw": "VARCHAR",
+            "duration_seconds": "INTEGER",
+            "pages_viewed_raw": "VARCHAR",
+            "pages_viewed": "INTEGER",
+            "added_to_cart_raw": "VARCHAR",
+            "added_to_cart": "BOOLEAN",
+            "purchased_raw": "VARCHAR",
+            "purchased": "BOOLEAN",
+        },
+        expressions,
+        "raw_rows",
+    )
+    return TableSource(
+        file_format="sessions",
+        table="sessions",
+        key=("customer_id", "started_at"),
+        stored=(
+            "customer_id",
+            "started_at",
+            "duration_seconds",
+            "pages_viewed",
+            "added_to_cart",
+            "purchased",
+        ),
+        columns=labels,
+        checks=timestamp_checks("started_at", required=True),
+        warnings=(
+            Check("customer_id IS NULL", "customer_id", NO_CUSTOMER_KEY, "NULL"),
+            _unreadable(
+                "duration_seconds", "duration is not seconds or minutes:seconds (left empty)"
+            ),
+            _unreadable("pages_viewed", "pages viewed is not a whole number (left empty)"),
+            _unreadable("added_to_cart", "added to cart is not yes or no (left empty)"),
+            _unreadable("purchased", "purchased is not yes or no (left empty)"),
+        ),
+        notes=[n for n in (date_order.note(labels["started_at"]),) if n],
+    )
+
+
+def stage_spend(
+    con: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    positions: dict[str, int],
+    options: values.ReadOptions,
+) -> TableSource:
+    """Stage a mapped marketing spend file as ``table_rows`` (one row per file row).
+
+    Rows of one month, channel and purpose are added up by the load step. A purpose other than
+    acquisition or retention is kept lower-cased and counted as acquisition (with a warning).
+    """
+    cells, labels = _cells(headers, positions)
+    date_order = values.detect_date_order(
+        con, "raw_rows", cells["month"], labels["month"], options.date_order
+    )
+    mark = _detect_decimal(con, cells, labels, ("spend",), options)
+    expressions = {
+        "month_raw": values.text(cells["month"]),
+        "month": values.month_start(cells["month"], date_order),
+        "channel": values.text(cells["channel"]),
+        "spend_raw": values.text(cells["spend"]),
+        "spend": values.amount(cells["spend"], mark.mark),
+    }
+    if "purpose" in cells:
+        expressions["purpose_raw"] = values.text(cells["purpose"])
+        expressions["purpose"] = f"lower({values.text(cells['purpose'])})"
+    create_table_rows(
+        con,
+        {
+            "month_raw": "VARCHAR",
+            "month": "DATE",
+            "channel": "VARCHAR",
+            "spend_raw": "VARCHAR",
+            "spend": "DECIMAL(18, 2)",
+            "purpose_raw": "VARCHAR",
+            "purpose": "VARCHAR",
+        },
+        expressions,
+        "raw_rows",
+    )
+    purposes = "(" + ", ".join(f"'{p}'" for p in _SPEND_PURPOSES) + ")"
+    notes = [date_order.note(labels["month"]), mark.note]
+    return TableSource(
+        file_format="marketing-spend",
+        table="marketing_spend",
+        key=("month", "channel", "purpose"),
+        stored=("month", "channel", "spend", "purpose"),
+        columns=labels,
+        checks=(
+            Check("month_raw IS NULL", "month", "missing month", "NULL"),
+            Check(
+                "month IS NULL",
+                "month",
+                "month not recognised (use 2025-03, 03/2025 or a date)",
+                "month_raw",
+            ),
+            Check("channel IS NULL", "channel", "missing channel", "NULL"),
+            Check("spend_raw IS NULL", "spend", "missing amount", "NULL"),
+            Check("spend IS NULL", "spend", "amount is not a number", "spend_raw"),
+            Check("spend < 0", "spend", "negative spend", "spend_raw"),
+        ),
+        warnings=(
+            Check(
+                f"purpose IS NOT NULL AND purpose NOT IN {purposes}",
+                "purpose",
+                "purpose is neither acquisition nor retention (counted as acquisition)",
+                "purpose_raw",
+            ),
+        ),
+        summed=("spend",),
+        notes=[n for n in notes if n],
+    )
+
+
+def stage_surveys(
+    con: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    positions: dict[str, int],
+    options: values.ReadOptions,
+) -> TableSource:
+    """Stage a mapped survey scores file as ``table_rows`` (one row per answer)."""
+    cells, labels = _cells(headers, positions)
+    mark = _detect_decimal(con, cells, labels, ("score",), options)
+    expressions = {
+        "customer_id": values.customer_key(cells["customer_id"]),
+        "score_raw": values.text(cells["score"]),
+        "score": values.number(cells["score"], mark.mark),
+    }
+    notes = [mark.note]
+    if "answered_at" in cells:
+        date_order = values.detect_date_order(
+            con, "raw_rows", cells["answered_at"], labels["answered_at"], options.date_order
+        )
+        expressions["answered_at_raw"] = values.text(cells["answered_at"])
+        expressions["answered_at"] = values.local_timestamp(cells["answered_at"], date_order)
+        notes.append(date_order.note(labels["answered_at"]))
+    create_table_rows(
+        con,
+        {
+            "customer_id": "VARCHAR",
+            "answered_at_raw": "VARCHAR",
+            "answered_at": "TIMESTAMP",
+            "score_raw": "VARCHAR",
+            "score": "DOUBLE",
+        },
+        expressions,
+        "raw_rows",
+    )
+    return TableSource(
+        file_format="surveys",
+        table="survey_scores",
+        key=("customer_id", "answered_at"),
+        stored=("customer_id", "answered_at", "score"),
+        columns=labels,
+        checks=(
+            Check("customer_id IS NULL", "customer_id", "no customer key", "NULL"),
+            Check("score_raw IS NULL", "score", "missing score", "NULL"),
+            Check("score IS NULL", "score", "score is not a number", "score_raw"),
+            *timestamp_checks("answered_at", required=False),
+        ),
+        notes=[n for n in notes if n],
+    )
+
+
+def note_unmatched_lines(con: duckdb.DuckDBPyConnection, ingest_id: int) -> str | None:
+    """Say how many order lines of ingest ``ingest_id`` belong to orders not in the dataset."""
+    lines, orders = con.execute(
+        """
+        SELECT count(*), count(DISTINCT order_id) FROM order_lines l
+        WHERE ingest_id = ? AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = l.order_id)
+        """,
+        [ingest_id],
+    ).fetchone()
+    if not lines:
+        return None
+    return (
+        f"{lines:,} lines belong to {orders:,} orders that are not in the dataset yet; load "
+        "the orders file too, with the same order ids, to see them in order figures."
+    )
+
+
+def _cells(headers: list[str], positions: dict[str, int]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return field -> staging column and field -> the file's header name."""
+    return (
+        {field: column(i) for field, i in positions.items()},
+        {field: headers[i] for field, i in positions.items()},
+    )
+
+
+def _detect_decimal(
+    con: duckdb.DuckDBPyConnection,
+    cells: dict[str, str],
+    labels: dict[str, str],
+    fields: tuple[str, ...],
+    options: values.ReadOptions,
+) -> values.DecimalMark:
+    amounts = {labels[f]: cells[f] for f in fields if f in cells}
+    return values.detect_decimal(con, "raw_rows", amounts, options.decimal)
+
+
+def _unreadable(field: str, reason: str) -> Check:
+    """The warning of an optional value that was given but did not parse (stored empty)."""
+    return Check(f"{field}_raw IS NOT NULL AND {field} IS NULL", field, reason, f"{field}_raw")
+
+
+def _note_status_words(
+    con: duckdb.DuckDBPyConnection, cell: str | None, label: str | None
+) -> str | None:
+    """Name the values of the cancelled column that were read as 'not cancelled'."""
+    if cell is None:
+        return None
+    rows = con.execute(
+        f"""
+        SELECT trim({cell}) AS word, count(*) AS n FROM raw_rows
+        WHERE {values.text(cell)} IS NOT NULL AND {values.flag(cell)} IS NULL
+        GROUP BY word ORDER BY n DESC, word LIMIT 5
+        """
+    ).fetchall()
+    if not rows:
+        return None
+    listed = ", ".join(f"'{word}' ({n:,})" for word, n in rows)
+    return (
+        f"Values of '{label}' other than yes/no or cancelled were read as not cancelled: {listed}."
+    )

@@ -1,0 +1,222 @@
+"""A segment's members as files for people, email tools, Shopify and machines, each stamped.
+
+Formats:
+- ``csv``: one row per member with the chosen feature columns (customer_id first);
+- ``klaviyo``: a Klaviyo list import: ``Email`` first, then the chosen columns as profile
+  properties (first name, city and country under Klaviyo's own property names, the others under
+  their labels) and ``Segment``;
+- ``shopify-tags``: a Shopify customer import that tags the members: ``Email,Tags``, where Tags
+  keeps the tags known from the customers file and adds the segment's tag (an import that
+  overwrites existing customers replaces their tags with this cell);
+- ``parquet``: the chosen columns with their types, for machines.
+
+Klaviyo and Shopify match people by email, so members without one are left out (the stamp says
+how many) and an email shared by several customer ids is written once. CSV files are
+formula-safe (export.py). Every file comes with a stamp: dataset, segment name and definition,
+analysis date, window, row count, columns and creation time, written beside it as
+``<file>.stamp.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from dashboard import builder, export, features, rfm
+from dashboard.builder import Definition, DefinitionError
+from dashboard.features import FEATURES, LIST
+
+FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
+DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
+DEFAULT_COLUMNS = (
+    "customer_id",
+    "email",
+    "orders",
+    "net_revenue",
+    "last_order_on",
+    "rfm_segment",
+)
+KLAVIYO_DEFAULT_COLUMNS = ("first_name", "country", "orders", "net_revenue", "last_order_on")
+KLAVIYO_NAMES = {"email": "Email", "first_name": "First Name", "city": "City", "country": "Country"}
+MAX_TAG_CHARS = 255
+SUFFIXES = {"csv": ".csv", "klaviyo": ".csv", "shopify-tags": ".csv", "parquet": ".parquet"}
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class SegmentFile:
+    """One export: the file's bytes, its suggested name and MIME type, and its stamp."""
+
+    data: bytes
+    file_name: str
+    mime: str
+    stamp: dict[str, object]
+
+    def stamp_json(self) -> str:
+        """Return the stamp as indented JSON text."""
+        return json.dumps(self.stamp, indent=2, ensure_ascii=False) + "\n"
+
+
+def _text_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if column in FEATURES and FEATURES[column].kind == LIST:
+            out[column] = out[column].map(
+                lambda v: "; ".join(v) if v is not None and len(v) else None
+            )
+    return out
+
+
+def _merge_tags(existing: object, tag: str) -> str:
+    tags = [] if not isinstance(existing, str) else [t.strip() for t in existing.split(",")]
+    kept = [t for t in tags if t and t.lower() != tag.lower()]
+    return ", ".join([*kept, tag])
+
+
+def _has_email(members: pd.DataFrame) -> pd.Series:
+    emails = members.email.astype("string").str.strip()
+    return (emails.notna() & (emails != "")).astype(bool)
+
+
+def _one_per_email(members: pd.DataFrame) -> pd.DataFrame:
+    return members[_has_email(members)].drop_duplicates("email", keep="first")
+
+
+def check_tag(tag: str) -> str:
+    """Return a usable Shopify tag (1-255 characters, no comma), or raise DefinitionError."""
+    tag = tag.strip()
+    if not tag or len(tag) > MAX_TAG_CHARS or "," in tag:
+        raise DefinitionError(f"A tag is 1-{MAX_TAG_CHARS} characters without a comma.")
+    return tag
+
+
+def shape_members(
+    members: pd.DataFrame, fmt: str, segment: str, columns: Sequence[str], tag: str | None = None
+) -> pd.DataFrame:
+    """Return the table to write for format ``fmt``.
+
+    In: ``builder.list_members`` output holding ``columns``, email and customer_tags.
+    """
+    if fmt == "parquet":
+        return members[list(columns)].reset_index(drop=True)
+    if fmt == "csv":
+        return _text_lists(members[list(columns)]).reset_index(drop=True)
+    reachable = _one_per_email(members)
+    if fmt == "klaviyo":
+        properties = [c for c in columns if c != "email"]
+        frame = _text_lists(reachable[["email", *properties]]).rename(
+            columns={c: KLAVIYO_NAMES.get(c, FEATURES[c].label) for c in ["email", *properties]}
+        )
+        return frame.assign(Segment=segment).reset_index(drop=True)
+    if fmt == "shopify-tags":
+        chosen = check_tag(tag or segment)
+        tags = reachable.customer_tags.map(lambda v: _merge_tags(v, chosen))
+        return pd.DataFrame({"Email": reachable.email, "Tags": tags}).reset_index(drop=True)
+    raise DefinitionError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+
+
+def to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """Return a shaped table as Parquet bytes, or formula-safe CSV bytes for the other formats."""
+    if fmt != "parquet":
+        return export.to_csv_bytes(frame)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def export_segment(
+    view: ir.Table,
+    definition: Definition,
+    fmt: str,
+    dataset: str,
+    segment: str,
+    window: rfm.Window,
+    columns: Sequence[str] | None = None,
+    tag: str | None = None,
+) -> SegmentFile:
+    """Return a segment's members as a stamped file.
+
+    In: a feature table with every FEATURE_SCHEMA column (``builder.feature_view``) and the
+    definition to filter it. ``columns`` default to DEFAULT_COLUMNS (Klaviyo:
+    KLAVIYO_DEFAULT_COLUMNS); they must be features.
+    """
+    if fmt not in FORMATS:
+        raise DefinitionError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    if columns is None:
+        columns = KLAVIYO_DEFAULT_COLUMNS if fmt == "klaviyo" else DEFAULT_COLUMNS
+    chosen = list(dict.fromkeys(columns))
+    needed = list(dict.fromkeys(["customer_id", *chosen, "email", "customer_tags"]))
+    condition = builder.compile_definition(view, builder.validate_definition(definition))
+    members = builder.list_members(view, condition, needed)
+    frame = shape_members(members, fmt, segment, chosen, tag)
+    without_email = int((~_has_email(members)).sum())
+    by_email = fmt in ("klaviyo", "shopify-tags")
+    stamp = {
+        "dataset": dataset,
+        "segment": segment,
+        "format": fmt,
+        "analysis_date": window.as_of.isoformat(),
+        "window_start": window.start.isoformat() if window.start else None,
+        "row_count": len(frame),
+        "members": len(members),
+        "left_out_without_email": without_email if by_email else 0,
+        "left_out_duplicate_email": len(members) - without_email - len(frame) if by_email else 0,
+        "columns": [str(c) for c in frame.columns],
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "definition": builder.definition_to_dict(definition),
+    }
+    slug = UNSAFE_FILE_CHARACTERS.sub("-", segment).strip("-").lower() or "segment"
+    file_name = f"{dataset}-{slug}-{fmt}{SUFFIXES[fmt]}"
+    return SegmentFile(to_bytes(frame, fmt), file_name, MIME.get(fmt, "text/csv"), stamp)
+
+
+def stamp_path(path: Path) -> Path:
+    """Return where the stamp of the file at ``path`` goes: ``<file>.stamp.json``."""
+    return path.with_name(path.name + ".stamp.json")
+
+
+def write_segment_file(exported: SegmentFile, path: Path) -> Path:
+    """Write the file to ``path`` and its stamp beside it; return the stamp's path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(exported.data)
+    stamped = stamp_path(path)
+    stamped.write_text(exported.stamp_json(), encoding="utf-8")
+    return stamped
+
+
+def export_to_file(
+    workspace: Path,
+    dataset: str,
+    definition: Definition,
+    segment: str,
+    fmt: str,
+    out: Path,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    columns: Sequence[str] | None = None,
+    tag: str | None = None,
+) -> SegmentFile:
+    """Build the dataset's features, export the segment to ``out`` with its stamp (the CLI).
+
+    The same steps as the app: ``features.load_feature_base`` (default channel rules), the RFM
+    columns of the definition's own scoring, then ``export_segment``.
+    """
+    base = features.load_feature_base(workspace, dataset, as_of=as_of, start=start)
+    try:
+        view = builder.feature_view(base.table, definition.rfm, workspace)
+        exported = export_segment(
+            view, definition, fmt, dataset, segment, base.window, columns, tag
+        )
+    finally:
+        base.backend.disconnect()
+    write_segment_file(exported, out)
+    return exported

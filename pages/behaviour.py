@@ -1,0 +1,64 @@
+"""Behaviour: behavioural segments from presets or the builder, saved, compared and exported."""
+
+import streamlit as st
+
+from dashboard import behaviour, builder, ui
+from dashboard import ui_behaviour as ub
+
+ui.require_entry_point("pages/behaviour.py")
+st.title("Behaviour")
+st.caption(
+    "Segments by what customers do (spend, rhythm, coupons, refunds, visits, carts, launches, "
+    "consent): start from a preset or build your own, save it, compare segments and send the "
+    "members to your email or ads tool."
+)
+
+selection = st.session_state.get("selection")
+if selection is None:
+    st.info("Choose a dataset in the sidebar, or load your store's exports on the Data page.")
+    st.stop()
+
+with ui.friendly_errors(), ub.definition_errors():
+    base = ub.get_feature_base(selection)
+    spec = ub.current_rfm(selection)
+    view = ub.get_view(base, spec)
+    currency = selection.currency
+    ub.show_notice()
+    ub.show_missing_inputs(base.missing)
+    presets_tab, builder_tab, saved_tab, compare_tab = st.tabs(
+        ["Presets", "Builder", "Saved segments", "Compare and prioritise"]
+    )
+
+    with presets_tab, ub.definition_errors():
+        preset = ub.choose_preset()
+        values = ub.preset_controls(preset, view)
+        needed = behaviour.missing_for_preset(preset, base.missing, values)
+        for message in needed:
+            st.info(message)
+        if not needed:
+            definition = behaviour.preset_definition(preset, values, spec)
+            st.markdown(f"**Rule:** {builder.describe_definition(definition)}")
+            ub.show_live_result(view, definition, currency, key="preset")
+            st.button(
+                "Open in the builder",
+                key="bh_open_preset",
+                on_click=ub.load_into_builder,
+                args=(definition, preset.key.replace("_", "-")),
+            )
+            ub.offer_downloads(selection, base, view, definition, preset.name, key="preset")
+
+    with builder_tab, ub.definition_errors():
+        definition = ub.edit_definition(view, spec)
+        st.divider()
+        st.markdown(f"**Segment:** {builder.describe_definition(definition)}")
+        ub.show_live_result(view, definition, currency, key="builder")
+        if definition.conditions():
+            ub.save_controls(selection.dataset, definition)
+            name = st.session_state.get("bh_name") or "segment"
+            ub.offer_downloads(selection, base, view, definition, name, key="builder")
+
+    with saved_tab, ub.definition_errors():
+        ub.manage_saved(selection.dataset)
+
+    with compare_tab, ub.definition_errors():
+        ub.compare_segments(selection, base, view, spec)

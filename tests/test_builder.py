@@ -1,0 +1,314 @@
+"""The segment builder, the presets, overlap, SCALE and saved segments on the tiny store."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import ibis.expr.types as ir
+import pytest
+from behaviour_cases import (
+    DATASET,
+    EMPTY_BY_DEFAULT,
+    PRESET_CASES,
+    TWO_CONDITION_DOCUMENT,
+    TWO_CONDITION_MEMBERS,
+    write_tiny_store,
+)
+
+from dashboard import behaviour, builder, features, rfm, segment_store, store
+from dashboard.builder import Condition, Definition, DefinitionError, Group
+
+
+@pytest.fixture(scope="module")
+def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workspace = store.resolve_workspace(tmp_path_factory.mktemp("builder") / "workspace")
+    write_tiny_store(workspace)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tiny_workspace: Path) -> Iterator[features.FeatureBase]:
+    base = features.load_feature_base(tiny_workspace, DATASET)
+    yield base
+    base.backend.disconnect()
+
+
+@pytest.fixture(scope="module")
+def view(tiny_base: features.FeatureBase, tiny_workspace: Path) -> ir.Table:
+    return builder.feature_view(tiny_base.table, builder.RfmSpec(), tiny_workspace)
+
+
+def members(view: ir.Table, definition: Definition) -> set[str]:
+    condition = builder.compile_definition(view, definition)
+    return set(builder.list_members(view, condition, ["customer_id"]).customer_id)
+
+
+def one(*conditions: Condition, match: str = "all") -> Definition:
+    return Definition((Group(conditions, match),))
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (Condition("orders", ">=", 3), {"A", "b@x.com"}),
+        (Condition("orders", "<", 1), {"D", "E"}),
+        (Condition("net_revenue", "==", 600), {"b@x.com"}),
+        (Condition("net_revenue", "!=", 600), {"A", "C", "D", "E"}),
+        (Condition("orders", "in", (1, 2)), {"C"}),
+        (Condition("orders", "not in", (0, 1)), {"A", "b@x.com"}),
+        (Condition("last_order_on", ">=", "2025-03-01"), {"b@x.com", "C"}),
+        (Condition("last_order_on", "<", "2025-03-01"), {"A"}),
+        (Condition("country", "==", "US"), {"A"}),
+        # A missing value never matches, except "is null".
+        (Condition("country", "!=", "US"), {"b@x.com", "C", "D"}),
+        (Condition("country", "in", ("FR", "DE")), {"C", "D"}),
+        (Condition("country", "not in", ("FR", "DE")), {"A", "b@x.com"}),
+        (Condition("country", "is null"), {"E"}),
+        (Condition("survey_score", "is not null"), {"A", "C"}),
+        (Condition("accepts_marketing", "==", True), {"A", "D"}),
+        (Condition("accepts_marketing", "!=", True), set()),
+        (Condition("categories", "in", ("Gifts", "Nothing")), {"b@x.com"}),
+        (Condition("categories", "not in", ("Gifts",)), {"A", "C"}),
+        (Condition("categories", "is null"), {"D", "E"}),
+        (Condition("rfm_segment", "==", "Prospects"), {"D", "E"}),
+    ],
+)
+def test_each_operator_on_hand_computed_features(view, condition, expected) -> None:
+    assert members(view, one(condition)) == expected
+
+
+def test_groups_combine_with_and_or(view) -> None:
+    repeat_coupon = Group((Condition("orders", ">=", 2), Condition("discount_share", ">", 0.5)))
+    unhappy = Group((Condition("survey_score", "<=", 3),))
+    assert members(view, Definition((repeat_coupon, unhappy), "any")) == {"b@x.com", "C"}
+    assert members(view, Definition((repeat_coupon, unhappy), "all")) == set()
+    either = Group((Condition("country", "==", "US"), Condition("country", "==", "DE")), "any")
+    buyers = Group((Condition("orders", ">=", 1),))
+    assert members(view, Definition((either, buyers), "all")) == {"A", "C"}
+    assert members(view, Definition()) == {"A", "b@x.com", "C", "D", "E"}
+
+
+def test_the_two_condition_segment(view) -> None:
+    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    assert members(view, definition) == TWO_CONDITION_MEMBERS
+
+
+@pytest.mark.parametrize("key", sorted(behaviour.PRESETS))
+def test_every_preset_finds_its_hand_computed_members(view, key: str) -> None:
+    values, expected = PRESET_CASES[key]
+    preset = behaviour.PRESETS[key]
+    assert members(view, behaviour.preset_definition(preset, values)) == expected
+    if key in EMPTY_BY_DEFAULT:
+        assert members(view, behaviour.preset_definition(preset)) == set()
+
+
+def test_every_segment_of_the_reference_has_a_preset() -> None:
+    assert set(PRESET_CASES) == set(behaviour.PRESETS)
+    assert len(behaviour.PRESETS) == 19
+    for preset in behaviour.PRESETS.values():
+        for name in behaviour.preset_features(preset):
+            assert name in features.FEATURES, (preset.key, name)
+
+
+def test_preset_parameters_are_checked() -> None:
+    lapsed = behaviour.PRESETS["lapsed"]
+    with pytest.raises(DefinitionError, match="at least 1"):
+        behaviour.preset_definition(lapsed, {"days": 0})
+    with pytest.raises(DefinitionError, match="no parameter"):
+        behaviour.preset_definition(lapsed, {"weeks": 3})
+    with pytest.raises(DefinitionError, match="at least one value"):
+        behaviour.preset_definition(behaviour.PRESETS["location"])
+    with pytest.raises(DefinitionError, match="choose one of"):
+        behaviour.preset_definition(behaviour.PRESETS["trend_followers"], {"launch_days": 8})
+    coupon = behaviour.preset_definition(behaviour.PRESETS["coupon"], {"share": 35})
+    assert coupon.groups[0].conditions[0] == Condition("discount_share", ">=", 0.35)
+
+
+def test_a_preset_without_its_data_names_the_file(tmp_path: Path) -> None:
+    workspace = store.resolve_workspace(tmp_path / "ws")
+    name = write_tiny_store(workspace, "orders-only", orders_only=True)
+    with store.open_for_read(workspace, name) as backend:
+        missing = features.missing_inputs(features.read_tables(backend))
+    messages = {
+        key: behaviour.missing_for_preset(p, missing) for key, p in behaviour.PRESETS.items()
+    }
+    assert messages["curious"] == ["Upload a sessions file to enable 'Curious prospects'."]
+    assert messages["abandoned_carts"] == [
+        "Upload an abandoned checkouts export to enable 'Abandoned carts'."
+    ]
+    assert messages["satisfied"] == ["Upload a survey scores file to enable 'Satisfied'."]
+    assert messages["newsletter"] == ["Upload a customers file to enable 'Newsletter subscribers'."]
+    assert messages["prospects"] == ["Upload a customers file to enable 'All prospects / leads'."]
+    assert messages["trend_followers"][0].startswith("Upload an orders export with line items")
+    for key in ("top_spenders", "one_time", "at_risk", "coupon", "returners", "by_channel"):
+        assert messages[key] == [], key
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        (Condition("orders; DROP TABLE orders", ">", 1), "not a feature"),
+        (Condition("customer_id", "==", "A"), "not a feature"),
+        (Condition("orders", "like", 1), "cannot use 'like'"),
+        (Condition("country", ">", "US"), "cannot use '>'"),
+        (Condition("orders", ">", "3"), "needs a number"),
+        (Condition("orders", ">", float("nan")), "finite"),
+        (Condition("orders", ">", True), "needs a number"),
+        (Condition("accepts_marketing", "==", "yes"), "true or false"),
+        (Condition("last_order_on", ">", "31/01/2025"), "needs a date"),
+        (Condition("country", "in", "US"), "list of values"),
+        (Condition("country", "in", ()), "1 to 1000 values"),
+        (Condition("country", "==", "x" * 500), "at most 200 characters"),
+    ],
+)
+def test_bad_conditions_are_refused(condition: Condition, message: str) -> None:
+    with pytest.raises(DefinitionError, match=message):
+        builder.validate_condition(condition)
+
+
+def test_definitions_round_trip_through_json() -> None:
+    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    cuts = rfm.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
+    dated = Definition(
+        (
+            Group(
+                (
+                    Condition("last_order_on", ">=", "2025-01-31"),
+                    Condition("rfm_segment", "in", ("New",)),
+                )
+            ),
+        ),
+        "any",
+        builder.RfmSpec("classic", cuts),
+        "note",
+    )
+    for original in (definition, builder.validate_definition(dated)):
+        text = builder.definition_to_json(original)
+        assert builder.definition_from_json(text) == original
+        json.loads(text)
+    with pytest.raises(DefinitionError, match="not valid JSON"):
+        builder.definition_from_json("{")
+    with pytest.raises(DefinitionError, match="at least one condition"):
+        builder.definition_from_json('{"groups": []}')
+    with pytest.raises(DefinitionError, match="match must be"):
+        builder.definition_from_json('{"match": "some", "groups": []}', require_conditions=False)
+
+
+def test_the_rfm_scheme_of_a_definition_is_a_preset_or_a_saved_name(tiny_workspace) -> None:
+    for spec in ("/etc/passwd.json", "custom:../x", "nope"):
+        with pytest.raises(DefinitionError, match="Unknown RFM scheme"):
+            builder.resolve_rfm_scheme(tiny_workspace, spec)
+
+
+def test_values_never_become_sql_text() -> None:
+    hostile = "x' OR '1'='1"
+    definition = one(Condition("country", "==", hostile))
+    for dialect in ("duckdb", "postgres", "bigquery", "snowflake"):
+        sql = builder.sql_for_definition(definition, dialect)
+        assert "customer_features" in sql and "WHERE" in sql
+        assert "'x' OR '1'='1'" not in sql
+
+
+def test_the_definition_compiles_to_sql_for_each_dialect(view) -> None:
+    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    sql = builder.sql_for_definition(definition, "duckdb")
+    rows = view.to_pyarrow()
+    with duckdb.connect() as con:
+        con.register("customer_features", rows)
+        found = {row[0] for row in con.execute(sql).fetchall()}
+    assert found == TWO_CONDITION_MEMBERS
+    for dialect in ("postgres", "bigquery", "snowflake"):
+        assert "IN ('US', 'CA')" in builder.sql_for_definition(definition, dialect)
+
+
+def test_live_counts_and_preview(view) -> None:
+    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    condition = builder.compile_definition(view, definition)
+    size = builder.measure_segment(view, condition)
+    assert size == {
+        "customers": 2,
+        "share_customers": 2 / 5,
+        "revenue": 800.0,
+        "share_revenue": 800 / 850,
+    }
+    preview = builder.list_members(view, condition, ["email", "orders"], limit=1)
+    assert list(preview.columns) == ["customer_id", "email", "orders"]
+    assert preview.to_dict("records") == [{"customer_id": "A", "email": "a@x.com", "orders": 3}]
+
+
+def test_overlap_counts_and_shares(tiny_base, tiny_workspace) -> None:
+    chosen = {
+        "coupon": behaviour.preset_definition(behaviour.PRESETS["coupon"], {"share": 30.0}),
+        "newsletter": behaviour.preset_definition(behaviour.PRESETS["newsletter"]),
+        "prospects": behaviour.preset_definition(behaviour.PRESETS["prospects"]),
+    }
+    counts, shares = builder.overlap_matrix(tiny_base.table, chosen, tiny_workspace)
+    # coupon {A, b}, newsletter {A, D}, prospects {D, E}
+    assert counts.to_dict() == {
+        "coupon": {"coupon": 2, "newsletter": 1, "prospects": 0},
+        "newsletter": {"coupon": 1, "newsletter": 2, "prospects": 1},
+        "prospects": {"coupon": 0, "newsletter": 1, "prospects": 2},
+    }
+    assert shares.loc["coupon", "newsletter"] == 0.5
+    assert shares.loc["prospects", "prospects"] == 1.0
+
+
+def test_scale_table(tiny_base, tiny_workspace) -> None:
+    chosen = {
+        "coupon": behaviour.preset_definition(behaviour.PRESETS["coupon"], {"share": 30.0}),
+        "one_time": behaviour.preset_definition(behaviour.PRESETS["one_time"]),
+    }
+    table = builder.scale_table(tiny_base.table, chosen, tiny_workspace).set_index("segment")
+    coupon, one_time = table.loc["coupon"], table.loc["one_time"]
+    # coupon = A (200, 3 orders, email yes, survey 9, 30-day trend 1) and b (600, 3, ?, -, 2/3)
+    assert (coupon["size"], coupon.share_customers) == (2, 2 / 5)
+    assert coupon.currency == 400.0 and coupon.revenue_at_stake == 800.0
+    assert coupon.access == 0.5 and coupon.love_repeat_rate == 1.0
+    assert coupon.love_satisfaction == 9.0
+    assert math.isclose(coupon.early_adoption, (1 + 2 / 3) / 2)
+    assert math.isclose(coupon.share_revenue, 800 / 850)
+    # one-time = C (50, 1 order, no consent, survey 3, 30-day trend 0)
+    assert (one_time["size"], one_time.currency, one_time.access) == (1, 50.0, 0.0)
+    assert (one_time.love_repeat_rate, one_time.love_satisfaction) == (0.0, 3.0)
+    assert one_time.early_adoption == 0.0
+    assert coupon.scale_score == 1.0 and one_time.scale_score == 0.5
+    assert list(table.reset_index().columns) == builder.SCALE_COLUMNS
+
+
+def test_saved_segments_keep_their_versions(workspace: Path) -> None:
+    first = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    second = one(Condition("orders", ">=", 3))
+    assert segment_store.save_segment(workspace, "shop", "repeat-na", first) == 1
+    assert segment_store.save_segment(workspace, "shop", "repeat-na", first) == 1
+    assert segment_store.save_segment(workspace, "shop", "repeat-na", second) == 2
+    history = segment_store.read_history(workspace, "shop", "repeat-na")
+    assert [v.version for v in history] == [1, 2]
+    assert [v.definition for v in history] == [first, second]
+    assert segment_store.load_segment(workspace, "shop", "repeat-na") == second
+    assert segment_store.load_segment(workspace, "shop", "repeat-na", 1) == first
+    path = workspace / "segments" / "shop" / "repeat-na.json"
+    assert json.loads(path.read_text())["versions"][0]["definition"]["groups"]
+
+    segment_store.duplicate_segment(workspace, "shop", "repeat-na", "copy_1")
+    assert segment_store.list_segments(workspace, "shop") == ["copy_1", "repeat-na"]
+    assert [v.version for v in segment_store.read_history(workspace, "shop", "copy_1")] == [1]
+    with pytest.raises(DefinitionError, match="already exists"):
+        segment_store.duplicate_segment(workspace, "shop", "repeat-na", "copy_1")
+    segment_store.delete_segment(workspace, "shop", "repeat-na")
+    assert segment_store.list_segments(workspace, "shop") == ["copy_1"]
+    assert segment_store.list_segments(workspace, "other") == []
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "", ".hidden", "x" * 65, "with space"])
+def test_segment_names_cannot_leave_the_folder(workspace: Path, name: str) -> None:
+    with pytest.raises(DefinitionError, match="not a valid segment name"):
+        segment_store.save_segment(workspace, "shop", name, one(Condition("orders", ">", 1)))
+
+
+def test_an_empty_definition_cannot_be_saved(workspace: Path) -> None:
+    with pytest.raises(DefinitionError, match="at least one condition"):
+        segment_store.save_segment(workspace, "shop", "empty", Definition())
