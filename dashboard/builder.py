@@ -347,11 +347,6 @@ def compile_definition(table: ir.Table, definition: Definition) -> ir.BooleanVal
     return combine(groups, definition.match)
 
 
-def uses_rfm(definition: Definition) -> bool:
-    """Return whether any condition reads an RFM column."""
-    return any(c.feature in features.RFM_COLUMNS for c in definition.conditions())
-
-
 def resolve_rfm_scheme(workspace: Path, spec: str) -> schemes.Scheme:
     """Return the scheme of an RfmSpec: a preset key or ``custom:<saved name>`` (no file paths)."""
     if spec in schemes.PRESETS:
@@ -396,7 +391,7 @@ def measure_segment(table: ir.Table, condition: ir.BooleanValue) -> dict[str, fl
     revenue = table.net_revenue.cast("float64").fill_null(0)
     row = (
         table.aggregate(
-            customers=condition.cast("int64").sum(),
+            customers=table.count(where=condition),
             total_customers=table.count(),
             revenue=revenue.sum(where=condition),
             total_revenue=revenue.sum(),
@@ -570,7 +565,7 @@ def scale_table(
 
 
 def describe_condition(condition: Condition) -> str:
-    """Return a condition in words, e.g. ``Orders >= 2`` or ``Country in US, CA``."""
+    """Return a condition in words, e.g. ``Orders ≥ 2`` or ``Country in US, CA``."""
     feature = FEATURES.get(condition.feature)
     label = feature.label if feature is not None else condition.feature
     value = condition.value
@@ -582,9 +577,10 @@ def describe_condition(condition: Condition) -> str:
         shown = "yes" if value else "no"
     else:
         shown = _json_value(value)
-    operator = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤"}.get(
-        condition.operator, condition.operator
-    )
+    words = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤"}
+    if feature is not None and feature.kind == LIST:
+        words = {"in": "include any of", "not in": "include none of"}
+    operator = words.get(condition.operator, condition.operator)
     return f"{label} {operator} {shown}"
 
 

@@ -31,7 +31,6 @@ from dashboard import channels, rfm, schemes, segments, store
 
 TREND_WINDOWS_DAYS = (7, 14, 30, 60, 90)
 NUMBER, TEXT, FLAG, DATE, LIST = "number", "text", "flag", "date", "list"
-KINDS = (NUMBER, TEXT, FLAG, DATE, LIST)
 SOURCE_TABLES = (
     "orders",
     "order_lines",
@@ -362,6 +361,17 @@ def _feature_list() -> list[Feature]:
 
 FEATURES: dict[str, Feature] = {f.name: f for f in _feature_list()}
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_segment")
+# channel rule field -> the orders columns its evidence is read from (channels._evidence_fields)
+EVIDENCE_COLUMNS = {
+    "utm_source_medium": ("utm_source", "utm_medium"),
+    "utm_medium": ("utm_medium",),
+    "utm_source": ("utm_source",),
+    "referrer_host": ("referrer",),
+    "channel": ("channel",),
+    "source_name": ("source_name",),
+    "discount_code": ("discount_code",),
+    "tag": ("tags",),
+}
 BASE_COLUMNS = tuple(name for name in FEATURES if name not in RFM_COLUMNS)
 FEATURE_SCHEMA = ibis.schema({name: f.dtype for name, f in FEATURES.items()})
 
@@ -433,6 +443,22 @@ def missing_inputs(
         for name, f in FEATURES.items()
         if f.source not in available
     }
+
+
+def select_rules_with_evidence(orders: ir.Table, rules: pd.DataFrame) -> pd.DataFrame:
+    """Return the channel rules (validated) whose evidence some order carries.
+
+    A rule on a column that is empty on every order can never match, so leaving it out changes
+    no channel; each rule costs compile time, and many stores carry no UTM tags or referrers.
+    """
+    valid = channels.validate_rules(rules)
+    columns = sorted({c for found in EVIDENCE_COLUMNS.values() for c in found})
+    counts = orders.aggregate(
+        **{c: orders[c].strip().nullif("").count() for c in columns}
+    ).to_pyarrow()
+    present = {c for c in columns if counts.column(c)[0].as_py()}
+    keep = valid.field.map(lambda f: any(c in present for c in EVIDENCE_COLUMNS.get(f, columns)))
+    return valid[keep].reset_index(drop=True)
 
 
 def _join(left: ir.Table, right: ir.Table) -> ir.Table:
@@ -617,7 +643,9 @@ def build_behaviour_features(
         revenue_percentile=ibis.cume_dist().over(order_by=scored.monetary) * 100,
     )
     flags = _order_flags(orders, window, params.counting)
-    rules = pd.DataFrame(list(params.channel_rules), columns=channels.RULE_COLUMNS)
+    rules = select_rules_with_evidence(
+        orders, pd.DataFrame(list(params.channel_rules), columns=channels.RULE_COLUMNS)
+    )
     attribution = channels.attribute_channels(orders, rules, as_of).select(
         "customer_id", first_order_channel="channel"
     )

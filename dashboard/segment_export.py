@@ -32,7 +32,7 @@ import pandas as pd
 
 from dashboard import builder, export, features, rfm
 from dashboard.builder import Definition, DefinitionError
-from dashboard.features import FEATURES, LIST
+from dashboard.features import DATE, FEATURES, LIST
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
@@ -107,7 +107,10 @@ def shape_members(
     In: ``builder.list_members`` output holding ``columns``, email and customer_tags.
     """
     if fmt == "parquet":
-        return members[list(columns)].reset_index(drop=True)
+        frame = members[list(columns)].reset_index(drop=True)
+        dates = [c for c in frame.columns if FEATURES[c].kind == DATE]
+        # Dates come back from the engine as timestamps; Parquet keeps them as dates.
+        return frame.assign(**{c: frame[c].dt.date for c in dates})
     if fmt == "csv":
         return _text_lists(members[list(columns)]).reset_index(drop=True)
     reachable = _one_per_email(members)

@@ -360,7 +360,15 @@ def offer_segment_download(
 FORMAT_LABELS = {
     "shopify-orders": "Shopify orders export",
     "shopify-customers": "Shopify customers export",
+    "shopify-checkouts": "Shopify abandoned checkouts export",
+    "woocommerce-orders": "WooCommerce order export",
+    "uci-online-retail": "UCI Online Retail invoice lines",
     "generic": "Orders table (map the columns)",
+    "order-lines": "Order lines table (map the columns)",
+    "customers": "Customers table (map the columns)",
+    "sessions": "Sessions table (map the columns)",
+    "marketing-spend": "Marketing spend table (map the columns)",
+    "surveys": "Survey scores table (map the columns)",
 }
 HISTORY_COLUMNS = {
     "ingest_id": st.column_config.NumberColumn("#", format="%d"),
@@ -406,14 +414,14 @@ def save_upload(uploaded: UploadedFile) -> Path:
     return target
 
 
-def mapping_editor(headers: list[str]) -> dict[str, str]:
-    """Let the analyst confirm or change the guessed column mapping of a generic orders file."""
-    guessed = ingest.guess_mapping(headers)
+def mapping_editor(headers: list[str], file_format: str = "generic") -> dict[str, str]:
+    """Let the analyst confirm or change the guessed column mapping of a mapped format's file."""
+    guessed = ingest.guess_mapping(headers, file_format)
     st.markdown("**Confirm the columns** (guessed from the header names):")
     mapping: dict[str, str] = {}
     options = ["— not in this file —", *headers]
     columns = st.columns(3)
-    for i, (field, spec) in enumerate(ingest.ORDER_FIELDS.items()):
+    for i, (field, spec) in enumerate(ingest.fields_for(file_format).items()):
         guess = guessed.get(field)
         with columns[i % 3]:
             choice = st.selectbox(
@@ -421,7 +429,7 @@ def mapping_editor(headers: list[str]) -> dict[str, str]:
                 options,
                 index=options.index(guess) if guess in options else 0,
                 help=spec.description,
-                key=f"map_{field}",
+                key=f"map_{file_format}_{field}",
             )
         if choice != options[0]:
             mapping[field] = choice

@@ -21,6 +21,7 @@ from dashboard import behaviour, builder, features, formatting, segment_export, 
 from dashboard.builder import Condition, Definition, DefinitionError, Group
 
 DEFINITION = "bh_definition"
+TAB = "bh_tab"
 EDITOR_VERSION = "bh_editor_version"
 NOTICE = "bh_notice"
 BUILDER_ERROR = "bh_builder_error"
@@ -38,6 +39,17 @@ OPERATOR_LABELS = {
     "not in": "is none of",
     "is null": "is missing",
     "is not null": "is known",
+}
+# Widget keys become CSS classes (st-key-...), so they hold no operator symbols.
+OPERATOR_KEYS = {
+    ">": "gt",
+    ">=": "ge",
+    "<": "lt",
+    "<=": "le",
+    "==": "eq",
+    "!=": "ne",
+    "in": "in",
+    "not in": "not_in",
 }
 LIST_OPERATOR_LABELS = {"in": "includes any of", "not in": "includes none of"}
 DEFAULT_COMPARED = ("top_spenders", "one_time", "coupon", "newsletter")
@@ -123,13 +135,13 @@ def show_missing_inputs(missing: dict[str, str]) -> None:
     """Say which features are empty and which file would fill them."""
     if not missing:
         return
-    by_message: dict[str, list[str]] = {}
-    for feature, message in missing.items():
-        file_part = message.split(" to enable ")[0]
-        by_message.setdefault(file_part, []).append(features.FEATURES[feature].label.lower())
+    by_file: dict[str, list[str]] = {}
+    for name in missing:
+        feature = features.FEATURES[name]
+        by_file.setdefault(features.SOURCES[feature.source][2], []).append(feature.label.lower())
     with st.expander(f"{len(missing)} features are empty until more files are loaded"):
-        for file_part, labels in by_message.items():
-            st.markdown(f"- {file_part.capitalize()} to enable: {', '.join(labels)}.")
+        for file, labels in by_file.items():
+            st.markdown(f"- Upload {file} to enable: {', '.join(labels)}.")
 
 
 # ---------------------------------------------------------------- presets
@@ -146,6 +158,19 @@ def choose_preset() -> behaviour.Preset:
     preset = behaviour.PRESETS[key]
     st.caption(f"{preset.description} Data it needs: {preset.needs}.")
     return preset
+
+
+def preset_gaps(preset: behaviour.Preset, missing: dict[str, str], view: ir.Table) -> list[str]:
+    """What the preset waits for: missing input files, and sets with no value to choose from."""
+    gaps = behaviour.missing_for_preset(preset, missing)
+    for param in preset.params:
+        if param.kind == behaviour.SET_PARAM and not known_values(view, param.feature):
+            label = features.FEATURES[param.feature].label.lower()
+            gaps.append(
+                f"No customer has a {label} yet: upload a customers file, or orders that carry "
+                f"it, to enable '{preset.name}'."
+            )
+    return gaps
 
 
 def preset_controls(preset: behaviour.Preset, view: ir.Table) -> dict[str, object]:
@@ -201,6 +226,7 @@ def show_live_result(
         formatting.format_money(size["revenue"], currency),
         formatting.format_percent(size["share_revenue"]) + " of revenue",
         delta_color="off",
+        delta_arrow="off",
     )
     preview = builder.list_members(view, condition, PREVIEW_COLUMNS, builder.PREVIEW_ROWS)
     st.dataframe(
@@ -234,10 +260,8 @@ def feature_column_config(columns: object, currency: str | None) -> dict[str, ob
 
 def current_definition(spec: builder.RfmSpec) -> Definition:
     """Return the builder's definition, scored with ``spec`` (the Segments page's scoring)."""
-    held = st.session_state.get(DEFINITION) or Definition((Group(()),))
-    if held.rfm != spec:
-        held = replace(held, rfm=spec)
-        st.session_state[DEFINITION] = held
+    held = replace(st.session_state.get(DEFINITION) or Definition((Group(()),)), rfm=spec)
+    st.session_state[DEFINITION] = held
     return held
 
 
@@ -247,9 +271,10 @@ def _set_definition(definition: Definition) -> None:
 
 
 def load_into_builder(definition: Definition, name: str) -> None:
-    """Button callback: replace the builder's definition and name."""
+    """Button callback: replace the builder's definition and name, and open the builder."""
     _set_definition(definition)
     st.session_state["bh_name"] = name
+    st.session_state[TAB] = "Builder"
     _notify(f"'{name}' is in the builder: edit it, then save.")
 
 
@@ -373,22 +398,26 @@ def add_condition_controls(view: ir.Table, definition: Definition) -> None:
     """Feature, operator and value pickers and an "Add condition" button."""
     st.markdown("**Add a condition**")
     columns = st.columns([3, 2, 3, 2])
+    names = [name for name in features.FEATURES if name != "customer_id"]
     feature = columns[0].selectbox(
         "Feature",
-        [name for name in features.FEATURES if name != "customer_id"],
+        names,
+        index=names.index("orders"),
         format_func=lambda n: features.FEATURES[n].label,
         key="bh_add_feature",
         help="Every column of the customer feature table.",
     )
     spec = features.FEATURES[feature]
-    names = LIST_OPERATOR_LABELS if spec.kind == features.LIST else {}
+    wording = LIST_OPERATOR_LABELS if spec.kind == features.LIST else {}
     operator = columns[1].selectbox(
         "Condition",
         list(builder.OPERATORS_BY_KIND[spec.kind]),
-        format_func=lambda o: names.get(o, OPERATOR_LABELS[o]),
+        format_func=lambda o: wording.get(o, OPERATOR_LABELS[o]),
         key=f"bh_add_operator_{feature}",
     )
-    value_key = None if operator in builder.NULL_OPERATORS else f"bh_add_value_{feature}_{operator}"
+    value_key = None
+    if operator not in builder.NULL_OPERATORS:
+        value_key = f"bh_add_value_{feature}_{OPERATOR_KEYS[operator]}"
     with columns[2]:
         if value_key is not None:
             value_widget(view, spec, operator, value_key)
@@ -428,9 +457,10 @@ def save_controls(dataset: str, definition: Definition) -> None:
     name = name_column.text_input(
         "Segment name (letters, digits, - and _)", key="bh_name", max_chars=64
     )
-    if button_column.button("Save segment", key="bh_save", disabled=not name):
-        number = segment_store.save_segment(ui.workspace(), dataset, name, definition)
-        st.success(f"Saved '{name}' (version {number}).")
+    if button_column.button("Save segment", key="bh_save"):
+        with definition_errors():
+            number = segment_store.save_segment(ui.workspace(), dataset, name, definition)
+            st.success(f"Saved '{name}' (version {number}).")
 
 
 def _duplicate(dataset: str, name: str, key: str) -> None:
@@ -463,13 +493,25 @@ def manage_saved(dataset: str) -> None:
         [
             {
                 "version": v.version,
-                "saved_at": v.saved_at,
+                "saved_at": pd.Timestamp(v.saved_at),
                 "definition": builder.describe_definition(v.definition),
             }
             for v in reversed(history)
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch", key="bh_history")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="bh_history",
+        column_config={
+            "version": st.column_config.NumberColumn("Version", format="%d"),
+            "saved_at": st.column_config.DatetimeColumn(
+                "Saved at (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "definition": st.column_config.TextColumn("Definition", width="large"),
+        },
+    )
     version = st.selectbox(
         "Version", [v.version for v in reversed(history)], key=f"bh_version_{name}"
     )
@@ -560,6 +602,8 @@ def offer_downloads(
         builder.sql_for_definition(definition, dialect),
         file_name=f"{exported.file_name.rsplit('-', 1)[0]}-{dialect}.sql",
         mime="application/sql",
+        help="Selects the members' customer_id and email from a table customer_features with "
+        "the columns of the feature table (the Parquet download with every column).",
         on_click="ignore",
         key=f"bh_sql_{key}",
     )
@@ -571,11 +615,11 @@ def offer_downloads(
 def comparable_segments(
     dataset: str, view: ir.Table, missing: dict[str, str], spec: builder.RfmSpec
 ) -> dict[str, Definition]:
-    """Saved segments and the presets whose data is there, by display name; presets use their
-    default values and the most common value of a set (none: left out)."""
+    """Saved segments ("<name> (saved)") and the presets whose data is there (by name), with
+    their default values and the most common value of a set (none: the preset is left out)."""
     found: dict[str, Definition] = {}
     for name in segment_store.list_segments(ui.workspace(), dataset):
-        found[name] = segment_store.load_segment(ui.workspace(), dataset, name)
+        found[f"{name} (saved)"] = segment_store.load_segment(ui.workspace(), dataset, name)
     for preset in behaviour.PRESETS.values():
         if behaviour.missing_for_preset(preset, missing):
             continue
@@ -585,7 +629,7 @@ def comparable_segments(
             if p.kind == behaviour.SET_PARAM
         }
         if all(values.values()):
-            found[f"Preset: {preset.name}"] = behaviour.preset_definition(preset, values, spec)
+            found[preset.name] = behaviour.preset_definition(preset, values, spec)
     return found
 
 
@@ -595,9 +639,7 @@ def compare_segments(
     """Overlap matrix (counts and %) and the SCALE table of the chosen segments."""
     found = comparable_segments(selection.dataset, view, base.missing, spec)
     defaults = [
-        f"Preset: {behaviour.PRESETS[k].name}"
-        for k in DEFAULT_COMPARED
-        if f"Preset: {behaviour.PRESETS[k].name}" in found
+        behaviour.PRESETS[k].name for k in DEFAULT_COMPARED if behaviour.PRESETS[k].name in found
     ]
     chosen = st.multiselect("Segments to compare", list(found), default=defaults, key="bh_compare")
     if len(chosen) < 2:
@@ -606,15 +648,19 @@ def compare_segments(
     definitions = {name: found[name] for name in chosen}
     counts, shares = builder.overlap_matrix(base.table, definitions, ui.workspace())
     st.markdown("**Overlap**: customers in both the row's and the column's segment")
-    left, right = st.columns(2)
-    left.dataframe(counts, width="stretch", key="bh_overlap_counts")
-    right.dataframe(
-        shares * 100,
+    st.dataframe(
+        counts,
         width="stretch",
-        column_config={c: st.column_config.NumberColumn(c, format="%.0f%%") for c in chosen},
+        column_config={c: st.column_config.NumberColumn(c, format="localized") for c in chosen},
+        key="bh_overlap_counts",
+    )
+    st.markdown("**Overlap in %** of the row's segment")
+    st.dataframe(
+        shares,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(c, format="percent") for c in chosen},
         key="bh_overlap_shares",
     )
-    st.caption("Right: share of the row's segment that is also in the column's segment.")
     days = st.select_slider(
         "Early adoption: bought within (days of a product's launch)",
         options=list(features.TREND_WINDOWS_DAYS),

@@ -25,40 +25,47 @@ with ui.friendly_errors(), ub.definition_errors():
     currency = selection.currency
     ub.show_notice()
     ub.show_missing_inputs(base.missing)
+    # Only the open tab is drawn: each tab queries the features, and every widget reruns the page.
     presets_tab, builder_tab, saved_tab, compare_tab = st.tabs(
-        ["Presets", "Builder", "Saved segments", "Compare and prioritise"]
+        ["Presets", "Builder", "Saved segments", "Compare and prioritise"],
+        key=ub.TAB,
+        on_change="rerun",
     )
 
-    with presets_tab, ub.definition_errors():
-        preset = ub.choose_preset()
-        values = ub.preset_controls(preset, view)
-        needed = behaviour.missing_for_preset(preset, base.missing, values)
-        for message in needed:
-            st.info(message)
-        if not needed:
-            definition = behaviour.preset_definition(preset, values, spec)
-            st.markdown(f"**Rule:** {builder.describe_definition(definition)}")
-            ub.show_live_result(view, definition, currency, key="preset")
-            st.button(
-                "Open in the builder",
-                key="bh_open_preset",
-                on_click=ub.load_into_builder,
-                args=(definition, preset.key.replace("_", "-")),
-            )
-            ub.offer_downloads(selection, base, view, definition, preset.name, key="preset")
+    if presets_tab.open:
+        with presets_tab, ub.definition_errors():
+            preset = ub.choose_preset()
+            needed = ub.preset_gaps(preset, base.missing, view)
+            for message in needed:
+                st.info(message)
+            if not needed:
+                values = ub.preset_controls(preset, view)
+                definition = behaviour.preset_definition(preset, values, spec)
+                st.markdown(f"**Rule:** {builder.describe_definition(definition)}")
+                ub.show_live_result(view, definition, currency, key="preset")
+                st.button(
+                    "Open in the builder",
+                    key="bh_open_preset",
+                    on_click=ub.load_into_builder,
+                    args=(definition, preset.key.replace("_", "-")),
+                )
+                ub.offer_downloads(selection, base, view, definition, preset.name, key="preset")
 
-    with builder_tab, ub.definition_errors():
-        definition = ub.edit_definition(view, spec)
-        st.divider()
-        st.markdown(f"**Segment:** {builder.describe_definition(definition)}")
-        ub.show_live_result(view, definition, currency, key="builder")
-        if definition.conditions():
-            ub.save_controls(selection.dataset, definition)
-            name = st.session_state.get("bh_name") or "segment"
-            ub.offer_downloads(selection, base, view, definition, name, key="builder")
+    if builder_tab.open:
+        with builder_tab, ub.definition_errors():
+            definition = ub.edit_definition(view, spec)
+            st.divider()
+            st.markdown(f"**Segment:** {builder.describe_definition(definition)}")
+            ub.show_live_result(view, definition, currency, key="builder")
+            if definition.conditions():
+                ub.save_controls(selection.dataset, definition)
+                name = st.session_state.get("bh_name") or "segment"
+                ub.offer_downloads(selection, base, view, definition, name, key="builder")
 
-    with saved_tab, ub.definition_errors():
-        ub.manage_saved(selection.dataset)
+    if saved_tab.open:
+        with saved_tab, ub.definition_errors():
+            ub.manage_saved(selection.dataset)
 
-    with compare_tab, ub.definition_errors():
-        ub.compare_segments(selection, base, view, spec)
+    if compare_tab.open:
+        with compare_tab, ub.definition_errors():
+            ub.compare_segments(selection, base, view, spec)

@@ -7,8 +7,10 @@ from dashboard import ingest, store, ui
 ui.require_entry_point("pages/data.py")
 st.title("Data")
 st.caption(
-    "Load your store's exports (Shopify orders and customers, or any orders CSV/Parquet) into a "
-    "dataset; every row that could not be loaded is listed with its reason."
+    "Load your store's exports into a dataset: Shopify orders, customers and abandoned "
+    "checkouts, WooCommerce orders, UCI-style invoice lines, or any table of orders, order lines, "
+    "customers, sessions, marketing spend or survey scores (CSV/TSV, Parquet, Excel, .gz or "
+    ".zip). Every row that could not be loaded is listed with its reason."
 )
 
 workspace = ui.workspace()
@@ -42,13 +44,34 @@ with ui.friendly_errors():
         target = current
     uploaded = st.file_uploader(
         "Export file",
-        type=["csv", "tsv", "txt", "parquet"],
+        type=["csv", "tsv", "txt", "parquet", "xlsx", "gz", "zip"],
         key=f"upload_{st.session_state.get('uploads', 0)}",
     )
     if uploaded is not None and target:
         store.validate_dataset_name(target)
         path = ui.save_upload(uploaded)
-        headers = ingest.read_headers(path)
+        with st.expander("Reading options"):
+            date_order = st.selectbox(
+                "Date order",
+                ingest.DATE_ORDERS,
+                format_func={
+                    "auto": "Decide from the file",
+                    "day-first": "Day first (31/12/2024)",
+                    "month-first": "Month first (12/31/2024)",
+                }.get,
+                help="How dates like 03/04/2024 read when no date in the file tells.",
+            )
+            decimal = st.selectbox(
+                "Decimal mark",
+                ingest.DECIMAL_MARKS,
+                format_func={
+                    "auto": "Decide from the file",
+                    ".": "Point (1,234.50)",
+                    ",": "Comma (1.234,50)",
+                }.get,
+            )
+            sheet = st.text_input("Excel sheet (empty: the first)") or None
+        headers = ingest.read_headers(path, sheet)
         formats = [f for f in ingest.FORMATS if f != "auto"]
         file_format = st.selectbox(
             "Format",
@@ -57,7 +80,11 @@ with ui.friendly_errors():
             format_func=ui.FORMAT_LABELS.get,
             help="Detected from the header; change it if the guess is wrong.",
         )
-        mapping = ui.mapping_editor(headers) if file_format == "generic" else None
+        mapping = (
+            ui.mapping_editor(headers, file_format)
+            if file_format in ingest.MAPPED_FORMATS
+            else None
+        )
         if st.button("Load file", type="primary"):
             with st.status(f"Loading {uploaded.name}…", expanded=True) as status:
                 bar = st.progress(0.0)
@@ -69,6 +96,9 @@ with ui.friendly_errors():
                     mapping=mapping,
                     display_name=uploaded.name,
                     progress=lambda fraction, message: bar.progress(fraction, text=message),
+                    date_order=date_order,
+                    decimal=decimal,
+                    sheet=sheet,
                 )
                 status.update(label=report.summary(), state="complete")
             st.session_state["last_report"] = report

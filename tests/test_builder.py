@@ -312,3 +312,24 @@ def test_segment_names_cannot_leave_the_folder(workspace: Path, name: str) -> No
 def test_an_empty_definition_cannot_be_saved(workspace: Path) -> None:
     with pytest.raises(DefinitionError, match="at least one condition"):
         segment_store.save_segment(workspace, "shop", "empty", Definition())
+
+
+def test_definitions_in_words() -> None:
+    definition = Definition(
+        (
+            Group((Condition("orders", ">=", 2), Condition("accepts_marketing", "==", True))),
+            Group(
+                (
+                    Condition("categories", "in", ("Mugs", "Beans")),
+                    Condition("survey_score", "is null"),
+                ),
+                "any",
+            ),
+        ),
+        "any",
+    )
+    assert builder.describe_definition(definition) == (
+        "(Orders ≥ 2 and Accepts email marketing = yes) or "
+        "(Categories bought include any of Mugs, Beans or Latest survey score is missing)"
+    )
+    assert builder.describe_definition(Definition()) == "everyone"

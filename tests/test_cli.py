@@ -295,3 +295,62 @@ def test_report_is_printed(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "orders.csv" in out
     assert io.StringIO(out).readline().strip().endswith(".")
+
+
+def test_ingest_guesses_the_fields_not_given_in_map(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "orders.csv"
+    source.write_text(ORDERS_CSV, encoding="utf-8")
+    workspace = tmp_path / "ws"
+    # Order No, Buyer and Amount are guessed; Placed is not a name the guess knows
+    argv = ["ingest", "--workspace", str(workspace), "--dataset", "shop", str(source)]
+    assert cli.main([*argv, "--map", "ordered_at=Placed"]) == 0
+    assert "12 orders rows read, 12 loaded" in capsys.readouterr().out
+
+
+def test_ingest_date_order_option(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "orders.csv"
+    source.write_text("customer,date,amount\na,03/04/2024,1.00\n", encoding="utf-8")
+    argv = ["ingest", "--workspace", str(tmp_path / "ws"), "--dataset", "shop", str(source)]
+    assert cli.main(argv) == 2
+    assert_one_line_error(capsys, "'03/04/2024'", "--date-order day-first")
+    assert cli.main([*argv, "--date-order", "month-first"]) == 0
+    out = capsys.readouterr().out
+    assert "were read month-first (as chosen)" in out
+
+
+def test_every_file_is_checked_before_any_is_loaded(tmp_path: Path, capsys) -> None:
+    good = tmp_path / "orders.csv"
+    good.write_text(ORDERS_CSV, encoding="utf-8")
+    other = tmp_path / "other.csv"
+    other.write_text("when,who\n2024-01-01,a\n", encoding="utf-8")
+    workspace = tmp_path / "ws"
+    argv = ["ingest", "--workspace", str(workspace), "--dataset", "shop", str(good), str(other)]
+    assert cli.main([*argv, "--format", "generic", "--map", *MAP]) == 2
+    assert_one_line_error(capsys, "'Buyer'", "not in the file")
+    assert not (workspace / "shop.duckdb").exists()
+
+
+def test_demo_loads_every_demo_file(tmp_path: Path, capsys) -> None:
+    import duckdb
+    import pandas as pd
+
+    workspace, files = tmp_path / "ws", tmp_path / "files"
+    argv = ["demo", "--workspace", str(workspace), "--dataset", "demo", "--files-dir", str(files)]
+    assert cli.main(argv) == 0
+    assert (
+        "marketing_spend.csv: 180 marketing spend rows read, 180 loaded" in capsys.readouterr().out
+    )
+    con = duckdb.connect(str(workspace / "demo.duckdb"), read_only=True)
+    try:
+        counts = {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("sessions", "abandoned_checkouts", "marketing_spend")
+        }
+    finally:
+        con.close()
+    checkouts = pd.read_csv(files / "abandoned_checkouts.csv", dtype=str)
+    assert counts == {
+        "sessions": len(pd.read_csv(files / "sessions.csv")),
+        "abandoned_checkouts": checkouts.Name.nunique(),
+        "marketing_spend": len(pd.read_csv(files / "marketing_spend.csv")),
+    }

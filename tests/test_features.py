@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from behaviour_cases import AS_OF, EXPECTED, WINDOW, write_tiny_store
 
-from dashboard import analysis, features, rfm, schemes, store
+from dashboard import analysis, channels, features, rfm, schemes, store
 
 CUTS = rfm.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
 SHOPIFY = schemes.PRESETS["shopify"]
@@ -140,3 +140,34 @@ def test_rfm_segments_match_the_segments_page_on_the_demo(demo_dataset) -> None:
     finally:
         base.backend.disconnect()
         customers.backend.disconnect()
+
+
+def test_rules_without_evidence_change_no_channel(workspace: Path) -> None:
+    rows = [
+        ("O1", "X", "google", "cpc", None, None),
+        ("O2", "Y", None, None, "https://www.instagram.com/", None),
+        ("O3", "Z", None, None, None, "web"),
+    ]
+    with store.open_for_write(workspace, "evidence") as con:
+        con.executemany(
+            "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount,"
+            " net_total, is_cancelled, utm_source, utm_medium, referrer, source_name,"
+            " source_file, ingest_id) VALUES (?, ?, TIMESTAMP '2025-01-01 10:00', 10, 0, 10,"
+            " false, ?, ?, ?, ?, 'test.csv', 1)",
+            rows,
+        )
+    rules = channels.default_rules()
+    with store.open_for_read(workspace, "evidence") as backend:
+        orders = backend.table("orders")
+        kept = features.select_rules_with_evidence(orders, rules)
+        assert set(kept.field) == {
+            "utm_source_medium",
+            "utm_medium",
+            "utm_source",
+            "referrer_host",
+            "source_name",
+        }
+        full = channels.attribute_channels(orders, rules).order_by("customer_id").to_pandas()
+        pruned = channels.attribute_channels(orders, kept).order_by("customer_id").to_pandas()
+    assert full.channel.tolist() == ["Paid Search", "Organic Social", "Direct"]
+    assert pruned.channel.tolist() == full.channel.tolist()

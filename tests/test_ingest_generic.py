@@ -214,7 +214,21 @@ def test_order_fields_spec() -> None:
         "country",
         "currency",
     ]
-    assert ingest.FORMATS == ("auto", "shopify-orders", "shopify-customers", "generic")
+    assert ingest.FORMATS == (
+        "auto",
+        "shopify-orders",
+        "shopify-customers",
+        "shopify-checkouts",
+        "woocommerce-orders",
+        "uci-online-retail",
+        "generic",
+        "order-lines",
+        "customers",
+        "sessions",
+        "marketing-spend",
+        "surveys",
+    )
+    assert ingest.fields_for("generic") == ingest.ORDER_FIELDS
 
 
 def test_read_headers_strips_bom_and_names_blank_and_repeated_columns(tmp_path: Path) -> None:
@@ -396,15 +410,31 @@ def test_day_first_dates_load_when_the_file_proves_the_order(
     assert any("read day-first because line 3" in note for note in report.notes)
 
 
-def test_ambiguous_slash_dates_are_rejected_with_the_reason(
-    workspace: Path, tmp_path: Path
-) -> None:
-    path = write(tmp_path, "customer,date,amount\na,03/04/2024,1.00\nb,2024-05-06,2.00\n")
-    report = ingest.ingest_file(workspace, "shop", path, mapping=SIMPLE_MAPPING)
+def test_dates_that_prove_both_orders_must_be_chosen(workspace: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "customer,date,amount\na,13/04/2024,1.00\nb,04/13/2024,2.00\n")
+    with pytest.raises(IngestError) as caught:
+        ingest.ingest_file(workspace, "shop", path, mapping=SIMPLE_MAPPING)
+    assert str(caught.value) == (
+        "Dates in 'date' disagree on the order of day and month: line 2 has '13/04/2024' (day "
+        "first) but line 3 has '04/13/2024' (month first); choose the date order and load the "
+        "file again ('Date order' in the app; --date-order day-first or --date-order "
+        "month-first on the command line). Rows that do not fit the chosen order are rejected."
+    )
+    assert not store.dataset_exists(workspace, "shop")
+    report = ingest.ingest_file(
+        workspace, "shop", path, mapping=SIMPLE_MAPPING, date_order="day-first"
+    )
     assert report.rows_loaded == 1
-    [issue] = report.issues
-    assert (issue.line_number, issue.column, issue.raw_value) == (2, "date", "03/04/2024")
-    assert issue.reason.startswith("ambiguous date: day and month cannot be told apart")
+    assert [(i.line_number, i.raw_value, i.reason) for i in report.issues] == [
+        (
+            3,
+            "04/13/2024",
+            "day and month do not fit the date order this file was read with (see the notes)",
+        )
+    ]
+    assert "Dates in 'date' like '13/04/2024' (line 2) were read day-first (as chosen)." in (
+        report.notes
+    )
 
 
 @pytest.mark.parametrize(

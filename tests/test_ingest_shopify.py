@@ -312,6 +312,50 @@ def test_overlapping_exports_add_only_new_orders(workspace: Path, tmp_path: Path
     assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(9,)]
 
 
+def test_two_overlapping_date_ranges_collapse_duplicates_and_report_conflicts(
+    workspace: Path, tmp_path: Path
+) -> None:
+    with SMALL.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+
+    def export(name: str, orders: tuple[str, ...], **refunds: str) -> Path:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                if row["Name"] in orders:
+                    refund = refunds.get(row["Name"].lstrip("#"))
+                    writer.writerow(
+                        {**row, "Refunded Amount": refund} if refund and row["Total"] else row
+                    )
+        return path
+
+    # January-June, then May-November: #2004 and #2005 are in both; #2005 was refunded since
+    first = export("jan-jun.csv", ("#2001", "#2002", "#2004", "#2005"))
+    second = export("may-nov.csv", ("#2004", "#2005", "#2003"), **{"2005": "10.00"})
+    assert ingest.ingest_file(workspace, "shop", first).rows_loaded == 4
+    report = ingest.ingest_file(workspace, "shop", second)
+    assert (report.rows_read, report.rows_loaded, report.rows_duplicate, report.rows_rejected) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert [(i.column, i.reason, i.raw_value) for i in report.issues] == [
+        ("Email", "no customer key: kept for store totals, not scored", None),  # #2003, a guest
+        ("Name", "order id already loaded with different values", "#2005"),
+    ]
+    assert query(workspace, "shop", "SELECT order_id, refunded_amount FROM orders ORDER BY 1") == [
+        ("#2001", 0),
+        ("#2002", Decimal("20.00")),
+        ("#2003", 0),
+        ("#2004", 0),
+        ("#2005", 0),
+    ]
+    assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(8,)]
+
+
 def test_an_order_pasted_twice_into_one_file_is_read_once(workspace: Path, tmp_path: Path) -> None:
     text = SMALL.read_text(encoding="utf-8")
     last_order = text[text.index("#2005,") :]  # #2005 and its three line items, at the end
@@ -496,7 +540,7 @@ def test_checkouts_export_is_not_taken_for_orders() -> None:
         if h not in ("Financial Status", "Paid at", "Cancelled at", "Refunded Amount")
     ]
     assert ingest.detect_format(header) == "shopify-orders"
-    assert ingest.detect_format(checkouts) == "generic"
+    assert ingest.detect_format(checkouts) == "shopify-checkouts"
 
 
 def test_missing_shopify_column_is_named(workspace: Path, tmp_path: Path) -> None:

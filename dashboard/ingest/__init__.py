@@ -52,6 +52,7 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "RowIssue",
+    "check_mapping",
     "detect_format",
     "fields_for",
     "guess_mapping",
@@ -129,6 +130,20 @@ def detect_format(headers: list[str]) -> str:
         if all(guessed[f] for f in every) and (not some or any(guessed[f] for f in some)):
             return file_format
     return "generic"
+
+
+def check_mapping(
+    headers: list[str], file_format: str, mapping: dict[str, str | None] | None
+) -> None:
+    """Raise IngestError, as ``ingest_file`` would, when ``mapping`` does not fit the file.
+
+    For a mapped format: an unknown field, a header not in ``headers``, a required field left
+    out; for the others: any mapping at all, or a required column missing from ``headers``.
+    """
+    _check_choice(file_format, FORMATS, "file format")
+    _resolve_columns(
+        detect_format(headers) if file_format == "auto" else file_format, headers, mapping
+    )
 
 
 def ingest_file(

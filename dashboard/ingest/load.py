@@ -292,10 +292,15 @@ def load_orders(
     con.execute("DROP VIEW order_rows")
     read.release(con)
     _group_orders(con)
+    _judge_orders(con)
+    _collect_order_issues(con, source)
+    # Only the verdicts are read from here on: free the rows before the index build.
+    for view in ("order_groups", "keyed"):
+        con.execute(f"DROP VIEW {view}")
+    for table in ("order_group_rows", "keyed_rows", "shared", "checked"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     with transaction(con):
         ingest_id = next_ingest_id(con)
-        _judge_orders(con)
-        _collect_order_issues(con, source)
         # Keys in order build the primary key's index far faster than keys at random.
         con.execute(
             f"""
@@ -350,22 +355,22 @@ def load_customers(
         WINDOW w AS (PARTITION BY customer_id ORDER BY line_number)
         """
     )
+    same_as_stored = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in _CUSTOMER_VALUES)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE customer_verdicts AS
+        SELECT r.*, CASE
+            WHEN r.occurrence > 1 AND r.same_as_first THEN 'duplicate'
+            WHEN r.occurrence > 1 THEN 'repeated'
+            WHEN s.customer_id IS NULL THEN 'new'
+            WHEN {same_as_stored} THEN 'duplicate'
+            ELSE 'updated' END AS status
+        FROM customer_ranked r LEFT JOIN customers s ON s.customer_id = r.customer_id
+        """
+    )
+    _collect_customer_issues(con, source)
     with transaction(con):
         ingest_id = next_ingest_id(con)
-        same_as_stored = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in _CUSTOMER_VALUES)
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE customer_verdicts AS
-            SELECT r.*, CASE
-                WHEN r.occurrence > 1 AND r.same_as_first THEN 'duplicate'
-                WHEN r.occurrence > 1 THEN 'repeated'
-                WHEN s.customer_id IS NULL THEN 'new'
-                WHEN {same_as_stored} THEN 'duplicate'
-                ELSE 'updated' END AS status
-            FROM customer_ranked r LEFT JOIN customers s ON s.customer_id = r.customer_id
-            """
-        )
-        _collect_customer_issues(con, source)
         con.execute(
             f"""
             INSERT OR REPLACE INTO customers (customer_id, {", ".join(_CUSTOMER_VALUES)}, ingest_id)
@@ -412,7 +417,8 @@ def _create_typed(
 
 def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt.date) -> None:
     """Materialise ``order_rows`` as ``checked``, adding ``check_no`` (the first failing check,
-    NULL = good) and ``check_raw`` (the value shown) to each row."""
+    NULL = good) and ``check_raw`` (the value shown) to each row; the ``*_raw`` text columns,
+    read by the checks only, are not kept."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE order_checks "
         "(check_no INTEGER, column_name VARCHAR, reason VARCHAR)"
@@ -434,9 +440,11 @@ def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT *, CASE {first_failing} END AS check_no,
-               CAST(CASE check_no {raw_shown} END AS VARCHAR) AS check_raw
-        FROM order_rows
+        SELECT * EXCLUDE (ordered_at_raw, total_raw, refunded_raw) FROM (
+            SELECT *, CASE {first_failing} END AS check_no,
+                   CAST(CASE check_no {raw_shown} END AS VARCHAR) AS check_raw
+            FROM order_rows
+        )
         """,
         {"earliest": EARLIEST_DATE, "future": today + dt.timedelta(days=2)},
     )
@@ -503,7 +511,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
     # Most orders are one row: they skip the aggregation, which only rows sharing a key need.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE order_groups AS
+        CREATE OR REPLACE TEMP TABLE order_group_rows AS
         {single} ANTI JOIN shared USING (order_key)
         UNION ALL BY NAME
         SELECT order_key, count(*) AS n_rows, min(line_number) AS first_line,
@@ -520,6 +528,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
         FROM keyed SEMI JOIN shared USING (order_key) GROUP BY order_key
         """
     )
+    con.execute("CREATE OR REPLACE TEMP VIEW order_groups AS SELECT * FROM order_group_rows")
 
 
 def _judge_orders(con: duckdb.DuckDBPyConnection) -> None:

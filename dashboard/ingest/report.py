@@ -55,7 +55,7 @@ class IngestReport:
     def summary(self) -> str:
         """Return one line that states the counts for the analyst."""
         text = (
-            f"{self.file_name}: {self.rows_read:,} {self.table_name} rows read, "
+            f"{self.file_name}: {self.rows_read:,} {self.table_name.replace('_', ' ')} rows read, "
             f"{self.rows_loaded:,} loaded, {self.rows_rejected:,} rejected"
         )
         if self.rows_duplicate:

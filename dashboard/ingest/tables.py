@@ -104,10 +104,13 @@ def load_table(
         _sum_groups(con, source)
     else:
         _rank_rows(con, source)
+    _judge(con, source)
+    _collect_issues(con, source)
+    # Only the verdicts are read from here on: free the rows before the write.
+    for table in ("table_groups", "table_checked"):
+        con.execute(f"DROP TABLE {table}")
     with load.transaction(con):
         ingest_id = load.next_ingest_id(con)
-        _judge(con, source)
-        _collect_issues(con, source)
         stored = ", ".join(source.stored)
         con.execute(
             f"""
@@ -168,11 +171,13 @@ def _check_rows(con: duckdb.DuckDBPyConnection, source: TableSource, today: dt.d
 def _sum_groups(con: duckdb.DuckDBPyConnection, source: TableSource) -> None:
     """Add up the rows sharing a key into ``table_groups`` (one row per key).
 
-    A key with a rejected row is rejected whole: its total would be short.
+    Other values (stored and raw) are the key's first good row's. A key with a rejected row is
+    rejected whole: its total would be short.
     """
     key = ", ".join(source.key)
     sums = ", ".join(f"sum({c}) FILTER (WHERE check_no IS NULL) AS {c}" for c in source.summed)
-    others = [c for c in source.stored if c not in source.key and c not in source.summed]
+    kept = {*source.key, *source.summed, "source_line", "check_no", "check_raw"}
+    others = [r[0] for r in con.execute("DESCRIBE table_checked").fetchall() if r[0] not in kept]
     firsts = "".join(
         f", arg_min({c}, source_line) FILTER (WHERE check_no IS NULL) AS {c}" for c in others
     )

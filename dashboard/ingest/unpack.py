@@ -221,11 +221,14 @@ def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
 
     path = Path(path)
     _refuse_workbook_bomb(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds of error for a damaged file
-        raise IngestError(DAMAGED_WORKBOOK) from exc
-    try:
+    with ExitStack() as stack:
+        # A file object, not the path: openpyxl refuses a path without the .xlsx extension.
+        handle = stack.enter_context(path.open("rb"))
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds of error for a damaged file
+            raise IngestError(DAMAGED_WORKBOOK) from exc
+        stack.callback(workbook.close)
         names = workbook.sheetnames
         if not names:
             raise IngestError("This Excel workbook has no sheets.")
@@ -235,8 +238,6 @@ def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
                 f"The workbook has no sheet called '{sheet}'; its sheets are: {', '.join(names)}."
             )
         yield workbook[name], name
-    finally:
-        workbook.close()
 
 
 def _refuse_workbook_bomb(path: Path) -> None:

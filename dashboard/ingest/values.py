@@ -310,17 +310,20 @@ def detect_decimal(
         return DecimalMark(requested)
     if not columns:
         return DecimalMark()
+    # Only a value with a comma can argue for a decimal comma: most files stop here.
+    with_comma = " OR ".join(f"contains({expr}, ',')" for expr in columns.values())
+    if not con.execute(f"SELECT count(*) FROM {table} WHERE {with_comma}").fetchone()[0]:
+        return DecimalMark()
     bare = f"regexp_replace(trim(value), '{_SYMBOLS}', '', 'g')"
     comma = r"-?\d+,\d{1,2}|-?\d{1,3}(\.\d{3})+,\d+|-?\d{1,3}(\.\d{3}){2,}"
     point = r"-?\d+\.\d{1,2}|-?\d{1,3}(,\d{3})+\.\d+|-?\d{1,3}(,\d{3}){2,}"
     values = " UNION ALL ".join(
         f"SELECT ? AS label, line_number, {expr} AS value FROM {table}" for expr in columns.values()
     )
-    # Only a value with a comma can argue for a decimal comma: most files skip the regexes.
     comma_row = con.execute(
         f"""
         SELECT arg_min(label, line_number), min(line_number), arg_min(value, line_number)
-        FROM ({values}) WHERE strpos(value, ',') > 0 AND regexp_full_match({bare}, '{comma}')
+        FROM ({values}) WHERE contains(value, ',') AND regexp_full_match({bare}, '{comma}')
         """,
         list(columns),
     ).fetchone()

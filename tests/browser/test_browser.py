@@ -259,8 +259,14 @@ def test_data_page_lists_the_loaded_files(visit, artifacts) -> None:
     assert_no_problem(page)
     history = grid_rows(page, 0)
     cells = {cell for row in history for cell in row}
-    assert len(history) == 2, history
-    assert {"shopify-orders", "shopify-customers"} <= cells, history
+    assert len(history) == 5, history
+    assert {
+        "shopify-orders",
+        "shopify-customers",
+        "sessions",
+        "shopify-checkouts",
+        "marketing-spend",
+    } <= cells, history
     screenshot(page, artifacts / "data.png")
 
 
