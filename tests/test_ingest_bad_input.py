@@ -657,3 +657,26 @@ def test_an_invalid_dataset_name_is_refused_before_anything_is_written(
     with pytest.raises(IngestError, match="is not a valid dataset name"):
         ingest.ingest_file(workspace, "../evil", path)
     assert list(workspace.iterdir()) == []
+
+
+def test_running_out_of_memory_is_a_sentence_and_changes_nothing(
+    workspace: Path, tmp_path: Path, existing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row 20 for ingest: a load that needs more memory than allowed stops with a sentence."""
+    before = snapshot(workspace, existing)
+
+    def exhaust(*args: object, **kwargs: object) -> None:
+        raise duckdb.TransactionException(
+            "Failed to commit: failed to pin block of size 256.0 KiB (512.0 MiB/512.0 MiB used)"
+        )
+
+    monkeypatch.setattr(load, "finish_report", exhaust)
+    path = write(tmp_path, GOOD + "k2,b@x.com,2024-01-02,5.00\n", "second.csv")
+    with pytest.raises(IngestError) as caught:
+        ingest.ingest_file(workspace, existing, path, mapping=MAPPING)
+    assert str(caught.value).startswith(
+        "The file needs more memory than this machine can give the import, even spilling to "
+        "disk; nothing was changed."
+    )
+    assert snapshot(workspace, existing) == before
+    assert sorted(p.name for p in workspace.iterdir()) == ["shop.duckdb"]  # no scratch left

@@ -536,3 +536,18 @@ def test_display_name_is_the_recorded_file_name(workspace: Path, tmp_path: Path)
     assert query(workspace, "shop", "SELECT DISTINCT source_file FROM orders") == [
         ("March orders.csv",)
     ]
+
+
+def test_several_currencies_in_one_dataset_are_flagged(workspace: Path, tmp_path: Path) -> None:
+    report = ingest.ingest_file(workspace, "shop", FIXTURES / "generic_orders.csv")
+    assert (
+        "The dataset holds orders in 3 currencies: EUR (1 orders), GBP (1 orders), USD (2 orders)."
+        " Amounts are never converted or added across currencies without saying so: compare "
+        "monetary figures within one currency, or load each currency into its own dataset."
+        in report.notes
+    )
+    one = write(tmp_path, "customer,date,amount,currency\nz,2024-05-01,1.00,usd\n", "usd.csv")
+    fresh = ingest.ingest_file(
+        workspace, "usd-only", one, mapping={**SIMPLE_MAPPING, "currency": "currency"}
+    )
+    assert not any("currencies" in note for note in fresh.notes)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -70,8 +71,11 @@ FORMATS = (
     *MAPPED_FORMATS,
 )
 read_headers = read.read_headers
-# DuckDB may use this much memory, or the file's size if larger, before it spills to disk.
+# DuckDB may use this much memory, or twice the file's size if larger (the primary key's index
+# of a 10M-order file needs that much to commit), but never more than MAX_MEMORY_SHARE of the
+# machine's memory, before it spills temporary tables to disk.
 MIN_MEMORY_LIMIT = 512 * 2**20
+MAX_MEMORY_SHARE = 0.8
 _log = logging.getLogger(__name__)
 # format -> (builder, the positions of the columns it reads)
 _FIXED = {
@@ -257,10 +261,16 @@ def _resolve_columns(
 
 def _limit_memory(con: duckdb.DuckDBPyConnection, scratch: Path, readable: Path) -> None:
     """Let DuckDB spill to ``scratch`` (next to the dataset) beyond a memory limit sized to the
-    file, so a big file costs disk, not memory."""
+    file, so a big file's temporary tables cost disk, not memory."""
     con.execute("SET enable_progress_bar = false")
     con.execute("SET temp_directory = ?", [str(scratch / "spill")])
-    limit = max(MIN_MEMORY_LIMIT, readable.stat().st_size)
+    limit = max(MIN_MEMORY_LIMIT, 2 * readable.stat().st_size)
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        physical = None
+    if physical:
+        limit = min(limit, int(MAX_MEMORY_SHARE * physical))
     con.execute("SET memory_limit = ?", [f"{limit // 2**20}MB"])
 
 
@@ -292,7 +302,8 @@ def _as_sentence(exc: Exception, path: Path, dataset: str) -> IngestError:
     """The IngestError shown for an error that is not one already: no traceback text."""
     if isinstance(exc, store.WorkspaceError):
         return IngestError(str(exc))
-    if isinstance(exc, duckdb.OutOfMemoryException):
+    # A commit that runs out of memory says so only in its message.
+    if isinstance(exc, duckdb.OutOfMemoryException) or "failed to pin block" in str(exc):
         return IngestError(
             "The file needs more memory than this machine can give the import, even spilling "
             "to disk; nothing was changed. Split it into smaller files and load them in turn."

@@ -267,10 +267,12 @@ def note_rounded_ids(
     con: duckdb.DuckDBPyConnection, table: str, expr: str, label: str
 ) -> str | None:
     """Return a note when ``expr`` holds ids like ``7.02255E+12`` (a spreadsheet rounded them)."""
+    # The cheap test first: most ids have no 'e', and the regex then never runs.
     count, example = con.execute(
         rf"""
         SELECT count(*), arg_min(trim({expr}), line_number) FROM {table}
-        WHERE regexp_full_match(trim({expr}), '-?\d+(\.\d+)?[eE]\+?\d+')
+        WHERE (contains({expr}, 'E') OR contains({expr}, 'e'))
+          AND regexp_full_match(trim({expr}), '-?\d+(\.\d+)?[eE]\+?\d+')
         """
     ).fetchone()
     if not count:
