@@ -368,6 +368,17 @@ def test_generic_customers(workspace: Path, tmp_path: Path) -> None:
             "checkouts export).",
         ),
         (
+            "woocommerce-orders",
+            "Order Number;Order Date;Order Total Amount\n1;2025/01/01 10:00;5\n",
+            "Missing required column: Order Status (this is not a complete WooCommerce order "
+            "export).",
+        ),
+        (
+            "uci-online-retail",
+            "InvoiceNo,StockCode,Quantity,InvoiceDate\n1,A,1,12/1/2010 8:26\n",
+            "Missing required column: UnitPrice (this is not a complete UCI Online Retail file).",
+        ),
+        (
             "sessions",
             "customer,started,duration\na,03/04/2024 10:00,5\n",
             "Dates in 'started' such as '03/04/2024 10:00' (line 2) could be day-first or "
@@ -377,7 +388,7 @@ def test_generic_customers(workspace: Path, tmp_path: Path) -> None:
         ),
     ],
 )
-def test_a_failed_load_of_any_new_table_changes_nothing(
+def test_a_failed_load_of_any_new_format_changes_nothing(
     workspace: Path, tmp_path: Path, file_format: str, text: str, message: str
 ) -> None:
     ingest.ingest_file(workspace, "shop", write(tmp_path, SESSIONS, "sessions.csv"))
