@@ -17,7 +17,17 @@ import ibis.expr.types as ir
 import pandas as pd
 import streamlit as st
 
-from dashboard import behaviour, builder, features, formatting, segment_export, segment_store, ui
+from dashboard import (
+    behaviour,
+    builder,
+    features,
+    formatting,
+    segment_export,
+    segment_store,
+    ui,
+    ui_acquisition,
+    ui_studio,
+)
 from dashboard.builder import Condition, Definition, DefinitionError, Group
 
 DEFINITION = "bh_definition"
@@ -80,7 +90,7 @@ def show_notice() -> None:
 
 def get_feature_base(selection: ui.Selection) -> features.FeatureBase:
     """Return the feature table of the selection, built once per dataset, date and rules."""
-    rules = ui.acquisition_settings().rules
+    rules = ui_acquisition.acquisition_settings().rules
     key = (
         selection.dataset,
         ui.dataset_version(selection.dataset),
@@ -109,7 +119,7 @@ def get_feature_base(selection: ui.Selection) -> features.FeatureBase:
 
 def current_rfm(selection: ui.Selection) -> builder.RfmSpec:
     """Return the RFM scoring of the Segments page (its scheme; custom cut points if moved)."""
-    scoring, cuts = ui.studio_scoring(selection, ui.get_customer_base(selection))
+    scoring, cuts = ui_studio.studio_scoring(selection, ui.get_customer_base(selection))
     return builder.RfmSpec(selection.scheme.key, cuts if scoring.mode == "custom" else None)
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import acquisition, channel_charts, channels, formatting, spend, ui
+from dashboard import acquisition, channel_charts, channels, formatting, spend, ui, ui_acquisition
 
 ui.require_entry_point("pages/channels.py")
 st.title("Channels")
@@ -20,8 +20,8 @@ if selection is None:
 with ui.friendly_errors():
     period, clv_years = st.columns([3, 1])
     with period:
-        first_from, first_to = ui.choose_first_order_period(selection)
-    with_spend = ui.dataset_has_spend(selection)
+        first_from, first_to = ui_acquisition.choose_first_order_period(selection)
+    with_spend = ui_acquisition.dataset_has_spend(selection)
     years = clv_years.number_input(
         "Expected years of buying (simple CLV)",
         min_value=0.5,
@@ -33,17 +33,17 @@ with ui.friendly_errors():
     )
     rules_box, mapping_box = st.columns(2)
     with rules_box:
-        ui.edit_channel_rules()
+        ui_acquisition.edit_channel_rules()
     if with_spend:
         with mapping_box:
-            ui.edit_spend_mapping()
-    settings = ui.acquisition_settings(
+            ui_acquisition.edit_spend_mapping()
+    settings = ui_acquisition.acquisition_settings(
         first_from=first_from, first_to=first_to, expected_years=years
     )
     attribution = acquisition.select_period(
-        ui.get_attribution(selection, settings), first_from, first_to
+        ui_acquisition.get_attribution(selection, settings), first_from, first_to
     )
-    report = ui.get_channel_report(selection, settings)
+    report = ui_acquisition.get_channel_report(selection, settings)
     table, currency = report.table, selection.currency
     if table.empty:
         st.info("No customer placed a first order in these months.")
@@ -72,7 +72,7 @@ with ui.friendly_errors():
         table,
         hide_index=True,
         width="stretch",
-        column_config=ui.channel_column_config(currency),
+        column_config=ui_acquisition.channel_column_config(currency),
         key="channel_table",
     )
     st.caption(
@@ -84,7 +84,7 @@ with ui.friendly_errors():
         st.dataframe(acquisition.count_evidence(attribution), hide_index=True, width="stretch")
 
     st.subheader("Where each channel's customers are now")
-    cells = ui.get_channel_segments(selection, attribution)
+    cells = ui_acquisition.get_channel_segments(selection, attribution)
     st.plotly_chart(
         channel_charts.plot_channel_segments(channels.pivot_channel_segments(cells)),
         width="stretch",
@@ -111,7 +111,7 @@ with ui.friendly_errors():
     economics = report.economics
     total = economics[economics.channel == spend.ALL_CHANNELS]
     if not total.empty:
-        ui.show_clv_cac_health(*spend.assess_clv_cac(float(total.clv_to_cac.iloc[0])))
+        ui_acquisition.show_clv_cac_health(*spend.assess_clv_cac(float(total.clv_to_cac.iloc[0])))
     left, right = st.columns(2)
     left.plotly_chart(channel_charts.plot_clv_cac(economics), width="stretch")
     right.plotly_chart(channel_charts.plot_cac(report.cac, currency), width="stretch")
@@ -119,7 +119,7 @@ with ui.friendly_errors():
         economics,
         hide_index=True,
         width="stretch",
-        column_config=ui.economics_column_config(currency),
+        column_config=ui_acquisition.economics_column_config(currency),
         key="economics_table",
     )
     st.caption(

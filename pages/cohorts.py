@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import channel_charts, cohorts, formatting, ui
+from dashboard import channel_charts, cohorts, formatting, ui, ui_acquisition
 
 ui.require_entry_point("pages/cohorts.py")
 st.title("Cohorts")
@@ -18,7 +18,7 @@ if selection is None:
     st.stop()
 
 with ui.friendly_errors():
-    cells = ui.get_cohort_cells(selection, ui.acquisition_settings())
+    cells = ui_acquisition.get_cohort_cells(selection, ui_acquisition.acquisition_settings())
     chosen = st.multiselect(
         "Acquisition channels",
         sorted(cells.channel.unique()),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import ingest, store, ui
+from dashboard import ingest, store, ui, ui_data
 
 ui.require_entry_point("pages/data.py")
 st.title("Data")
@@ -20,7 +20,7 @@ current = selection.dataset if selection else None
 with ui.friendly_errors():
     if current:
         st.subheader(f"Dataset: {current}")
-        ui.show_dataset_overview(selection.overview)
+        ui_data.show_dataset_overview(selection.overview)
         with store.open_for_read(workspace, current) as backend:
             history = store.read_ingest_history(backend)
         st.markdown("**Files loaded**")
@@ -28,8 +28,8 @@ with ui.friendly_errors():
             history,
             hide_index=True,
             width="stretch",
-            column_config=ui.HISTORY_COLUMNS,
-            column_order=list(ui.HISTORY_COLUMNS),
+            column_config=ui_data.HISTORY_COLUMNS,
+            column_order=list(ui_data.HISTORY_COLUMNS),
         )
 
     st.subheader("Load a file")
@@ -49,7 +49,7 @@ with ui.friendly_errors():
     )
     if uploaded is not None and target:
         store.validate_dataset_name(target)
-        path = ui.save_upload(uploaded)
+        path = ui_data.save_upload(uploaded)
         with st.expander("Reading options"):
             date_order = st.selectbox(
                 "Date order",
@@ -77,11 +77,11 @@ with ui.friendly_errors():
             "Format",
             formats,
             index=formats.index(ingest.detect_format(headers)),
-            format_func=ui.FORMAT_LABELS.get,
+            format_func=ui_data.FORMAT_LABELS.get,
             help="Detected from the header; change it if the guess is wrong.",
         )
         mapping = (
-            ui.mapping_editor(headers, file_format)
+            ui_data.mapping_editor(headers, file_format)
             if file_format in ingest.MAPPED_FORMATS
             else None
         )
@@ -107,7 +107,7 @@ with ui.friendly_errors():
             st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
             st.rerun()
     if st.session_state.get("last_report") is not None:
-        ui.show_report(st.session_state["last_report"])
+        ui_data.show_report(st.session_state["last_report"])
 
     if current:
         with st.expander("Delete a dataset"):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import channel_charts, formatting, ui
+from dashboard import channel_charts, formatting, ui, ui_acquisition
 
 ui.require_entry_point("pages/maturity.py")
 st.title("Maturity")
@@ -18,8 +18,10 @@ if selection is None:
     st.stop()
 
 with ui.friendly_errors():
-    thresholds = ui.edit_stage_thresholds()
-    report = ui.get_maturity(selection, ui.acquisition_settings(thresholds=thresholds))
+    thresholds = ui_acquisition.edit_stage_thresholds()
+    report = ui_acquisition.get_maturity(
+        selection, ui_acquisition.acquisition_settings(thresholds=thresholds)
+    )
     current, effort_now = report.stages.iloc[-1], report.effort.iloc[-1]
 
     totals = st.columns([1.5, 1, 1, 1])
@@ -35,7 +37,7 @@ with ui.friendly_errors():
         help="This month's share of revenue from customers who had ordered before.",
     )
     st.markdown(report.paragraph)
-    ui.show_clv_cac_health(report.health_level, report.health_text)
+    ui_acquisition.show_clv_cac_health(report.health_level, report.health_text)
 
     st.plotly_chart(channel_charts.plot_maturity_timeline(report.stages), width="stretch")
     st.plotly_chart(channel_charts.plot_retention_effort(report.effort), width="stretch")
@@ -49,7 +51,7 @@ with ui.friendly_errors():
         report.effort,
         hide_index=True,
         width="stretch",
-        column_config=ui.effort_column_config(selection.currency),
+        column_config=ui_acquisition.effort_column_config(selection.currency),
         key="effort_table",
     )
     with st.expander("Stage signals per month, and the thresholds used"):
@@ -57,7 +59,7 @@ with ui.friendly_errors():
             report.stages,
             hide_index=True,
             width="stretch",
-            column_config=ui.stage_column_config(),
+            column_config=ui_acquisition.stage_column_config(),
         )
         st.dataframe(
             thresholds.describe(),

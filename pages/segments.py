@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import analysis, charts, ui
+from dashboard import analysis, charts, ui, ui_segments
 
 ui.require_entry_point("pages/segments.py")
 st.title("Segments")
@@ -27,22 +27,22 @@ with ui.friendly_errors():
         help="Quantiles split customers into equal groups; custom lets you drag each cut point.",
     )
     if mode.startswith("Custom"):
-        cuts = ui.cut_sliders(selection, quantile, analysis.measure_limits(base))
+        cuts = ui_segments.cut_sliders(selection, quantile, analysis.measure_limits(base))
     else:
         cuts = quantile
-        ui.warn_collapsed_bins(base, cuts)
+        ui_segments.warn_collapsed_bins(base, cuts)
 
-    ui.show_segment_changes(base, scheme, cuts)
+    ui_segments.show_segment_changes(base, scheme, cuts)
     summary = analysis.segment_summary(base, cuts, scheme)
-    ui.show_headline(summary, selection.currency)
+    ui_segments.show_headline(summary, selection.currency)
     st.plotly_chart(charts.plot_segment_shares(summary), width="stretch")
     st.dataframe(
-        ui.present_summary(summary),
+        ui_segments.present_summary(summary),
         hide_index=True,
         width="stretch",
-        column_config=ui.summary_column_config(selection.currency),
+        column_config=ui_segments.summary_column_config(selection.currency),
         key="segment_table",
         height="content",
     )
-    ui.explain_computation(base, scheme, cuts)
-    ui.offer_segment_download(selection, base, cuts, summary)
+    ui_segments.explain_computation(base, scheme, cuts)
+    ui_segments.offer_segment_download(selection, base, cuts, summary)

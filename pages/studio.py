@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import backtest, charts, export, migration, scheme_io, ui
+from dashboard import backtest, charts, export, migration, scheme_io, ui, ui_studio
 
 ui.require_entry_point("pages/studio.py")
 st.title("RFM studio")
@@ -22,7 +22,7 @@ with ui.friendly_errors():
     base = ui.get_customer_base(selection)
     scheme, currency = selection.scheme, selection.currency
     first, last = selection.overview.first_order_on, selection.overview.last_order_on
-    scoring, cuts = ui.studio_scoring(selection, base)
+    scoring, cuts = ui_studio.studio_scoring(selection, base)
     st.caption(f"Scheme: {scheme.name}; {scoring.mode} cut points, as on the Segments page.")
     explain_tab, migration_tab, backtest_tab, clusters_tab, schemes_tab = st.tabs(
         ["Explain a customer", "Migration", "Backtest", "Clusters", "Schemes"],
@@ -33,11 +33,11 @@ with ui.friendly_errors():
     with explain_tab:
         if explain_tab.open:
             key = st.text_input("Customer id or email", help="Exact match; case does not matter.")
-            found = ui.explain_customer(base, cuts, scheme, key) if key.strip() else None
+            found = ui_studio.explain_customer(base, cuts, scheme, key) if key.strip() else None
             if key.strip() and found is None:
                 st.warning(f"No customer has the id or email '{key}' on {selection.as_of}.")
             if found:
-                ui.show_explanation(found, cuts, currency)
+                ui_studio.show_explanation(found, cuts, currency)
 
     with migration_tab:
         if migration_tab.open:
@@ -45,9 +45,9 @@ with ui.friendly_errors():
             date_to = right.date_input("Second date", selection.as_of, first, last, key="move_to")
             default_from = max(first, date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS))
             date_from = left.date_input("First date", default_from, first, last, key="move_from")
-            moved = ui.get_migration(selection, scoring, date_from, date_to)
+            moved = ui_studio.get_migration(selection, scoring, date_from, date_to)
             transitions = migration.summarise_transitions(moved)
-            ui.show_move_counts(migration.count_moves(transitions), currency)
+            ui_studio.show_move_counts(migration.count_moves(transitions), currency)
             measure = st.radio(
                 "Show",
                 ["customers", "revenue_to"],
@@ -81,14 +81,14 @@ with ui.friendly_errors():
             as_of = st.date_input(
                 "Segments as of", default_as_of, first, last, key="backtest_as_of"
             )
-            result = ui.get_backtest(selection, scoring, as_of, int(days))
-            ui.show_backtest_notes(result)
+            result = ui_studio.get_backtest(selection, scoring, as_of, int(days))
+            ui_studio.show_backtest_notes(result)
             st.plotly_chart(charts.plot_repeat_rates(result.table), width="stretch")
             st.dataframe(
                 result.table,
                 hide_index=True,
                 width="stretch",
-                column_config=ui.backtest_column_config(currency),
+                column_config=ui_studio.backtest_column_config(currency),
             )
 
     with clusters_tab:
@@ -97,7 +97,7 @@ with ui.friendly_errors():
                 "k-means on log-scaled, standardised R, F and M; k from 2 to 8 chosen by the "
                 "silhouette on at most 20,000 customers. The same data gives the same clusters."
             )
-            clusters = ui.get_clusters(base, cuts, scheme, st.button("Find clusters"))
+            clusters = ui_studio.get_clusters(base, cuts, scheme, st.button("Find clusters"))
             if clusters is not None:
                 st.metric("Clusters (best silhouette)", clusters.k)
                 st.dataframe(clusters.silhouettes, hide_index=True)
@@ -105,7 +105,7 @@ with ui.friendly_errors():
                     clusters.centres,
                     hide_index=True,
                     width="stretch",
-                    column_config=ui.centre_column_config(currency),
+                    column_config=ui_studio.centre_column_config(currency),
                 )
                 st.markdown("**Customers per RFM segment and cluster**")
                 st.dataframe(clusters.crosstab, width="stretch")
@@ -138,9 +138,9 @@ with ui.friendly_errors():
             )
             uploaded = st.file_uploader("Upload a scheme (JSON)", type="json")
             candidate = (
-                ui.read_scheme_upload(uploaded)
+                ui_studio.read_scheme_upload(uploaded)
                 if uploaded is not None
-                else ui.read_scheme_edits(edited, table, scheme)
+                else ui_studio.read_scheme_edits(edited, table, scheme)
             )
             if candidate is not None:
-                ui.offer_to_save(candidate)
+                ui_studio.offer_to_save(candidate)

@@ -1,0 +1,122 @@
+"""Data-page widgets: dataset overview, uploads, column mapping and ingest reports."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from dashboard import analysis, formatting, ingest
+from dashboard.export import to_csv_bytes
+from dashboard.ingest.report import IngestReport
+
+FORMAT_LABELS = {
+    "shopify-orders": "Shopify orders export",
+    "shopify-customers": "Shopify customers export",
+    "shopify-checkouts": "Shopify abandoned checkouts export",
+    "woocommerce-orders": "WooCommerce order export",
+    "uci-online-retail": "UCI Online Retail invoice lines",
+    "generic": "Orders table (map the columns)",
+    "order-lines": "Order lines table (map the columns)",
+    "customers": "Customers table (map the columns)",
+    "sessions": "Sessions table (map the columns)",
+    "marketing-spend": "Marketing spend table (map the columns)",
+    "surveys": "Survey scores table (map the columns)",
+}
+HISTORY_COLUMNS = {
+    "ingest_id": st.column_config.NumberColumn("#", format="%d"),
+    "file_name": st.column_config.TextColumn("File", width="large"),
+    "file_format": st.column_config.TextColumn("Format"),
+    "table_name": st.column_config.TextColumn("Into table"),
+    "rows_read": st.column_config.NumberColumn("Rows read", format="localized"),
+    "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+    "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
+    "rows_duplicate": st.column_config.NumberColumn("Already loaded", format="localized"),
+    "rows_warned": st.column_config.NumberColumn("With a warning", format="localized"),
+    "loaded_at": st.column_config.DatetimeColumn("Loaded at", format="YYYY-MM-DD HH:mm"),
+}
+
+
+def show_dataset_overview(overview: analysis.DatasetOverview) -> None:
+    """Headline counts of a dataset and what they mean."""
+    columns = st.columns(4)
+    columns[0].metric("Orders", formatting.format_count(overview.orders))
+    columns[1].metric(
+        "Customers with orders", formatting.format_count(overview.customers_in_orders)
+    )
+    columns[2].metric("Customers file rows", formatting.format_count(overview.customers_file_rows))
+    columns[3].metric(
+        "Orders without a customer", formatting.format_count(overview.orders_without_customer)
+    )
+    st.caption(
+        f"Orders from {overview.first_order_on:%d %b %Y} to {overview.last_order_on:%d %b %Y}"
+        f" · currency {', '.join(overview.currencies) or 'not given'} · customers whose only "
+        "orders were cancelled or had a total of 0 count as prospects on the Segments page."
+    )
+
+
+def save_upload(uploaded: UploadedFile) -> Path:
+    """Write an uploaded file to this session's private temporary folder and return its path."""
+    folder = st.session_state.get("upload_dir")
+    if folder is None or not Path(folder).exists():
+        folder = tempfile.mkdtemp(prefix="segments-upload-")
+        st.session_state["upload_dir"] = folder
+    # The browser-supplied name is reduced to its base name; the path is ours.
+    target = Path(folder) / Path(uploaded.name).name
+    target.write_bytes(uploaded.getbuffer())
+    return target
+
+
+def mapping_editor(headers: list[str], file_format: str = "generic") -> dict[str, str]:
+    """Let the analyst confirm or change the guessed column mapping of a mapped format's file."""
+    guessed = ingest.guess_mapping(headers, file_format)
+    st.markdown("**Confirm the columns** (guessed from the header names):")
+    mapping: dict[str, str] = {}
+    options = ["— not in this file —", *headers]
+    columns = st.columns(3)
+    for i, (field, spec) in enumerate(ingest.fields_for(file_format).items()):
+        guess = guessed.get(field)
+        with columns[i % 3]:
+            choice = st.selectbox(
+                spec.label + (" (required)" if spec.required else ""),
+                options,
+                index=options.index(guess) if guess in options else 0,
+                help=spec.description,
+                key=f"map_{file_format}_{field}",
+            )
+        if choice != options[0]:
+            mapping[field] = choice
+    return mapping
+
+
+def show_report(report: IngestReport) -> None:
+    """Show an ingest report: counts, rejected rows grouped by reason, issues as a table."""
+    if report.rows_rejected or report.rows_warned:
+        st.warning(report.summary())
+    else:
+        st.success(report.summary())
+    for note in report.notes:
+        st.info(note)
+    reasons = report.reason_counts()
+    if reasons:
+        st.markdown("**Rows not loaded, by reason**")
+        st.dataframe(
+            pd.DataFrame(reasons.most_common(), columns=["Reason", "Rows"]),
+            hide_index=True,
+            width="stretch",
+        )
+    issues = report.issues_frame()
+    if not issues.empty:
+        with st.expander(
+            f"All {len(issues):,} row issues (line numbers count the header as line 1)"
+        ):
+            st.dataframe(issues, hide_index=True, width="stretch")
+        st.download_button(
+            "Download the row issues (CSV)",
+            to_csv_bytes(issues),
+            file_name=f"ingest-report-{Path(report.file_name).stem}.csv",
+            mime="text/csv",
+        )
