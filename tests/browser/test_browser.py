@@ -299,6 +299,28 @@ def test_upload_a_shopify_export_into_a_new_dataset(visit, artifacts) -> None:
     assert (visit.server.workspace / "uploaded.duckdb").is_file()
     # The page now shows the new dataset (the sidebar switched to it).
     page.get_by_role("heading", name="Dataset: uploaded").wait_for()
+    wait_idle(page)
+    # Then the store's customers export, into that same dataset (the first "Into" choice).
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        FIXTURES / "shopify_customers_export_example.csv"
+    )
+    load = page.get_by_role("button", name="Load file")
+    load.wait_for()
+    wait_idle(page)
+    load.click()
+    report = page.locator(
+        '[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"]'
+    ).filter(has_text=re.compile(r"shopify_customers_export_example\.csv: ([\d,]+) customers"))
+    report.first.wait_for()
+    wait_idle(page)
+    assert_no_problem(page)
+    read = int(
+        re.search(r": ([\d,]+) customers", report.first.inner_text()).group(1).replace(",", "")
+    )
+    rows = len(pd.read_csv(FIXTURES / "shopify_customers_export_example.csv"))
+    assert read == rows
+    value = page.locator('[data-testid="stMetric"]').filter(has_text="Customers file rows")
+    assert value.locator('[data-testid="stMetricValue"]').inner_text() == f"{rows:,}"
     screenshot(page, artifacts / "upload.png")
 
 
