@@ -71,7 +71,14 @@ def grid_rows(page, index: int = 0) -> list[list[str]]:
 
 def segment_table(page) -> pd.DataFrame:
     """Return segment and customers of the Segments page's summary table."""
-    rows = grid_rows(page, 0)
+    # The grid fills its accessible rows once it is drawn, which can lag a busy rerun.
+    page.locator(DATAFRAME).first.scroll_into_view_if_needed()
+    rows: list[list[str]] = []
+    for _ in range(150):
+        rows = grid_rows(page, 0)
+        if rows:
+            break
+        page.wait_for_timeout(200)
     assert rows, "the segment table has no readable rows"
     return pd.DataFrame(
         {"segment": [r[0] for r in rows], "customers": [int(float(r[1])) for r in rows]}
