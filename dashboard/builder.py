@@ -348,12 +348,19 @@ def compile_definition(table: ir.Table, definition: Definition) -> ir.BooleanVal
 
 
 def resolve_rfm_scheme(workspace: Path, spec: str) -> schemes.Scheme:
-    """Return the scheme of an RfmSpec: a preset key or ``custom:<saved name>`` (no file paths)."""
-    if spec in schemes.PRESETS:
-        return schemes.PRESETS[spec]
-    name = spec.removeprefix(scheme_io.CUSTOM_PREFIX)
-    if spec.startswith(scheme_io.CUSTOM_PREFIX) and store.DATASET_NAME.match(name):
-        return scheme_io.load_custom_scheme(workspace, name)
+    """Return the scheme of an RfmSpec: a preset key or ``custom:<saved name>`` (no file paths),
+    optionally read on another scale with ``@3``, ``@4`` or ``@5`` (see scheme_io.rescale_scheme).
+    """
+    key, _, scale = spec.partition("@")
+    if scale and scale not in ("3", "4", "5"):
+        raise DefinitionError(f"Unknown score scale in '{spec}'; use @3, @4 or @5.")
+    if key in schemes.PRESETS:
+        found = schemes.PRESETS[key]
+        return scheme_io.rescale_scheme(found, int(scale)) if scale else found
+    name = key.removeprefix(scheme_io.CUSTOM_PREFIX)
+    if key.startswith(scheme_io.CUSTOM_PREFIX) and store.DATASET_NAME.match(name):
+        found = scheme_io.load_custom_scheme(workspace, name)
+        return scheme_io.rescale_scheme(found, int(scale)) if scale else found
     raise DefinitionError(
         f"Unknown RFM scheme '{spec}'; use one of {', '.join(schemes.PRESETS)} or "
         f"{scheme_io.CUSTOM_PREFIX}<name> of a saved scheme."

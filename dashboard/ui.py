@@ -203,5 +203,18 @@ def choose_scheme() -> schemes.Scheme:
         key="scheme",
     )
     if key in schemes.PRESETS:
-        return schemes.PRESETS[key]
-    return scheme_io.load_custom_scheme(workspace(), key.removeprefix(scheme_io.CUSTOM_PREFIX))
+        chosen = schemes.PRESETS[key]
+    else:
+        chosen = scheme_io.load_custom_scheme(
+            workspace(), key.removeprefix(scheme_io.CUSTOM_PREFIX)
+        )
+    scales = [3, 4, 5]
+    scores = st.sidebar.selectbox(
+        "Scores per measure",
+        scales,
+        index=scales.index(chosen.n_scores),
+        key=f"scores_{key}",
+        help="Score customers 1-3, 1-4 or 1-5; a scheme drawn on another scale reads each cell "
+        "on its own table (the rule is shown under 'How these numbers are computed').",
+    )
+    return scheme_io.rescale_scheme(chosen, scores)
