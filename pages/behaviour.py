@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import behaviour, builder, ui
-from dashboard import ui_behaviour as ub
+from dashboard.ui import behaviour as ub
 
 ui.require_entry_point("pages/behaviour.py")
 st.title("Behaviour")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import acquisition, channel_charts, channels, formatting, spend, ui, ui_acquisition
+from dashboard import acquisition, channel_charts, channels, formatting, spend, ui
+from dashboard.ui import acquisition as ui_acquisition
 
 ui.require_entry_point("pages/channels.py")
 st.title("Channels")

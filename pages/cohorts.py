@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import channel_charts, cohorts, formatting, ui, ui_acquisition
+from dashboard import channel_charts, cohorts, formatting, ui
+from dashboard.ui import acquisition as ui_acquisition
 
 ui.require_entry_point("pages/cohorts.py")
 st.title("Cohorts")

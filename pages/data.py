@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import ingest, store, ui, ui_data
+from dashboard import ingest, store, ui
+from dashboard.ui import data as ui_data
 
 ui.require_entry_point("pages/data.py")
 st.title("Data")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import channel_charts, formatting, ui, ui_acquisition
+from dashboard import channel_charts, formatting, ui
+from dashboard.ui import acquisition as ui_acquisition
 
 ui.require_entry_point("pages/maturity.py")
 st.title("Maturity")

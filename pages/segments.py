@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import analysis, charts, ui, ui_segments
+from dashboard import analysis, charts, ui
+from dashboard.ui import segments as ui_segments
 
 ui.require_entry_point("pages/segments.py")
 st.title("Segments")

@@ -4,7 +4,8 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import backtest, charts, export, migration, scheme_io, ui, ui_studio
+from dashboard import backtest, charts, export, migration, scheme_io, ui
+from dashboard.ui import studio as ui_studio
 
 ui.require_entry_point("pages/studio.py")
 st.title("RFM studio")

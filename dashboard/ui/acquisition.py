@@ -10,7 +10,8 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from dashboard import acquisition, analysis, channels, formatting, maturity, spend, ui, ui_studio
+from dashboard import acquisition, analysis, channels, formatting, maturity, spend, ui
+from dashboard.ui import studio as ui_studio
 
 _T = TypeVar("_T")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import analysis, formatting, rfm, schemes, sensitivity, ui, ui_studio
+from dashboard import analysis, formatting, rfm, schemes, sensitivity, ui
 from dashboard.export import to_csv_bytes
+from dashboard.ui import studio as ui_studio
 
 
 def _rising_defaults(values: tuple[float | None, ...], floor: float, step: float) -> list[float]:

@@ -1,6 +1,6 @@
 """The Streamlit side: session state, the shared sidebar and widgets the pages reuse.
 
-With the page widgets in dashboard/ui_*.py, the only engine modules that import streamlit.
+With the page widgets in its submodules, the only part of the engine that imports streamlit.
 Everything a user loads or computes is kept in ``st.session_state`` (one per browser session),
 never in a process-wide cache, so two sessions never see each other's data.
 """

@@ -25,10 +25,10 @@ from dashboard import (
     segment_export,
     segment_store,
     ui,
-    ui_acquisition,
-    ui_studio,
 )
 from dashboard.builder import Condition, Definition, DefinitionError, Group
+from dashboard.ui import acquisition as ui_acquisition
+from dashboard.ui import studio as ui_studio
 
 DEFINITION = "bh_definition"
 TAB = "bh_tab"
