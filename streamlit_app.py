@@ -7,18 +7,19 @@ import streamlit as st
 
 from dashboard import ui
 
-# No page_icon: a Material icon favicon is fetched from the internet, and machines may be offline.
+# No page or navigation icons: Streamlit fetches Material icons for the favicon from the internet,
+# and the machines this runs on may be offline.
 st.set_page_config(page_title="Customer segments", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/segments.py", title="Segments", icon=":material/donut_small:", default=True),
-        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
-        st.Page("pages/studio.py", title="RFM studio", icon=":material/science:"),
-        st.Page("pages/channels.py", title="Channels", icon=":material/campaign:"),
-        st.Page("pages/cohorts.py", title="Cohorts", icon=":material/grid_on:"),
-        st.Page("pages/maturity.py", title="Maturity", icon=":material/trending_up:"),
-        st.Page("pages/behaviour.py", title="Behaviour", icon=":material/filter_alt:"),
+        st.Page("pages/segments.py", title="Segments", default=True),
+        st.Page("pages/data.py", title="Data"),
+        st.Page("pages/studio.py", title="RFM studio"),
+        st.Page("pages/channels.py", title="Channels"),
+        st.Page("pages/cohorts.py", title="Cohorts"),
+        st.Page("pages/maturity.py", title="Maturity"),
+        st.Page("pages/behaviour.py", title="Behaviour"),
     ]
 )
 ui.mark_entry_point()

@@ -36,6 +36,7 @@ def widget(page, key: str):
 
 
 def choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the selectbox ``key`` and wait for the rerun it starts."""
     widget(page, key).locator("input").click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
@@ -53,6 +54,8 @@ def add_condition(page, feature: tuple[str, str], operator: tuple[str, str], val
     (feature_label, feature_key), (operator_label, operator_key) = feature, operator
     if feature_key != "orders":
         choose(page, "bh_add_feature", feature_label)
+    # The operator box for the feature only exists once the rerun after the pick has drawn.
+    widget(page, f"bh_add_operator_{feature_key}").wait_for()
     choose(page, f"bh_add_operator_{feature_key}", operator_label)
     type_number(page, f"bh_add_value_{feature_key}_{operator_key}", value)
     widget(page, "bh_add_condition").locator("button").click()
