@@ -24,8 +24,7 @@ import duckdb
 
 from dashboard.ingest import values
 from dashboard.ingest.load import OrderSource, create_line_rows, create_order_rows
-from dashboard.ingest.read import column, find_column
-from dashboard.ingest.report import IngestError
+from dashboard.ingest.read import Layout, find_column
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "invoice": ("InvoiceNo", "Invoice"),
@@ -38,7 +37,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "country": ("Country",),
 }
 _REQUIRED = ("invoice", "quantity", "invoice_date", "price")
-MISSING = "CAST(NULL AS VARCHAR)"
+_LAYOUT = Layout(_COLUMNS, _REQUIRED, "a complete UCI Online Retail file")
+check_headers = _LAYOUT.check_headers
+needed_columns = _LAYOUT.needed_columns
 _PRICE_SCALE = 4  # some unit prices have a tenth of a penny; the invoice total is cut to cents
 
 
@@ -47,32 +48,12 @@ def is_export(headers: list[str]) -> bool:
     return all(find_column(headers, *_COLUMNS[f]) is not None for f in (*_REQUIRED, "stock_code"))
 
 
-def check_headers(headers: list[str]) -> None:
-    """Raise IngestError naming the first required column the file lacks."""
-    for field in _REQUIRED:
-        if find_column(headers, *_COLUMNS[field]) is None:
-            raise IngestError(
-                f"Missing required column: {_COLUMNS[field][0]} "
-                "(this is not a complete UCI Online Retail file)."
-            )
-
-
-def needed_columns(headers: list[str]) -> list[int]:
-    """Return the positions of the columns the builder reads."""
-    found = (find_column(headers, *names) for names in _COLUMNS.values())
-    return [index for index in found if index is not None]
-
-
 def stage_orders(
     con: duckdb.DuckDBPyConnection, headers: list[str], options: values.ReadOptions
 ) -> OrderSource:
     """Fold ``raw_rows`` (one per invoice line) into ``order_rows`` (one per invoice), lines."""
-    cell = _cells(headers)
-    labels = {
-        field: headers[i]
-        for field, names in _COLUMNS.items()
-        if (i := find_column(headers, *names)) is not None
-    }
+    cell = _LAYOUT.cells(headers)
+    labels = _LAYOUT.labels(headers)
     date_order = values.detect_date_order(
         con,
         "raw_rows",
@@ -211,13 +192,3 @@ def _notes(
             f"{mixed:,} invoices name more than one customer; each was given its first line's."
         )
     return notes
-
-
-def _cells(headers: list[str]) -> Callable[[str], str]:
-    """Return ``cell(field)``: the staging column of the field's column, else MISSING."""
-
-    def cell(field: str) -> str:
-        index = find_column(headers, *_COLUMNS[field])
-        return MISSING if index is None else column(index)
-
-    return cell

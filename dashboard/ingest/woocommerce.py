@@ -22,8 +22,7 @@ import duckdb
 
 from dashboard.ingest import values
 from dashboard.ingest.load import OrderSource, create_line_rows, create_order_rows
-from dashboard.ingest.read import column, find_column
-from dashboard.ingest.report import IngestError
+from dashboard.ingest.read import Layout, find_column
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "order_id": ("Order Number", "Order ID"),
@@ -42,9 +41,11 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "price": ("Item Cost", "Item Price"),
 }
 _REQUIRED = ("order_id", "status", "ordered_at", "total")
+_LAYOUT = Layout(_COLUMNS, _REQUIRED, "a complete WooCommerce order export")
+check_headers = _LAYOUT.check_headers
+needed_columns = _LAYOUT.needed_columns
 _SIGNATURE = {"order number", "order status", "order date"}
 _CANCELLED = ("cancelled", "canceled", "failed")
-MISSING = "CAST(NULL AS VARCHAR)"
 
 
 def is_export(headers: list[str]) -> bool:
@@ -53,32 +54,12 @@ def is_export(headers: list[str]) -> bool:
     return names >= _SIGNATURE and find_column(headers, *_COLUMNS["total"]) is not None
 
 
-def check_headers(headers: list[str]) -> None:
-    """Raise IngestError naming the first required column the export lacks."""
-    for field in _REQUIRED:
-        if find_column(headers, *_COLUMNS[field]) is None:
-            raise IngestError(
-                f"Missing required column: {_COLUMNS[field][0]} "
-                "(this is not a complete WooCommerce order export)."
-            )
-
-
-def needed_columns(headers: list[str]) -> list[int]:
-    """Return the positions of the columns the builder reads."""
-    found = (find_column(headers, *names) for names in _COLUMNS.values())
-    return [index for index in found if index is not None]
-
-
 def stage_orders(
     con: duckdb.DuckDBPyConnection, headers: list[str], options: values.ReadOptions
 ) -> OrderSource:
     """Fold ``raw_rows`` (one per line item) into ``order_rows`` (one per order), ``line_rows``."""
-    cell = _cells(headers)
-    labels = {
-        field: headers[i]
-        for field, names in _COLUMNS.items()
-        if (i := find_column(headers, *names)) is not None
-    }
+    cell = _LAYOUT.cells(headers)
+    labels = _LAYOUT.labels(headers)
     order_id, status = values.text(cell("order_id")), f"lower({values.text(cell('status'))})"
     total = cell("total")
     date_order = values.detect_date_order(
@@ -204,16 +185,6 @@ def _notes(
     if "currency" not in labels:
         notes.append("The export has no currency column: amounts are stored without a currency.")
     return notes
-
-
-def _cells(headers: list[str]) -> Callable[[str], str]:
-    """Return ``cell(field)``: the staging column of the field's column, else MISSING."""
-
-    def cell(field: str) -> str:
-        index = find_column(headers, *_COLUMNS[field])
-        return MISSING if index is None else column(index)
-
-    return cell
 
 
 def _sql_words(words: tuple[str, ...]) -> str:
