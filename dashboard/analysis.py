@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import rfm, segments, store
+from dashboard import cell_index, rfm, segments, store
 from dashboard.schemes import Scheme
 
 SCORING_MODES = ("quantile", "custom")
@@ -41,6 +41,8 @@ class CustomerBase:
     ``measures`` has the columns of ``rfm.build_customer_measures`` and lives in ``backend``:
     a private in-memory DuckDB owned by whoever holds this object (one per user session), or,
     when built by ``engines.load_customer_base`` on Spark, a table cached in that Spark session.
+    ``cells`` is the in-memory index of the slider step, built on first use (see
+    ``index_cells``).
     """
 
     dataset: str
@@ -49,6 +51,18 @@ class CustomerBase:
     backend: BaseBackend
     measures: ir.Table
     customers_outside_window: int
+    cells: cell_index.CellIndex | None = None
+
+
+def index_cells(base: CustomerBase) -> cell_index.CellIndex | None:
+    """Return the base's slider index, building it on first use; None for a base on Spark.
+
+    Only a base held in a private in-memory DuckDB is indexed: a cluster's base stays where it
+    is and is scored by Ibis queries.
+    """
+    if base.cells is None and base.backend.name == "duckdb":
+        base.cells = cell_index.build_cell_index(base.measures)
+    return base.cells
 
 
 def describe_dataset(workspace: Path, dataset: str) -> DatasetOverview:
@@ -135,7 +149,10 @@ def resolve_cuts(
 
 def segment_summary(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> pd.DataFrame:
     """Return the per-segment table (segments.SUMMARY_COLUMNS) for these cuts and scheme."""
-    return segments.summarise_segments(segments.summarise_cells(base.measures, cuts), scheme)
+    cells = index_cells(base)
+    if cells is None:
+        return segments.summarise_segments(segments.summarise_cells(base.measures, cuts), scheme)
+    return segments.summarise_segments(cell_index.count_cells(cells, cuts), scheme)
 
 
 def segment_members(

@@ -1,17 +1,19 @@
 """Sensitivity: how many customers (and how much revenue) change segment when the cut points move.
 
-Cheap by design: both scorings run in one aggregation that counts customers per (old cell, new
-cell), at most 125 x 125 rows, and the cells are mapped to segments in memory.
+Cheap by design: customers are counted per (old cell, new cell), at most 125 x 125 rows, and the
+cells are mapped to segments in memory. The count is one Ibis aggregation on any engine, or the
+base's in-memory cell index when it has one (``cell_index``; same figures, a few ms).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import rfm
-from dashboard.analysis import CustomerBase
+from dashboard import cell_index, rfm
+from dashboard.analysis import CustomerBase, index_cells
 from dashboard.schemes import Scheme
 
 TRANSITION_COLUMNS = ["segment_from", "segment_to", "customers", "revenue"]
@@ -23,6 +25,24 @@ class SegmentChanges(NamedTuple):
     customers_changed: int
     revenue_changed: float
     transitions: pd.DataFrame
+
+
+def count_transitions(measures: ir.Table, old_cuts: rfm.Cuts, new_cuts: rfm.Cuts) -> pd.DataFrame:
+    """Count scored customers per (old cell, new cell) with one Ibis aggregation.
+
+    Out: the columns of ``cell_index.count_transitions``, ordered the same way.
+    """
+    old = rfm.score_customers(measures, old_cuts).rename(
+        r_from="r_score", f_from="f_score", m_from="m_score"
+    )
+    both = rfm.score_customers(old, new_cuts)
+    keys = ["r_from", "f_from", "m_from", "r_score", "f_score", "m_score"]
+    return (
+        both.group_by(keys)
+        .aggregate(customers=both.count(), revenue=both.monetary.sum().cast("float64"))
+        .order_by(keys)
+        .to_pandas()
+    )
 
 
 def segment_changes(
@@ -39,16 +59,11 @@ def segment_changes(
         raise rfm.CutsError(
             f"Both sets of cut points need {scheme.n_scores - 1} cuts per measure for this scheme."
         )
-    old = rfm.score_customers(base.measures, old_cuts).rename(
-        r_from="r_score", f_from="f_score", m_from="m_score"
-    )
-    both = rfm.score_customers(old, new_cuts)
-    cells = (
-        both.group_by(["r_from", "f_from", "m_from", "r_score", "f_score", "m_score"])
-        .aggregate(customers=both.count(), revenue=both.monetary.sum().cast("float64"))
-        .order_by(["r_from", "f_from", "m_from", "r_score", "f_score", "m_score"])
-        .to_pandas()
-    )
+    index = index_cells(base)
+    if index is None:
+        cells = count_transitions(base.measures, old_cuts, new_cuts)
+    else:
+        cells = cell_index.count_transitions(index, old_cuts, new_cuts)
     cells["segment_from"] = [
         scheme.segment_of(r, f, m)
         for r, f, m in zip(cells.r_from, cells.f_from, cells.m_from, strict=True)

@@ -28,7 +28,7 @@ with ui.friendly_errors():
         help="Quantiles split customers into equal groups; custom lets you drag each cut point.",
     )
     if mode.startswith("Custom"):
-        cuts = ui_segments.cut_sliders(selection, quantile, analysis.measure_limits(base))
+        cuts = ui_segments.cut_sliders(selection, quantile, ui.get_measure_limits(base))
     else:
         cuts = quantile
         ui_segments.warn_collapsed_bins(base, cuts)

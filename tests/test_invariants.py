@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import analysis, export, rfm, schemes, store
+from dashboard import analysis, cell_index, export, rfm, schemes, segments, sensitivity, store
 
 PARQUET = Path(__file__).parent / "data" / "online_retail.parquet"
 PRESETS = sorted(schemes.PRESETS)
@@ -226,3 +226,37 @@ def test_demo_invariants(demo_base: analysis.CustomerBase, key: str) -> None:
     # the demo store has thousands of customers and prospects from its customers file
     assert summary.customers.sum() > 10_000
     assert summary.customers[schemes.PROSPECTS] > 0
+
+
+# ---------------------------------------------------------------- the slider index agrees
+
+
+def moved_cuts(cuts: rfm.Cuts) -> rfm.Cuts:
+    """Cut points one step off the quantiles (recency later, F and M higher), still rising."""
+    return rfm.Cuts(
+        recency=tuple(c + 7 for c in cuts.recency),
+        frequency=tuple(float(i + 2) for i in range(len(cuts.frequency))),
+        monetary=tuple(c * 1.5 + 1 for c in cuts.monetary),
+    )
+
+
+@pytest.mark.parametrize("which", ["uci", "demo_base"])
+@pytest.mark.parametrize("n_scores", [3, 4, 5])
+def test_slider_index_equals_the_ibis_aggregation(
+    which: str, n_scores: int, request: pytest.FixtureRequest
+) -> None:
+    base: analysis.CustomerBase = request.getfixturevalue(which)
+    quantile = rfm.quantile_cuts(base.measures, n_scores)
+    index = analysis.index_cells(base)
+    assert index is not None
+    for cuts in (quantile, moved_cuts(quantile)):
+        pd.testing.assert_frame_equal(
+            cell_index.count_cells(index, cuts),
+            segments.summarise_cells(base.measures, cuts),
+            check_exact=True,
+        )
+    pd.testing.assert_frame_equal(
+        cell_index.count_transitions(index, quantile, moved_cuts(quantile)),
+        sensitivity.count_transitions(base.measures, quantile, moved_cuts(quantile)),
+        check_exact=True,
+    )

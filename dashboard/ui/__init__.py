@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +165,30 @@ def get_quantile_cuts(base: analysis.CustomerBase, scheme: schemes.Scheme) -> rf
         st.session_state["quantile_cuts"] = analysis.resolve_cuts(base, scheme, "quantile")
         st.session_state["quantile_key"] = key
     return st.session_state["quantile_cuts"]
+
+
+def get_measure_limits(base: analysis.CustomerBase) -> dict[str, float]:
+    """Return the slider ranges of the base (``analysis.measure_limits``), once per base."""
+    key = st.session_state.get("base_key")
+    if st.session_state.get("limits_key") != key or "measure_limits" not in st.session_state:
+        st.session_state["measure_limits"] = analysis.measure_limits(base)
+        st.session_state["limits_key"] = key
+    return st.session_state["measure_limits"]
+
+
+def defer_in_session(make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """Wrap ``make`` for ``st.download_button(data=...)``: run on click, under the session lock.
+
+    Streamlit calls a deferred download on another thread; the lock keeps it from using the
+    session's private DuckDB connection while a rerun does.
+    """
+    lock = st.session_state.setdefault(SESSION_LOCK, threading.RLock())
+
+    def run_locked() -> bytes:
+        with lock:
+            return make()
+
+    return run_locked
 
 
 def require_entry_point(page: str) -> None:

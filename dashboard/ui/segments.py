@@ -148,10 +148,16 @@ def offer_segment_download(
     everyone = "All customers (prospects included)"
     choice = st.selectbox("Segment", [everyone, *summary.segment[summary.customers > 0]])
     segment = None if choice == everyone else choice
-    members = analysis.segment_members(base, cuts, selection.scheme, segment)
+    count = (
+        summary.customers.sum()
+        if segment is None
+        else summary.customers[summary.segment == segment].sum()
+    )
     st.download_button(
-        f"Download {len(members):,} customers (CSV)",
-        to_csv_bytes(members),
+        f"Download {count:,} customers (CSV)",
+        ui.defer_in_session(
+            lambda: to_csv_bytes(analysis.segment_members(base, cuts, selection.scheme, segment))
+        ),
         file_name=f"{selection.dataset}-{(segment or 'all').lower().replace(' ', '-')}.csv",
         mime="text/csv",
         on_click="ignore",
