@@ -191,6 +191,35 @@ def test_line_index_of_multiline_cells_blank_lines_and_crlf(tmp_path: Path, buil
     assert index.physical_lines == 8
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 24])
+@pytest.mark.parametrize(
+    ("text", "one_line_each"),
+    [
+        (b'x,y\r\n"a ""b""",1\r\nc,2\r\n"d",3', True),  # quotes closed on each line, CRLF
+        (b"x,y\na,1\nb,2\n", True),
+        (b'x,y\n"a\nb",1\nc,2\n', False),  # a line end inside quotes
+        (b"x,y\na,1\n\nb,2\n", False),  # a blank line
+        (b"x,y\na,1\n\r\nb,2\n", False),  # a line holding only a CR is blank too
+        (b'x,y\na,1\n"b,2\n', False),  # a quote never closed
+    ],
+)
+def test_line_index_counts_one_line_records_without_arrays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, one_line_each: bool, chunk: int
+) -> None:
+    # Read in chunks this small, quotes, CRs and line ends fall on every chunk boundary.
+    monkeypatch.setattr(lines, "_CHUNK_BYTES", chunk)
+    path = tmp_path / "lines.csv"
+    path.write_bytes(text)
+    index = lines.index_by_quotes(path)
+    assert (index.lines is None) == one_line_each
+    reference = lines.index_by_csv_module(path, ",")
+    if one_line_each:
+        assert len(index) == len(reference)
+        assert index.physical_lines == reference.physical_lines
+        assert index.start_lines.tolist() == reference.start_lines.tolist()
+        assert index.duck_lines.tolist() == list(range(2, len(index) + 2))
+
+
 def test_a_stray_quote_inside_a_cell_keeps_later_line_numbers_exact(
     workspace: Path, tmp_path: Path
 ) -> None:

@@ -283,6 +283,18 @@ def test_the_shared_example_export_loads_cleanly(workspace: Path) -> None:
     ) == [("google", "cpc", "brand")]
 
 
+def assert_keys_unique(workspace: Path, dataset: str) -> None:
+    """Orders and order lines have no PRIMARY KEY: ingest alone keeps their keys unique."""
+    assert query(workspace, dataset, "SELECT count(*) - count(DISTINCT order_id) FROM orders") == [
+        (0,)
+    ]
+    assert query(
+        workspace,
+        dataset,
+        "SELECT count(*) - count(DISTINCT (order_id, line_number)) FROM order_lines",
+    ) == [(0,)]
+
+
 def test_reupload_is_idempotent(workspace: Path) -> None:
     ingest.ingest_file(workspace, "shop", SMALL)
     before = query(workspace, "shop", "SELECT * FROM orders ORDER BY order_id")
@@ -291,6 +303,7 @@ def test_reupload_is_idempotent(workspace: Path) -> None:
     assert (again.rows_rejected, again.rows_warned, again.ingest_id) == (0, 0, 2)
     assert query(workspace, "shop", "SELECT * FROM orders ORDER BY order_id") == before
     assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(8,)]
+    assert_keys_unique(workspace, "shop")
     assert query(
         workspace, "shop", "SELECT ingest_id, rows_loaded, rows_duplicate FROM ingests ORDER BY 1"
     ) == [(1, 5, 0), (2, 0, 5)]
@@ -354,6 +367,7 @@ def test_two_overlapping_date_ranges_collapse_duplicates_and_report_conflicts(
         ("#2005", 0),
     ]
     assert query(workspace, "shop", "SELECT count(*) FROM order_lines") == [(8,)]
+    assert_keys_unique(workspace, "shop")
 
 
 def test_an_order_pasted_twice_into_one_file_is_read_once(workspace: Path, tmp_path: Path) -> None:

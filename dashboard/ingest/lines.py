@@ -49,26 +49,50 @@ class NotUtf8Error(IngestError):
 
 @dataclass(frozen=True)
 class RecordIndex:
-    """Per data record: ``duck_lines`` (DuckDB's number), ``start_lines``, ``end_lines``."""
+    """Per data record: ``duck_lines`` (DuckDB's number), ``start_lines``, ``end_lines``.
 
-    duck_lines: np.ndarray
-    start_lines: np.ndarray
-    end_lines: np.ndarray
+    A file whose every line is one record (the usual case) keeps no arrays: ``lines`` is None
+    and the arrays are made on demand (record n is line n + 2), so a 10M-line file's index
+    costs nothing until something asks for it.
+    """
+
+    count: int
     physical_lines: int
+    lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def duck_lines(self) -> np.ndarray:
+        """DuckDB's number of each record (a quoted multi-line cell counts once)."""
+        return self._arrays()[0]
+
+    @property
+    def start_lines(self) -> np.ndarray:
+        """The physical line each record starts on (header = line 1)."""
+        return self._arrays()[1]
+
+    @property
+    def end_lines(self) -> np.ndarray:
+        """The physical line each record ends on."""
+        return self._arrays()[2]
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.lines is not None:
+            return self.lines
+        numbers = np.arange(2, self.count + 2)
+        return numbers, numbers, numbers
 
     def __len__(self) -> int:
-        return len(self.start_lines)
+        return self.count
 
     def is_one_line_per_record(self) -> bool:
         """Whether record n is line n + 2 for every n: no multi-line cells, no blank lines."""
-        count = len(self.start_lines)
+        if self.lines is None or self.count == 0:
+            return True
+        start_lines, end_lines = self.lines[1], self.lines[2]
         return bool(
-            count == 0
-            or (
-                self.start_lines[0] == 2
-                and self.end_lines[-1] == count + 1
-                and np.array_equal(self.start_lines, self.end_lines)
-            )
+            start_lines[0] == 2
+            and end_lines[-1] == self.count + 1
+            and np.array_equal(start_lines, end_lines)
         )
 
 
@@ -78,6 +102,9 @@ def index_by_quotes(path: Path) -> RecordIndex:
     Exact when quotes open and close cells as the CSV standard says (doubled quotes inside a
     quoted cell keep the parity); an odd stray quote inside an unquoted cell breaks it.
     """
+    regular = _count_one_line_records(path)
+    if regular is not None:
+        return RecordIndex(*regular)
     ends, quotes, crs, size = _scan(path)
     if size and (len(ends) == 0 or ends[-1] != size - 1):
         ends = np.append(ends, size)  # the last line has no line end
@@ -92,7 +119,8 @@ def index_by_quotes(path: Path) -> RecordIndex:
     duck_lines = np.arange(1, len(starts) + 1)
     kept = ~blank[starts]
     starts, record_ends, duck_lines = starts[kept], record_ends[kept], duck_lines[kept]
-    return RecordIndex(duck_lines[1:], starts[1:] + 1, record_ends[1:] + 1, len(ends))
+    lines = (duck_lines[1:], starts[1:] + 1, record_ends[1:] + 1)
+    return RecordIndex(len(lines[0]), len(ends), lines)
 
 
 def index_by_csv_module(path: Path, delimiter: str) -> RecordIndex:
@@ -120,7 +148,45 @@ def index_by_csv_module(path: Path, delimiter: str) -> RecordIndex:
         raise IngestError(f"The file could not be read as CSV near line {end + 1}.") from exc
     finally:
         csv.field_size_limit(previous_limit)
-    return RecordIndex(np.asarray(duck_lines), np.asarray(start_lines), np.asarray(end_lines), end)
+    arrays = (np.asarray(duck_lines), np.asarray(start_lines), np.asarray(end_lines))
+    return RecordIndex(len(arrays[0]), end, arrays)
+
+
+def _count_one_line_records(path: Path) -> tuple[int, int] | None:
+    """Return (data records, physical lines) when every line of the file is one record.
+
+    One streaming pass that keeps only counts: no line end inside quotes, no blank line, quotes
+    balanced at the end. None when any of that fails (the full index is then built).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parity, lines, previous_end, last_byte, size = 0, 0, -1, _LF, 0
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK_BYTES), b""):
+            _decode(decoder, chunk, path)
+            view = np.frombuffer(chunk, dtype=np.uint8)
+            ends = np.flatnonzero(view == _LF)
+            quotes = np.flatnonzero(view == _QUOTE)
+            if ((np.searchsorted(quotes, ends) + parity) % 2).any():
+                return None  # a line end inside a quoted cell
+            parity = (parity + len(quotes)) % 2
+            if len(ends):
+                # A line runs from the byte after the previous line end: blank when empty or a CR.
+                starts = np.concatenate(([previous_end + 1 - size], ends[:-1] + 1))
+                before = np.where(ends > 0, view[np.maximum(ends - 1, 0)], last_byte)
+                if (ends - starts - (before == _CR) <= 0).any():
+                    return None
+                previous_end = size + int(ends[-1])
+                lines += len(ends)
+            last_byte = int(view[-1])
+            size += len(chunk)
+    _decode(decoder, b"", path, final=True)
+    if parity or size == 0:
+        return None
+    if previous_end != size - 1:
+        if previous_end == size - 2 and last_byte == _CR:
+            return None  # a last line holding only a CR is blank
+        lines += 1  # the last line has no line end
+    return lines - 1, lines
 
 
 def _scan(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

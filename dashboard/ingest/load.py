@@ -296,19 +296,13 @@ def load_orders(
     _group_orders(con)
     _judge_orders(con)
     _collect_order_issues(con, source)
-    # Only the verdicts are read from here on: free the rows before the index build.
-    for view in ("order_groups", "keyed"):
-        con.execute(f"DROP VIEW {view}")
-    for table in ("order_group_rows", "keyed_rows", "shared", "checked"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
     with transaction(con):
         ingest_id = next_ingest_id(con)
-        # Keys in order build the primary key's index far faster than keys at random.
         con.execute(
             f"""
             INSERT INTO orders (order_id, {", ".join(_ORDER_VALUES)}, source_file, ingest_id)
             SELECT order_key, {", ".join(_ORDER_VALUES)}, ?, ? FROM order_verdicts
-            WHERE status = 'new' ORDER BY order_key
+            WHERE status = 'new'
             """,
             [meta.file_name, ingest_id],
         )
@@ -534,18 +528,30 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _judge_orders(con: duckdb.DuckDBPyConnection) -> None:
-    """Give each order a status: new, duplicate (stored identically), changed, or rejected."""
+    """Give each order a status: new, duplicate (stored identically), changed, or rejected.
+
+    Only the orders that are not simply new are written down (``order_judged``: usually few);
+    ``order_verdicts`` is a view adding the status to ``order_groups``, so the file's rows are
+    not copied once more.
+    """
     identical = " AND ".join(f"g.{c} IS NOT DISTINCT FROM o.{c}" for c in _ORDER_VALUES)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE order_verdicts AS
-        SELECT g.*, CASE
+        CREATE OR REPLACE TEMP TABLE order_judged AS
+        SELECT g.order_key, CASE
             WHEN g.has_rejected_row THEN 'rejected-row'
             WHEN g.is_conflicting THEN 'conflicting'
-            WHEN o.order_id IS NULL THEN 'new'
             WHEN {identical} THEN 'duplicate'
             ELSE 'changed' END AS status
         FROM order_groups g LEFT JOIN orders o ON o.order_id = g.order_key
+        WHERE g.has_rejected_row OR g.is_conflicting OR o.order_id IS NOT NULL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW order_verdicts AS
+        SELECT g.*, coalesce(j.status, 'new') AS status
+        FROM order_groups g LEFT JOIN order_judged j ON j.order_key = g.order_key
         """
     )
 
@@ -562,7 +568,7 @@ def _collect_order_issues(con: duckdb.DuckDBPyConnection, source: OrderSource) -
         FROM keyed k JOIN order_checks c ON c.check_no = k.check_no
         UNION ALL
         SELECT k.line_number, ?, 'rejected', CASE v.status {verdict_reasons} END, k.order_key
-        FROM keyed k JOIN order_verdicts v ON v.order_key = k.order_key
+        FROM keyed k JOIN order_judged v ON v.order_key = k.order_key
         WHERE k.check_no IS NULL AND v.status IN ('rejected-row', 'conflicting', 'changed')
         UNION ALL
         SELECT first_line, ?, 'warning', ?, NULL FROM order_verdicts
