@@ -13,6 +13,7 @@ from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from dashboard import cell_index, rfm, segments, store
@@ -114,10 +115,13 @@ def load_customer_base(
         window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
         customers = source.table("customers") if "customers" in store.table_names(source) else None
         measures = rfm.build_customer_measures(orders, window, rules, customers).to_pyarrow()
+    # The scratch database reads the Arrow result in place: no second copy of every customer.
     scratch = store.open_scratch()
-    table = scratch.create_table("customer_measures", measures)
-    outside = int((table.status == rfm.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
-    return CustomerBase(dataset, window, rules, scratch, table, outside)
+    scratch.con.register("customer_measures", measures)
+    outside = pc.sum(pc.equal(measures.column("status"), rfm.STATUS_OUTSIDE_WINDOW)).as_py()
+    return CustomerBase(
+        dataset, window, rules, scratch, scratch.table("customer_measures"), int(outside or 0)
+    )
 
 
 def resolve_cuts(
