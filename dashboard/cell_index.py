@@ -16,7 +16,7 @@ on other engines; this index is built only for a base held in a private in-memor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ibis.expr.types as ir
 import numpy as np
@@ -27,6 +27,7 @@ from dashboard import rfm
 # Scores 1..5 are digits in base 6, so a cell code r*36 + f*6 + m fits in one byte.
 _BASE = 6
 _CELLS = _BASE**3
+RECENT_CODES = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class CellIndex:
     recency: np.ndarray
     prospects: int
     prospect_revenue: float
+    # The codes of the last few cut points: a slider move scores its new cuts once for the
+    # summary and the "changed since the last move" count, and the previous cuts not again.
+    recent_codes: dict[rfm.Cuts, np.ndarray] = field(default_factory=dict, compare=False)
 
 
 def _index_measure(values: np.ndarray) -> MeasureIndex:
@@ -112,11 +116,20 @@ def _score(index: MeasureIndex, cuts: tuple[float | None, ...], at_most: bool) -
 
 
 def score_cells(index: CellIndex, cuts: rfm.Cuts) -> np.ndarray:
-    """Return each scored customer's cell code r * 36 + f * 6 + m (uint8) under ``cuts``."""
-    r = _score(index.recency_index, cuts.recency, at_most=True)
-    f = _score(index.frequency_index, cuts.frequency, at_most=False)
-    m = _score(index.monetary_index, cuts.monetary, at_most=False)
-    return r * np.uint8(_BASE * _BASE) + f * np.uint8(_BASE) + m
+    """Return each scored customer's cell code r * 36 + f * 6 + m (uint8) under ``cuts``.
+
+    The codes of the last RECENT_CODES cut points are kept on the index and reused.
+    """
+    codes = index.recent_codes.pop(cuts, None)
+    if codes is None:
+        r = _score(index.recency_index, cuts.recency, at_most=True)
+        f = _score(index.frequency_index, cuts.frequency, at_most=False)
+        m = _score(index.monetary_index, cuts.monetary, at_most=False)
+        codes = r * np.uint8(_BASE * _BASE) + f * np.uint8(_BASE) + m
+    index.recent_codes[cuts] = codes  # most recent last
+    while len(index.recent_codes) > RECENT_CODES:
+        del index.recent_codes[next(iter(index.recent_codes))]
+    return codes
 
 
 def _decode(codes: np.ndarray) -> dict[str, np.ndarray]:
