@@ -1,14 +1,16 @@
 """DuckDB against Spark local mode on the same synthetic store: times and identical results.
 
-``python -m bench.spark_compare`` (environment: BENCH_SPARK_SIZE, default ``20m`` orders;
-BENCH_SPARK_MASTER, default ``local[2]``; BENCH_SPARK_MEMORY, driver memory, default ``8g``).
+``python -m bench.spark_compare`` runs it alone; ``make bench`` runs it too when BENCH_SPARK=1 or
+BENCH_SIZES includes ``20m`` (``is_selected``), and adds its entry to bench/results/latest.json
+(``record_comparison``). Environment: BENCH_SPARK_SIZE, default ``20m`` orders;
+BENCH_SPARK_MASTER, default ``local[2]``; BENCH_SPARK_MEMORY, driver memory, default ``8g``.
 
 The orders come from ``bench.generate.ORDERS_SQL`` (the same deterministic generator as the main
 benchmark), written straight into a workspace dataset and exported with ``export-parquet``; both
 are kept under bench/data/ and reused. Each engine then runs what ``python -m dashboard segments
---summary`` runs (customer base, quantile cuts, per-customer segments, summary; Shopify scheme).
-Prints the times, writes bench/results/spark-<size>.json, and exits 1 if the two engines' CSV
-bytes differ.
+--summary`` runs (customer base, quantile cuts, per-customer segments, summary; Shopify scheme),
+once. Writes bench/results/spark-<size>.json; the two engines' CSV bytes must be identical.
+CPU seconds of the Spark run include the Spark JVM's own.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate import GENERATOR_VERSION, ORDERS_SQL, Size, parse_size  # noqa: E402
+from bench.results import Results, make_entry  # noqa: E402
+from bench.timing import Timing  # noqa: E402
 from dashboard import analysis, engines, export, parquet_export, schemes, store  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -32,6 +38,7 @@ DATA_DIR = BENCH_DIR / "data"
 RESULTS_DIR = BENCH_DIR / "results"
 DATASET = "bench_spark"
 SCHEME = "shopify"
+SELECTING_SIZE = "20m"
 
 INSERT = """
 INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, net_total,
@@ -87,8 +94,7 @@ def run_engine(engine: str, workspace: Path, export_dir: Path) -> dict[str, obje
         mark = time.perf_counter()
         summary = export.to_csv_bytes(analysis.segment_summary(base, cuts, scheme))
         times["summary"] = time.perf_counter() - mark
-        if engine != "duckdb":
-            base.measures.release()
+        base.close()
     times["total"] = time.perf_counter() - started
     return {
         "seconds": {step: round(value, 2) for step, value in times.items()},
@@ -98,16 +104,28 @@ def run_engine(engine: str, workspace: Path, export_dir: Path) -> dict[str, obje
     }
 
 
-def main() -> int:
-    """Build or reuse the data, time both engines, print and save the comparison."""
-    size = parse_size(os.environ.get("BENCH_SPARK_SIZE", "20m"))
-    master = os.environ.get("BENCH_SPARK_MASTER", engines.DEFAULT_SPARK_MASTER)
+def _jvm_cpu_seconds(session: Any) -> float:
+    """CPU seconds the Spark driver JVM (local mode: all of Spark) has used so far (Linux)."""
+    runtime = session.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    stat = Path(f"/proc/{runtime.getPid()}/stat").read_text(encoding="ascii")
+    user, system = stat.rsplit(")", 1)[1].split()[11:13]  # utime and stime, in clock ticks
+    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+
+
+def run_comparison(size: Size, master: str) -> dict[str, object]:
+    """Build or reuse ``size`` orders, run both engines, write and return spark-<size>.json.
+
+    Out: size, orders, customers, spark_master, cores, scheme, identical (both engines' CSV
+    bytes equal), and per engine its step seconds, CPU seconds and digests.
+    """
     started = time.perf_counter()
     workspace, export_dir = prepare(size)
     prepare_seconds = time.perf_counter() - started
     print(f"{size.orders:,} orders ready in {prepare_seconds:.1f} s ({export_dir})", flush=True)
 
+    cpu = time.process_time()
     duck = run_engine("duckdb", workspace, export_dir)
+    duck["cpu_seconds"] = round(time.process_time() - cpu, 2)
     print(f"duckdb: {duck['seconds']}", flush=True)
 
     from pyspark.sql import SparkSession
@@ -128,7 +146,10 @@ def main() -> int:
     session.sparkContext.setLogLevel("ERROR")
     spark_start = time.perf_counter() - mark
     try:
+        cpu, jvm_cpu = time.process_time(), _jvm_cpu_seconds(session)
         spark = run_engine("spark", workspace, export_dir)
+        used = time.process_time() - cpu + _jvm_cpu_seconds(session) - jvm_cpu
+        spark["cpu_seconds"] = round(used, 2)
     finally:
         session.stop()
     spark["seconds"]["session_start"] = round(spark_start, 2)
@@ -158,7 +179,54 @@ def main() -> int:
         f"(+{spark_start:.1f} s start); results {'IDENTICAL' if identical else 'DIFFER'}; "
         f"written to {out}"
     )
-    return 0 if identical else 1
+    return result
+
+
+def is_selected(environ: Mapping[str, str], sizes: Sequence[Size]) -> bool:
+    """Whether ``make bench`` runs the comparison: BENCH_SPARK=1, or 20m among its sizes.
+
+    It takes minutes (Spark local mode on 20 million orders), so the default run leaves it out.
+    """
+    return environ.get("BENCH_SPARK") == "1" or any(s.label == SELECTING_SIZE for s in sizes)
+
+
+def record_comparison(results: Results) -> None:
+    """Run the comparison and add its entry to ``results`` (a mismatch when the engines differ).
+
+    The entry is informational: Spark local mode (ours) beside DuckDB (the reference) on the same
+    pipeline, one run each; ``agrees`` says whether both wrote the same bytes.
+    """
+    size = parse_size(os.environ.get("BENCH_SPARK_SIZE", SELECTING_SIZE))
+    master = os.environ.get("BENCH_SPARK_MASTER", engines.DEFAULT_SPARK_MASTER)
+    result = run_comparison(size, master)
+    duck, spark = result["duckdb"], result["spark"]
+    results.entries.append(
+        make_entry(
+            name="segments_spark_local",
+            size=size.label,
+            ours=Timing((spark["seconds"]["total"],), (spark["cpu_seconds"],)),
+            reference="duckdb, same pipeline",
+            theirs=Timing((duck["seconds"]["total"],), (duck["cpu_seconds"],)),
+            agrees=result["identical"],
+            details={
+                "spark_master": master,
+                "customers": result["customers"],
+                "spark_session_start_s": spark["seconds"]["session_start"],
+                "steps_s": {"duckdb": duck["seconds"], "spark": spark["seconds"]},
+            },
+        )
+    )
+    if not result["identical"]:
+        results.mismatches.append(
+            f"segments_spark_local {size.label}: Spark and DuckDB wrote different CSV files"
+        )
+
+
+def main() -> int:
+    """Build or reuse the data, time both engines, print and save the comparison."""
+    size = parse_size(os.environ.get("BENCH_SPARK_SIZE", SELECTING_SIZE))
+    master = os.environ.get("BENCH_SPARK_MASTER", engines.DEFAULT_SPARK_MASTER)
+    return 0 if run_comparison(size, master)["identical"] else 1
 
 
 if __name__ == "__main__":

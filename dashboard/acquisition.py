@@ -1,23 +1,25 @@
 """Channels, spend, cohorts and maturity of one dataset, as the pages and the CLI report show them.
 
-One set of loaders opens the dataset read-only and returns plain DataFrames, so the Channels,
-Cohorts and Maturity pages and ``python -m dashboard report`` always show the same numbers. The
-expensive step, evaluating the channel rules on every customer's first order, is done once
-(``load_attribution``) and its result reused by every other loader.
+One set of functions takes the dataset's tables on any engine (``compute_*``,
+``attribute_customers``) and returns plain DataFrames, so the Channels, Cohorts and Maturity pages
+and ``python -m dashboard report`` always show the same numbers, on DuckDB or on Spark. The
+``load_*`` loaders open the dataset on the configured engine (``engines.open_configured_tables``)
+and call them. The expensive step, evaluating the channel rules on every customer's first order,
+is done once (``attribute_customers``) and its result reused by every other step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
-from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard import channels, cohorts, maturity, spend, store
+from dashboard import channels, cohorts, engines, maturity, spend, store
 
 SPEND_TABLE = "marketing_spend"
 
@@ -84,34 +86,54 @@ class MaturityReport:
     health_text: str
 
 
+def attribute_customers(
+    tables: Mapping[str, ir.Table], as_of: dt.date, rules: pd.DataFrame
+) -> pd.DataFrame:
+    """Return ``channels.attribute_channels`` of a dataset's tables as a DataFrame, by customer_id.
+
+    In: the dataset's tables on any engine (``orders`` used). Out: ATTRIBUTION_SCHEMA columns;
+    first_order_on holds ``datetime.date`` values.
+    """
+    table = channels.attribute_channels(tables["orders"], rules, as_of)
+    frame = table.order_by("customer_id").to_pandas()
+    frame["first_order_on"] = pd.to_datetime(frame.first_order_on).dt.date
+    return frame
+
+
 def load_attribution(
     workspace: Path, dataset: str, as_of: dt.date, rules: pd.DataFrame
 ) -> pd.DataFrame:
-    """Return ``channels.attribute_channels`` of the dataset as a DataFrame, by customer_id.
+    """Return ``attribute_customers`` of the dataset on the configured engine."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return attribute_customers(tables, as_of, rules)
 
-    first_order_on holds ``datetime.date`` values.
-    """
-    with store.open_for_read(workspace, dataset) as backend:
-        table = channels.attribute_channels(backend.table("orders"), rules, as_of)
-        frame = table.order_by("customer_id").to_pandas()
-    frame["first_order_on"] = pd.to_datetime(frame.first_order_on).dt.date
-    return frame
+
+def compute_cohort_cells(
+    tables: Mapping[str, ir.Table], as_of: dt.date, attribution: pd.DataFrame
+) -> pd.DataFrame:
+    """Return ``cohorts.build_cohort_cells`` of a dataset's tables for a loaded attribution."""
+    return cohorts.build_cohort_cells(
+        tables["orders"], channels.to_attribution_table(attribution), as_of
+    )
 
 
 def load_cohort_cells(
     workspace: Path, dataset: str, as_of: dt.date, attribution: pd.DataFrame
 ) -> pd.DataFrame:
-    """Return ``cohorts.build_cohort_cells`` of the dataset for a loaded attribution."""
-    with store.open_for_read(workspace, dataset) as backend:
-        return cohorts.build_cohort_cells(
-            backend.table("orders"), channels.to_attribution_table(attribution), as_of
-        )
+    """Return ``compute_cohort_cells`` of the dataset on the configured engine."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return compute_cohort_cells(tables, as_of, attribution)
 
 
-def _read_spend(backend: DuckDBBackend, settings: Settings) -> ir.Table | None:
-    if store.count_rows(backend, SPEND_TABLE) == 0:
+def _has_spend_rows(tables: Mapping[str, ir.Table]) -> bool:
+    table = tables.get(SPEND_TABLE)
+    return table is not None and int(table.count().execute()) > 0
+
+
+def _read_spend(tables: Mapping[str, ir.Table], settings: Settings) -> ir.Table | None:
+    if not _has_spend_rows(tables):
         return None
-    return spend.map_spend(backend.table(SPEND_TABLE), settings.mapping_frame())
+    return spend.map_spend(tables[SPEND_TABLE], settings.mapping_frame())
 
 
 def filter_cohort_months(
@@ -126,9 +148,8 @@ def filter_cohort_months(
     return cells[keep]
 
 
-def load_channel_report(
-    workspace: Path,
-    dataset: str,
+def compute_channel_report(
+    tables: Mapping[str, ir.Table],
     as_of: dt.date,
     settings: Settings,
     attribution: pd.DataFrame,
@@ -136,25 +157,24 @@ def load_channel_report(
 ) -> ChannelReport:
     """Per-channel table for the settings' period, and CAC / CLV : CAC when spend is loaded.
 
-    In: a loaded attribution and its cohort cells (``load_cohort_cells``).
+    In: the dataset's tables on any engine (orders, marketing_spend), a loaded attribution and
+    its cohort cells (``compute_cohort_cells``).
     """
-    with store.open_for_read(workspace, dataset) as backend:
-        orders = backend.table("orders")
-        attributed = channels.to_attribution_table(attribution)
-        table = channels.summarise_channels(
-            orders, attributed, as_of, settings.first_from, settings.first_to
+    attributed = channels.to_attribution_table(attribution)
+    table = channels.summarise_channels(
+        tables["orders"], attributed, as_of, settings.first_from, settings.first_to
+    )
+    mapped = _read_spend(tables, settings)
+    if mapped is None:
+        empty_cac = pd.DataFrame(columns=spend.CAC_COLUMNS)
+        return ChannelReport(
+            table, empty_cac, pd.DataFrame(columns=spend.ECONOMICS_COLUMNS), False, ()
         )
-        mapped = _read_spend(backend, settings)
-        if mapped is None:
-            empty_cac = pd.DataFrame(columns=spend.CAC_COLUMNS)
-            return ChannelReport(
-                table, empty_cac, pd.DataFrame(columns=spend.ECONOMICS_COLUMNS), False, ()
-            )
-        cac = spend.summarise_cac(mapped, attributed, settings.first_from, settings.first_to)
-        unmapped = mapped.filter(
-            (mapped.channel == spend.UNMAPPED) & (mapped.purpose == spend.ACQUISITION)
-        )
-        unmapped_names = tuple(sorted(unmapped.spend_channel.to_pandas().unique()))
+    cac = spend.summarise_cac(mapped, attributed, settings.first_from, settings.first_to)
+    unmapped = mapped.filter(
+        (mapped.channel == spend.UNMAPPED) & (mapped.purpose == spend.ACQUISITION)
+    )
+    unmapped_names = tuple(sorted(unmapped.spend_channel.to_pandas().unique()))
     in_period = filter_cohort_months(cells, settings.first_from, settings.first_to)
     curves = {
         name: cohorts.average_curve(cohorts.combine_cohorts(in_period, [name]))
@@ -170,8 +190,21 @@ def load_channel_report(
     return ChannelReport(table, cac, economics, True, unmapped_names)
 
 
-def load_maturity(
+def load_channel_report(
     workspace: Path,
+    dataset: str,
+    as_of: dt.date,
+    settings: Settings,
+    attribution: pd.DataFrame,
+    cells: pd.DataFrame,
+) -> ChannelReport:
+    """Return ``compute_channel_report`` of the dataset on the configured engine."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return compute_channel_report(tables, as_of, settings, attribution, cells)
+
+
+def compute_maturity(
+    tables: Mapping[str, ir.Table],
     dataset: str,
     as_of: dt.date,
     settings: Settings,
@@ -179,15 +212,15 @@ def load_maturity(
 ) -> MaturityReport:
     """Stage per month, recommended vs actual retention share, and CLV : CAC health for the stage.
 
-    ``economics`` (spend.ECONOMICS_COLUMNS) gives the all-channels CLV : CAC; without it the
-    health is "unknown".
+    In: the dataset's tables on any engine (orders, marketing_spend). ``economics``
+    (spend.ECONOMICS_COLUMNS) gives the all-channels CLV : CAC; without it the health is
+    "unknown".
     """
-    with store.open_for_read(workspace, dataset) as backend:
-        orders = backend.table("orders")
-        stages = maturity.detect_stages(orders, as_of, settings.thresholds)
-        returning = maturity.summarise_returning(orders, as_of)
-        mapped = _read_spend(backend, settings)
-        by_month = spend.summarise_effort_spend(mapped) if mapped is not None else None
+    orders = tables["orders"]
+    stages = maturity.detect_stages(orders, as_of, settings.thresholds)
+    returning = maturity.summarise_returning(orders, as_of)
+    mapped = _read_spend(tables, settings)
+    by_month = spend.summarise_effort_spend(mapped) if mapped is not None else None
     if stages.empty:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no valid orders yet.")
     effort = maturity.compare_effort(stages, returning, by_month)
@@ -198,6 +231,18 @@ def load_maturity(
     level, text = spend.assess_clv_cac(ratio, int(stages.months_open.iloc[-1]))
     paragraph = maturity.describe_current_stage(stages, effort, settings.thresholds)
     return MaturityReport(stages, effort, paragraph, level, text)
+
+
+def load_maturity(
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date,
+    settings: Settings,
+    economics: pd.DataFrame | None = None,
+) -> MaturityReport:
+    """Return ``compute_maturity`` of the dataset on the configured engine."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return compute_maturity(tables, dataset, as_of, settings, economics)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -217,20 +262,23 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
-def build_report(
-    workspace: Path, dataset: str, as_of: dt.date, settings: Settings = DEFAULT_SETTINGS
+def compute_report(
+    tables: Mapping[str, ir.Table],
+    dataset: str,
+    as_of: dt.date,
+    settings: Settings = DEFAULT_SETTINGS,
 ) -> dict[str, object]:
     """The JSON-ready report of ``python -m dashboard report``: the pages' numbers as records.
 
-    Keys: dataset, as_of, period, channels (SUMMARY_COLUMNS rows), spend (cac and economics rows,
-    empty without spend), cohorts (all channels, COHORT_COLUMNS rows), cohort_curve,
-    stages (STAGE_COLUMNS rows), effort (EFFORT_COLUMNS rows), current_stage (paragraph and
-    CLV : CAC health).
+    In: the dataset's tables on any engine. Out: keys dataset, as_of, period, channels
+    (SUMMARY_COLUMNS rows), spend (cac and economics rows, empty without spend), cohorts (all
+    channels, COHORT_COLUMNS rows), cohort_curve, stages (STAGE_COLUMNS rows), effort
+    (EFFORT_COLUMNS rows), current_stage (paragraph and CLV : CAC health).
     """
-    attribution = load_attribution(workspace, dataset, as_of, settings.rules_frame())
-    cells = load_cohort_cells(workspace, dataset, as_of, attribution)
-    report = load_channel_report(workspace, dataset, as_of, settings, attribution, cells)
-    matured = load_maturity(workspace, dataset, as_of, settings, report.economics)
+    attribution = attribute_customers(tables, as_of, settings.rules_frame())
+    cells = compute_cohort_cells(tables, as_of, attribution)
+    report = compute_channel_report(tables, as_of, settings, attribution, cells)
+    matured = compute_maturity(tables, dataset, as_of, settings, report.economics)
     combined = cohorts.combine_cohorts(cells)
     return {
         "dataset": dataset,
@@ -259,10 +307,18 @@ def build_report(
     }
 
 
+def build_report(
+    workspace: Path, dataset: str, as_of: dt.date, settings: Settings = DEFAULT_SETTINGS
+) -> dict[str, object]:
+    """Return ``compute_report`` of the dataset on the configured engine."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return compute_report(tables, dataset, as_of, settings)
+
+
 def has_spend(workspace: Path, dataset: str) -> bool:
-    """Return whether the dataset holds marketing spend rows."""
-    with store.open_for_read(workspace, dataset) as backend:
-        return store.count_rows(backend, SPEND_TABLE) > 0
+    """Return whether the dataset holds marketing spend rows (on the configured engine)."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return _has_spend_rows(tables)
 
 
 def select_period(

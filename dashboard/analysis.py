@@ -13,7 +13,6 @@ from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
-import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from dashboard import cell_index, rfm, segments, store
@@ -53,6 +52,13 @@ class CustomerBase:
     measures: ir.Table
     customers_outside_window: int
     cells: cell_index.CellIndex | None = None
+
+    def close(self) -> None:
+        """Free the measures: close the private DuckDB, or uncache them (Spark keeps running)."""
+        if self.backend.name == "duckdb":
+            self.backend.disconnect()
+        else:
+            self.measures.release()
 
 
 def index_cells(base: CustomerBase) -> cell_index.CellIndex | None:
@@ -101,27 +107,16 @@ def load_customer_base(
     rules: rfm.CountingRules = rfm.DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> CustomerBase:
-    """Build the per-customer measures of ``dataset`` once and hold them in memory.
+    """Build the per-customer measures of ``dataset`` in the workspace (DuckDB) once.
 
-    ``as_of`` defaults to the date of the latest order. Raises store.WorkspaceError when the
-    dataset has no orders.
+    The same as ``engines.load_customer_base`` over the dataset's DuckDB tables. ``as_of``
+    defaults to the date of the latest order. Raises store.WorkspaceError when the dataset has
+    no orders.
     """
-    with store.open_for_read(workspace, dataset) as source:
-        orders = source.table("orders")
-        if as_of is None:
-            as_of = rfm.latest_order_date(orders)
-        if as_of is None:
-            raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
-        window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
-        customers = source.table("customers") if "customers" in store.table_names(source) else None
-        measures = rfm.build_customer_measures(orders, window, rules, customers).to_pyarrow()
-    # The scratch database reads the Arrow result in place: no second copy of every customer.
-    scratch = store.open_scratch()
-    scratch.con.register("customer_measures", measures)
-    outside = pc.sum(pc.equal(measures.column("status"), rfm.STATUS_OUTSIDE_WINDOW)).as_py()
-    return CustomerBase(
-        dataset, window, rules, scratch, scratch.table("customer_measures"), int(outside or 0)
-    )
+    from dashboard import engines  # engines builds on this module's CustomerBase
+
+    with engines.open_tables("duckdb", workspace=workspace, dataset=dataset) as tables:
+        return engines.load_customer_base(tables, dataset, as_of, start, rules, excluded)
 
 
 def resolve_cuts(
@@ -174,20 +169,15 @@ def segment_members(
 def measure_limits(base: CustomerBase) -> dict[str, float]:
     """Return slider ranges per measure: the largest recency, and the 99th percentile of F and M.
 
-    Percentiles keep a few wholesale customers from stretching the sliders past use.
+    Percentiles keep a few wholesale customers from stretching the sliders past use. They are
+    ``rfm.interpolated_quantile`` values, the same on every engine.
     """
     scored = base.measures.filter(base.measures.status == rfm.STATUS_SCORED)
-    row = (
-        scored.aggregate(
-            recency=scored.recency_days.max().cast("float64"),
-            frequency=scored.frequency.cast("float64").quantile(0.99),
-            monetary=scored.monetary.cast("float64").quantile(0.99),
-        )
-        .to_pandas()
-        .iloc[0]
-    )
+    recency = scored.recency_days.max().execute()
+    frequency = rfm.interpolated_quantile(scored.frequency, 0.99)
+    monetary = rfm.interpolated_quantile(scored.monetary, 0.99)
     return {
-        "recency": float(row.recency or 0),
-        "frequency": float(row.frequency or 1),
-        "monetary": float(row.monetary or 1),
+        "recency": float(0 if pd.isna(recency) else recency),
+        "frequency": float(frequency or 1),
+        "monetary": float(monetary or 1),
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from dashboard import rfm, store
+from dashboard import engines, rfm, store
 from dashboard.migration import Scoring, order_segments, segments_at
 
 DEFAULT_HORIZON_DAYS = 90
@@ -61,10 +61,10 @@ def run_backtest(
     if horizon_days < 1:
         raise rfm.CutsError("The follow-up period must be at least one day.")
     horizon_end = as_of + dt.timedelta(days=horizon_days)
-    labelled, cuts = segments_at(workspace, dataset, as_of, scoring)
     following = rfm.Window(as_of=horizon_end, start=as_of + dt.timedelta(days=1))
-    with store.open_for_read(workspace, dataset) as source:
-        orders = source.table("orders")
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        labelled, cuts = segments_at(tables, dataset, as_of, scoring)
+        orders = tables.orders
         data_end = rfm.latest_order_date(orders)
         future = rfm.build_customer_measures(orders, following, scoring.rules)
         activity = future.select("customer_id", "frequency", revenue=future.monetary).to_pyarrow()

@@ -395,13 +395,14 @@ def measure_segment(table: ir.Table, condition: ir.BooleanValue) -> dict[str, fl
     In: a feature table and a boolean over it. Shares are fractions of all rows of the table and
     of their net revenue (0 when there is none).
     """
-    revenue = table.net_revenue.cast("float64").fill_null(0)
+    # Decimal sums, cast once: exact, whatever order an engine adds the rows in.
+    revenue = table.net_revenue
     row = (
         table.aggregate(
             customers=table.count(where=condition),
             total_customers=table.count(),
-            revenue=revenue.sum(where=condition),
-            total_revenue=revenue.sum(),
+            revenue=revenue.sum(where=condition).cast("float64"),
+            total_revenue=revenue.sum().cast("float64"),
         )
         .to_pandas()
         .iloc[0]
@@ -523,15 +524,18 @@ def scale_table(
             f"launch_days must be one of {', '.join(map(str, features.TREND_WINDOWS_DAYS))}."
         )
     table, columns = segment_flags(base, definitions, workspace)
-    revenue = table.net_revenue.cast("float64").fill_null(0)
+    revenue = table.net_revenue  # decimal sums, cast once (exact on every engine)
     reachable = table.accepts_marketing.fill_null(False) | table.accepts_sms.fill_null(False)
     trend = table[f"trend_share_{launch_days}d"]
-    measures: dict[str, ir.Value] = {"_total": table.count(), "_total_revenue": revenue.sum()}
+    measures: dict[str, ir.Value] = {
+        "_total": table.count(),
+        "_total_revenue": revenue.sum().cast("float64"),
+    }
     for i, name in enumerate(definitions):
         member = table[columns[name]]
         measures |= {
             f"size_{i}": member.cast("int64").sum(),
-            f"revenue_{i}": revenue.sum(where=member),
+            f"revenue_{i}": revenue.sum(where=member).cast("float64"),
             f"reachable_{i}": (member & reachable).cast("int64").sum(),
             f"buyers_{i}": (member & (table.orders >= 1)).cast("int64").sum(),
             f"repeat_{i}": (member & (table.orders >= 2)).cast("int64").sum(),

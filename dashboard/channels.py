@@ -31,6 +31,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from dashboard import portable
+
 UNATTRIBUTED = "Unattributed"
 CHANNEL_GROUPS = (
     "Direct",
@@ -272,7 +274,7 @@ def select_counted_orders(orders: ir.Table, as_of: dt.date | None = None) -> ir.
 
 def _evidence_fields(orders: ir.Table) -> dict[str, ir.StringValue]:
     def clean(column: ir.StringValue) -> ir.StringValue:
-        return column.strip().lower().nullif("")
+        return portable.strip(column).lower().nullif("")
 
     source, medium = clean(orders.utm_source), clean(orders.utm_medium)
     referrer = clean(orders.referrer)
@@ -321,8 +323,10 @@ def attribute_channels(
     ordered = list(validate_rules(rules).itertuples(index=False))
     valid = select_valid_orders(orders, as_of)
     rank = ibis.row_number().over(group_by="customer_id", order_by=["ordered_at", "order_id"])
-    firsts = valid.mutate(rank=rank).filter(lambda t: t["rank"] == 0)
-    fields = _evidence_fields(firsts)
+    ranked = valid.mutate(rank=rank).filter(lambda t: t["rank"] == 0)
+    # The cleaned evidence is computed once per order, before the rules read it many times.
+    firsts = ranked.mutate(**{f"_{k}": v for k, v in _evidence_fields(ranked).items()})
+    fields = {k: firsts[f"_{k}"] for k in RULE_FIELDS}
     source = fields["source_name"]
     unmatched = ibis.literal("no rule matched") + (" (order source: " + source + ")").fill_null("")
     if not ordered:
@@ -336,18 +340,25 @@ def attribute_channels(
     rule_number = ibis.cases(
         *((_rule_condition(fields, r.field, r.match, r.pattern), i) for i, r in enumerate(ordered)),
         else_=-1,
+    ).cast("int64")
+    # The matched rule's channel and field come from a lookup join, not from CASEs over the rule
+    # number: an engine that inlines the rule number into each CASE (Spark) would otherwise
+    # build an expression too large for its code generator.
+    lookup = ibis.memtable(
+        pd.DataFrame(
+            {
+                "rule_number": range(len(ordered)),
+                "rule_channel": [r.channel for r in ordered],
+                "rule_field": [r.field for r in ordered],
+            }
+        ),
+        schema=ibis.schema(
+            {"rule_number": "int64", "rule_channel": "string", "rule_field": "string"}
+        ),
     )
-    matched = firsts.mutate(
-        rule_number=rule_number, unmatched=unmatched, **{f"_{k}": v for k, v in fields.items()}
-    )
-    channel = ibis.cases(
-        *((matched.rule_number == i, r.channel) for i, r in enumerate(ordered)),
-        else_=UNATTRIBUTED,
-    )
-    used_field = ibis.cases(
-        *((matched.rule_number == i, r.field) for i, r in enumerate(ordered)),
-        else_="",
-    )
+    numbered = firsts.mutate(rule_number=rule_number, unmatched=unmatched)
+    matched = numbered.left_join(lookup, "rule_number")
+    used_field = matched.rule_field.fill_null("")
     evidence = ibis.cases(
         *(
             (used_field == field, ibis.literal(f"{label}: ") + matched[f"_{field}"])
@@ -359,7 +370,7 @@ def attribute_channels(
         "customer_id",
         first_order_on=matched.ordered_at.date(),
         first_order_id=matched.order_id,
-        channel=channel,
+        channel=matched.rule_channel.fill_null(UNATTRIBUTED),
         evidence=evidence,
     )
 
@@ -395,6 +406,18 @@ def summarise_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date)
     before ``as_of``), orders_{N}d and revenue_{N}d (orders placed less than N days after the
     first order).
     """
+    per_customer = _sum_customers(orders, attribution, as_of)
+    return per_customer.mutate(
+        revenue=per_customer.revenue.cast("float64"),
+        **{
+            f"revenue_{d}d": per_customer[f"revenue_{d}d"].cast("float64").fill_null(0)
+            for d in HORIZONS_DAYS
+        },
+    )
+
+
+def _sum_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date) -> ir.Table:
+    """``summarise_customers`` with revenue still decimal, so sums over it are exact."""
     counted = select_counted_orders(orders, as_of).select(
         "customer_id", "ordered_at", "order_total", "net_total"
     )
@@ -414,18 +437,12 @@ def summarise_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date)
     per_customer = joined.group_by(["customer_id", "channel", "first_order_on"]).aggregate(
         **measures
     )
-    observed = {
-        f"is_observed_{days}d": per_customer.first_order_on
-        <= ibis.literal(as_of - dt.timedelta(days=days))
-        for days in HORIZONS_DAYS
-    }
     return per_customer.mutate(
-        revenue=per_customer.revenue.cast("float64"),
         **{
-            f"revenue_{d}d": per_customer[f"revenue_{d}d"].cast("float64").fill_null(0)
-            for d in HORIZONS_DAYS
-        },
-        **observed,
+            f"is_observed_{days}d": per_customer.first_order_on
+            <= ibis.literal(as_of - dt.timedelta(days=days))
+            for days in HORIZONS_DAYS
+        }
     )
 
 
@@ -443,23 +460,27 @@ def summarise_channels(
     SUMMARY_COLUMNS. Revenue is net of refunds, all orders up to ``as_of``; AOV = revenue /
     orders; repeat_rate = share of customers with 2+ valid orders; the {N}d columns count only
     customers whose first order is at least N days before ``as_of`` (customers_{N}d says how
-    many) and the revenue of their orders placed less than N days after it.
+    many) and the revenue of their orders placed less than N days after it. Revenue is summed
+    as decimal and cast to float once, so it is the same whatever order the rows are added in.
     """
     chosen = filter_first_orders(attribution, first_from, first_to)
-    per_customer = summarise_customers(orders, chosen, as_of)
+    per_customer = _sum_customers(orders, chosen, as_of)
     measures: dict[str, ir.Value] = {
         "new_customers": per_customer.count(),
-        "revenue": per_customer.revenue.sum(),
+        "revenue": per_customer.revenue.sum().cast("float64"),
         "orders": per_customer.orders.sum(),
         "repeat_customers": (per_customer.orders >= 2).sum(),
     }
     for days in HORIZONS_DAYS:
         observed = per_customer[f"is_observed_{days}d"]
         measures[f"customers_{days}d"] = observed.sum()
-        measures[f"revenue_{days}d"] = per_customer[f"revenue_{days}d"].sum(where=observed)
+        measures[f"revenue_{days}d"] = (
+            per_customer[f"revenue_{days}d"].sum(where=observed).cast("float64")
+        )
     measures["orders_365d"] = per_customer.orders_365d.sum(where=per_customer.is_observed_365d)
-    table = per_customer.group_by("channel").aggregate(**measures).to_pandas()
-    return _finish_summary(table)
+    # In channel order, so the shares' float totals do not depend on the engine's group order.
+    table = per_customer.group_by("channel").aggregate(**measures).order_by("channel")
+    return _finish_summary(table.to_pandas())
 
 
 def _finish_summary(table: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from pathlib import Path
 from dashboard import (
     analysis,
     builder,
+    engines,
     export,
     ingest,
     migration,
@@ -103,6 +104,27 @@ def add_scoring_options(command: argparse.ArgumentParser) -> None:
         "--include-zero-value",
         action="store_true",
         help="count orders with a total of 0 as orders (default: they are not counted)",
+    )
+
+
+def add_engine_options(command: argparse.ArgumentParser) -> None:
+    """Add the options that say where the queries run (``--engine``, ``--spark-master``,
+    ``--parquet``)."""
+    command.add_argument(
+        "--engine",
+        default="duckdb",
+        choices=engines.ENGINES,
+        help="where the queries run: duckdb over the workspace (default), or spark over --parquet",
+    )
+    command.add_argument(
+        "--spark-master",
+        default=engines.DEFAULT_SPARK_MASTER,
+        help="Spark master URL for --engine spark (default local[2]; e.g. spark://host:7077)",
+    )
+    command.add_argument(
+        "--parquet",
+        help="the dataset's Parquet export (from export-parquet) that --engine spark reads: "
+        "a directory or a URI such as s3a://bucket/store",
     )
 
 
@@ -209,22 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument(
         "--summary", type=Path, help="also write the per-segment summary table to this CSV"
     )
-    seg.add_argument(
-        "--engine",
-        default="duckdb",
-        choices=("duckdb", "spark"),
-        help="where the queries run: duckdb over the workspace (default), or spark over --parquet",
-    )
-    seg.add_argument(
-        "--spark-master",
-        default="local[2]",
-        help="Spark master URL for --engine spark (default local[2]; e.g. spark://host:7077)",
-    )
-    seg.add_argument(
-        "--parquet",
-        help="the dataset's Parquet export (from export-parquet) that --engine spark reads: "
-        "a directory or a URI such as s3a://bucket/store",
-    )
+    add_engine_options(seg)
 
     parquet = commands.add_parser(
         "export-parquet",
@@ -253,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"first date (default: {migration.DEFAULT_GAP_DAYS} days before the second)",
     )
     add_scoring_options(moves)
+    add_engine_options(moves)
 
     report = commands.add_parser(
         "report",
@@ -286,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="spend name mapping CSV (spend_channel,channel) instead of the defaults",
     )
+    add_engine_options(report)
 
     members = commands.add_parser(
         "export",
@@ -310,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     members.add_argument(
         "--since", type=parse_date, help="look-back window start (default: all history)"
     )
+    add_engine_options(members)
 
     listing = commands.add_parser("datasets", help="list the datasets in the workspace")
     listing.add_argument("--workspace", help="workspace directory")
@@ -402,44 +412,57 @@ def run_segments(args: argparse.Namespace, workspace: Path) -> None:
 
 
 @contextmanager
-def customer_base(
-    args: argparse.Namespace, workspace: Path, rules: rfm.CountingRules
-) -> Iterator[analysis.CustomerBase]:
-    """Yield the customer base on ``--engine``: duckdb reads the workspace, spark ``--parquet``."""
+def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[engines.EngineTables]:
+    """Yield the dataset's tables on ``--engine``: duckdb reads the workspace, spark ``--parquet``.
+
+    A Spark session started here is stopped at the end; one that was already running (a
+    notebook's, a test's) is left running.
+    """
     if args.engine == "duckdb":
         if args.parquet:
             raise ValueError("--parquet is read by --engine spark; duckdb reads the workspace.")
-        yield analysis.load_customer_base(
-            workspace,
+        with engines.open_tables("duckdb", workspace=workspace, dataset=args.dataset) as tables:
+            yield tables
+        return
+    if not args.parquet:
+        raise ValueError("--engine spark reads a Parquet export: give --parquet DIR.")
+    started_here = not engines.has_active_spark()
+    try:
+        with engines.open_tables(
+            "spark", parquet_dir=args.parquet, spark_master=args.spark_master
+        ) as tables:
+            yield tables
+    finally:
+        if started_here:
+            engines.stop_spark()
+
+
+@contextmanager
+def customer_base(
+    args: argparse.Namespace, workspace: Path, rules: rfm.CountingRules
+) -> Iterator[analysis.CustomerBase]:
+    """Yield the customer base of the dataset on ``--engine`` (see ``open_engine_tables``)."""
+    with open_engine_tables(args, workspace) as tables:
+        base = engines.load_customer_base(
+            tables,
             args.dataset,
             as_of=args.as_of,
             start=args.since,
             rules=rules,
             excluded=tuple(args.exclude),
         )
-        return
-    from dashboard import engines
+        try:
+            yield base
+        finally:
+            base.close()
 
-    if not args.parquet:
-        raise ValueError("--engine spark reads a Parquet export: give --parquet DIR.")
-    try:
-        with engines.open_tables(
-            "spark", parquet_dir=args.parquet, spark_master=args.spark_master
-        ) as tables:
-            base = engines.load_customer_base(
-                tables,
-                args.dataset,
-                as_of=args.as_of,
-                start=args.since,
-                rules=rules,
-                excluded=tuple(args.exclude),
-            )
-            try:
-                yield base
-            finally:
-                base.measures.release()
-    finally:
-        engines.stop_spark()
+
+def latest_date(tables: engines.EngineTables, dataset: str) -> dt.date:
+    """Return the date of the dataset's latest order; raise when it has none."""
+    found = rfm.latest_order_date(tables.orders)
+    if found is None:
+        raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
+    return found
 
 
 def write_segments(
@@ -471,11 +494,10 @@ def run_migration(args: argparse.Namespace, workspace: Path) -> None:
         rules=rfm.CountingRules(exclude_zero_value=not args.include_zero_value),
         excluded=tuple(args.exclude),
     )
-    date_to = args.date_to or analysis.describe_dataset(workspace, args.dataset).last_order_on
-    if date_to is None:
-        raise store.WorkspaceError(f"The dataset '{args.dataset}' has no orders yet.")
-    date_from = args.date_from or date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
-    moved = migration.compare_dates(workspace, args.dataset, date_from, date_to, scoring)
+    with open_engine_tables(args, workspace) as tables:
+        date_to = args.date_to or latest_date(tables, args.dataset)
+        date_from = args.date_from or date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
+        moved = migration.compare_dates_in(tables, args.dataset, date_from, date_to, scoring)
     try:
         members = migration.list_members(moved)
         counts = migration.count_moves(migration.summarise_transitions(moved))
@@ -500,14 +522,11 @@ def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
 
 
 def run_report(args: argparse.Namespace, workspace: Path) -> None:
-    """Write ``acquisition.build_report`` of the dataset to --out as JSON."""
+    """Write ``acquisition.compute_report`` of the dataset (on --engine) to --out as JSON."""
     import pandas as pd
 
     from dashboard import acquisition, channels, spend
 
-    as_of = args.as_of or analysis.describe_dataset(workspace, args.dataset).last_order_on
-    if as_of is None:
-        raise store.WorkspaceError(f"The dataset '{args.dataset}' has no orders yet.")
     settings = acquisition.Settings(
         first_from=args.first_from, first_to=args.first_to, expected_years=args.expected_years
     )
@@ -517,7 +536,9 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
     if args.spend_mapping:
         mapping = spend.validate_mapping(pd.read_csv(args.spend_mapping, dtype=str))
         settings = replace(settings, spend_mapping=acquisition.rows_of(mapping))
-    report = acquisition.build_report(workspace, args.dataset, as_of, settings)
+    with open_engine_tables(args, workspace) as tables:
+        as_of = args.as_of or latest_date(tables, args.dataset)
+        report = acquisition.compute_report(tables, args.dataset, as_of, settings)
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(
         f"Wrote the channel, cohort and maturity report of '{args.dataset}' (analysis date "
@@ -535,18 +556,20 @@ def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
         name = args.definition.stem
         definition = builder.definition_from_json(args.definition.read_text(encoding="utf-8"))
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    exported = segment_export.export_to_file(
-        workspace,
-        args.dataset,
-        definition,
-        name,
-        args.format,
-        args.out,
-        as_of=args.as_of,
-        start=args.since,
-        columns=columns,
-        tag=args.tag,
-    )
+    with open_engine_tables(args, workspace) as tables:
+        exported = segment_export.export_to_file(
+            tables,
+            workspace,
+            args.dataset,
+            definition,
+            name,
+            args.format,
+            args.out,
+            as_of=args.as_of,
+            start=args.since,
+            columns=columns,
+            tag=args.tag,
+        )
     print(
         f"Wrote {exported.stamp['row_count']:,} rows of segment '{name}' to {args.out} "
         f"(analysis date {exported.stamp['analysis_date']}) and its stamp to "

@@ -1,10 +1,16 @@
 """Where the Ibis expressions run: DuckDB over the workspace, or Spark over a Parquet export.
 
-The engine functions (``rfm``, ``segments``) take Ibis tables and never ask which backend they
-are on; this module is the only place that chooses. ``duckdb`` reads the dataset's workspace
-file through the sealed read connection; ``spark`` reads the dataset as written by
+The engine functions (``rfm``, ``segments``, ``features``, ``builder``, ``channels``,
+``cohorts``, ``maturity``, ``spend``) take Ibis tables and never ask which backend they are on;
+this module is the only place that chooses. ``duckdb`` reads the dataset's workspace file through
+the sealed read connection; ``spark`` reads the dataset as written by
 ``python -m dashboard export-parquet`` (``parquet_export``), from a local directory or any URI
 Spark can read (``s3a://``, ``abfss://``, ``gs://``, ``dbfs:///``).
+
+The command line chooses with ``--engine``; the app and every loader that takes a workspace
+(``open_configured_tables``) with the environment: ``SEGMENTS_ENGINE`` (``duckdb`` or
+``spark``), ``SEGMENTS_SPARK_MASTER`` and ``SEGMENTS_PARQUET_DIR`` (a folder holding one export
+per dataset, ``<dir>/<dataset>/``).
 
 pyspark is a dev/cluster dependency: it is imported only when the spark engine is asked for.
 """
@@ -14,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,10 @@ ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
 DEFAULT_RULES = rfm.CountingRules()
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
+TABLES = tuple(store.SCHEMA)  # every table of a dataset, and of its Parquet export
+ENGINE_ENV = "SEGMENTS_ENGINE"
+SPARK_MASTER_ENV = "SEGMENTS_SPARK_MASTER"
+PARQUET_DIR_ENV = "SEGMENTS_PARQUET_DIR"
 
 # Settings for a session this module creates. A session that already exists (a cluster's, a
 # notebook's, a test's) is used as it is, apart from the time zone Ibis pins to UTC.
@@ -54,17 +65,87 @@ class EngineError(store.WorkspaceError):
 
 
 @dataclass
-class EngineTables:
-    """A dataset's canonical tables opened on one engine.
+class EngineTables(Mapping[str, ir.Table]):
+    """A dataset's canonical tables opened on one engine, by name (a read-only mapping).
 
-    ``orders`` is the canonical orders table; ``customers`` is the customers table or None when
-    the dataset has none. ``backend`` is the Ibis backend they live on.
+    Holds every table of ``store.SCHEMA`` that the dataset has: all of them in a workspace, the
+    folders present in a Parquet export. Spark reads a table on first use. ``backend`` is the
+    Ibis backend they live on; ``orders`` and ``customers`` (None when absent) are shortcuts.
     """
 
     engine: str
     backend: BaseBackend
-    orders: ir.Table
-    customers: ir.Table | None
+    names: tuple[str, ...]
+    read: Callable[[str], ir.Table] = field(repr=False)  # raises KeyError for an unreadable one
+    _opened: dict[str, ir.Table] = field(default_factory=dict, repr=False)
+
+    def __getitem__(self, name: str) -> ir.Table:
+        if name not in self.names:
+            raise KeyError(name)
+        if name not in self._opened:
+            self._opened[name] = self.read(name)
+        return self._opened[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def orders(self) -> ir.Table:
+        """The canonical orders table."""
+        return self["orders"]
+
+    @property
+    def customers(self) -> ir.Table | None:
+        """The customers table, or None when the dataset has none."""
+        return self.get("customers")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine the loaders that take a workspace use (see ``read_engine_settings``).
+
+    ``parquet_root`` holds one Parquet export per dataset (``<root>/<dataset>``), for spark.
+    """
+
+    engine: str = "duckdb"
+    spark_master: str = DEFAULT_SPARK_MASTER
+    parquet_root: str | None = None
+
+    def parquet_dir(self, dataset: str) -> str:
+        """Return where the Parquet export of ``dataset`` is (a path or a URI)."""
+        if self.parquet_root is None:
+            raise EngineError(
+                f"The spark engine reads Parquet exports: set {PARQUET_DIR_ENV} to a folder "
+                "holding one export per dataset."
+            )
+        return self.parquet_root.rstrip("/") + "/" + store.validate_dataset_name(dataset)
+
+
+def read_engine_settings(environ: Mapping[str, str] | None = None) -> EngineSettings:
+    """Return the engine settings from the environment (``os.environ`` by default).
+
+    ``SEGMENTS_ENGINE``: duckdb (default) or spark; ``SEGMENTS_SPARK_MASTER`` (default
+    local[2]); ``SEGMENTS_PARQUET_DIR``: a folder of exports, ``<dir>/<dataset>``, needed by
+    spark. Raises EngineError for an unknown engine or spark without the folder.
+    """
+    env = os.environ if environ is None else environ
+    engine = env.get(ENGINE_ENV, "").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise EngineError(
+            f"{ENGINE_ENV}='{engine}' is not an engine; choose one of: {', '.join(ENGINES)}."
+        )
+    root = env.get(PARQUET_DIR_ENV, "").strip() or None
+    if engine == "spark" and root is None:
+        raise EngineError(
+            f"{ENGINE_ENV}=spark reads Parquet exports: set {PARQUET_DIR_ENV} to a folder "
+            "holding one export per dataset (python -m dashboard export-parquet --out "
+            "<folder>/<dataset>)."
+        )
+    master = env.get(SPARK_MASTER_ENV, "").strip() or DEFAULT_SPARK_MASTER
+    return EngineSettings(engine, master, root)
 
 
 def spark_session(master: str = DEFAULT_SPARK_MASTER, app_name: str = "segments-dashboard") -> Any:
@@ -96,6 +177,15 @@ def spark_session(master: str = DEFAULT_SPARK_MASTER, app_name: str = "segments-
     return session
 
 
+def has_active_spark() -> bool:
+    """Return whether a SparkSession is running in this process (False without pyspark)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return False
+    return SparkSession.getActiveSession() is not None
+
+
 def stop_spark() -> None:
     """Stop the active SparkSession, if pyspark is installed and one is running."""
     try:
@@ -109,6 +199,10 @@ def stop_spark() -> None:
 
 def _join(base: str, name: str) -> str:
     return base.rstrip("/") + "/" + name
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 @contextmanager
@@ -131,10 +225,9 @@ def open_tables(
         if workspace is None or dataset is None:
             raise EngineError("The duckdb engine needs a workspace and a dataset.")
         with store.open_for_read(workspace, dataset) as backend:
-            customers = (
-                backend.table("customers") if "customers" in store.table_names(backend) else None
-            )
-            yield EngineTables(engine, backend, backend.table("orders"), customers)
+            present = store.table_names(backend)
+            names = tuple(name for name in TABLES if name in present)
+            yield EngineTables(engine, backend, names, backend.table)
         return
     if engine != "spark":
         raise EngineError(f"Unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}.")
@@ -149,18 +242,65 @@ def open_tables(
         root = str(Path(root).expanduser().resolve())
         if not Path(root, "orders").is_dir():
             raise EngineError(f"{root} has no orders/ folder; is it a Parquet export of a dataset?")
+        names = tuple(name for name in TABLES if Path(root, name).is_dir())
+    else:
+        names = TABLES  # a remote export: a table that cannot be read is taken as absent
     backend = ibis.pyspark.connect(spark_session(spark_master))
-    orders = backend.read_parquet(_join(root, "orders"))
-    if PARTITION_COLUMN in orders.columns:
-        orders = orders.drop(PARTITION_COLUMN)
-    customers = None
-    if not local or Path(root, "customers").is_dir():
+    unreadable: set[str] = set()
+
+    def read(name: str) -> ir.Table:
+        if name in unreadable:
+            raise KeyError(name)
         try:
-            customers = backend.read_parquet(_join(root, "customers"))
-        except Exception:  # no customers folder in a remote export: orders only
-            if local:
-                raise
-    yield EngineTables(engine, backend, orders, customers)
+            table = backend.read_parquet(_join(root, name))
+        except Exception as exc:  # a missing folder of a remote export, or unreadable files
+            if name == "orders" or local:
+                where = _join(root, name)
+                raise EngineError(f"Could not read {where}: {_first_line(exc)}") from exc
+            unreadable.add(name)
+            raise KeyError(name) from exc
+        return table.drop(PARTITION_COLUMN) if PARTITION_COLUMN in table.columns else table
+
+    # The orders are read now, so an export without readable orders fails here in one sentence.
+    yield EngineTables(engine, backend, names, read, {"orders": read("orders")})
+
+
+@contextmanager
+def open_configured_tables(
+    workspace: Path, dataset: str, settings: EngineSettings | None = None
+) -> Iterator[EngineTables]:
+    """Yield ``dataset``'s tables on the configured engine (``read_engine_settings`` by default).
+
+    duckdb reads ``dataset`` in ``workspace``; spark reads ``<parquet_root>/<dataset>``.
+    """
+    chosen = settings if settings is not None else read_engine_settings()
+    if chosen.engine == "duckdb":
+        with open_tables("duckdb", workspace=workspace, dataset=dataset) as tables:
+            yield tables
+        return
+    with open_tables(
+        chosen.engine, parquet_dir=chosen.parquet_dir(dataset), spark_master=chosen.spark_master
+    ) as tables:
+        yield tables
+
+
+def materialise(tables: EngineTables, expr: ir.Table, name: str) -> tuple[BaseBackend, ir.Table]:
+    """Compute ``expr`` once and hold the result where the slider-speed steps can reuse it.
+
+    In: an expression over ``tables``. Out: (backend, table) with the same rows and columns.
+    DuckDB: computed into Arrow and read in place by a private in-memory DuckDB as ``name``, so
+    it outlives the read connection (close it with ``backend.disconnect()``). Other engines:
+    cached by the engine itself (Spark: ``DataFrame.cache``) so later steps run where the data
+    is (free it with ``table.release()``; the session stays).
+    """
+    if tables.engine == "duckdb":
+        backend = store.open_scratch()
+        backend.con.register(name, expr.to_pyarrow())
+        return backend, backend.table(name)
+    # Through a temporary view: Ibis's cache() on Spark does not register the expression's
+    # in-memory tables (ibis.memtable), create_view does.
+    view = tables.backend.create_view(f"{name}_{uuid.uuid4().hex[:12]}", expr)
+    return tables.backend, view.cache()
 
 
 def load_customer_base(
@@ -171,14 +311,11 @@ def load_customer_base(
     rules: rfm.CountingRules = DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> analysis.CustomerBase:
-    """Build the per-customer measures once, as ``analysis.load_customer_base`` does, on any engine.
+    """Build the per-customer measures once, on any engine (the expensive step).
 
     In: ``open_tables``' tables. Out: an ``analysis.CustomerBase`` whose ``measures`` has the
-    columns of ``rfm.build_customer_measures``. DuckDB: the measures are copied into a private
-    in-memory DuckDB (exactly ``analysis.load_customer_base``), so they outlive the read
-    connection. Other engines: they are cached by the engine itself (Spark: ``DataFrame.cache``)
-    so scoring and summaries run where the data is; call ``base.measures.release()`` (or stop
-    the session) when done. ``as_of`` defaults to the date of the latest order.
+    columns of ``rfm.build_customer_measures``, held as ``materialise`` says; free it with
+    ``base.close()``. ``as_of`` defaults to the date of the latest order.
     """
     if as_of is None:
         as_of = rfm.latest_order_date(tables.orders)
@@ -186,12 +323,22 @@ def load_customer_base(
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
     expr = rfm.build_customer_measures(tables.orders, window, rules, tables.customers)
-    backend: BaseBackend
-    if tables.engine == "duckdb":
-        backend = store.open_scratch()
-        measures = backend.create_table("customer_measures", expr.to_pyarrow())
-    else:
-        backend = tables.backend
-        measures = expr.cache()
+    backend, measures = materialise(tables, expr, "customer_measures")
     outside = int((measures.status == rfm.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
     return analysis.CustomerBase(dataset, window, rules, backend, measures, outside)
+
+
+def load_configured_base(
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    settings: EngineSettings | None = None,
+) -> analysis.CustomerBase:
+    """Return ``load_customer_base`` of ``dataset`` on the configured engine (the app's loader).
+
+    In: a workspace and dataset name; the engine comes from ``settings`` or the environment
+    (``read_engine_settings``). Out: as ``load_customer_base``; free it with ``base.close()``.
+    """
+    with open_configured_tables(workspace, dataset, settings) as tables:
+        return load_customer_base(tables, dataset, as_of=as_of, start=start)

@@ -27,7 +27,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import channels, rfm, schemes, segments, store
+from dashboard import channels, engines, portable, rfm, schemes, segments, store
 
 TREND_WINDOWS_DAYS = (7, 14, 30, 60, 90)
 NUMBER, TEXT, FLAG, DATE, LIST = "number", "text", "flag", "date", "list"
@@ -396,8 +396,9 @@ class RfmScoring:
 class FeatureBase:
     """The materialised feature table (BASE_COLUMNS) of one dataset for one window.
 
-    ``table`` lives in ``backend``, a private in-memory DuckDB owned by whoever holds this object.
-    ``missing`` is ``missing_inputs`` of the dataset.
+    ``table`` lives in ``backend``: a private in-memory DuckDB owned by whoever holds this object,
+    or a table cached in the Spark session (see ``engines.materialise``). ``missing`` is
+    ``missing_inputs`` of the dataset.
     """
 
     dataset: str
@@ -406,6 +407,13 @@ class FeatureBase:
     backend: BaseBackend
     table: ir.Table
     missing: dict[str, str]
+
+    def close(self) -> None:
+        """Free the table: close the private DuckDB, or uncache it (Spark keeps running)."""
+        if self.backend.name == "duckdb":
+            self.backend.disconnect()
+        else:
+            self.table.release()
 
 
 def available_sources(tables: Mapping[str, ir.Table]) -> set[str]:
@@ -420,7 +428,7 @@ def available_sources(tables: Mapping[str, ir.Table]) -> set[str]:
             **{
                 k: t.count()
                 if SOURCES[k][1] is None
-                else t[SOURCES[k][1]].strip().nullif("").count()
+                else portable.strip(t[SOURCES[k][1]]).nullif("").count()
                 for k in keys
             }
         ).to_pyarrow()
@@ -454,7 +462,7 @@ def select_rules_with_evidence(orders: ir.Table, rules: pd.DataFrame) -> pd.Data
     valid = channels.validate_rules(rules)
     columns = sorted({c for found in EVIDENCE_COLUMNS.values() for c in found})
     counts = orders.aggregate(
-        **{c: orders[c].strip().nullif("").count() for c in columns}
+        **{c: portable.strip(orders[c]).nullif("").count() for c in columns}
     ).to_pyarrow()
     present = {c for c in columns if counts.column(c)[0].as_py()}
     keep = valid.field.map(lambda f: any(c in present for c in EVIDENCE_COLUMNS.get(f, columns)))
@@ -489,7 +497,7 @@ def _order_flags(orders: ir.Table, window: rfm.Window, counting: rfm.CountingRul
 def _order_features(flags: ir.Table, available: set[str]) -> ir.Table:
     in_window = flags.in_window
     valid_in_window = flags.is_valid & in_window
-    has_code = flags.discount_code.strip().nullif("").notnull()
+    has_code = portable.strip(flags.discount_code).nullif("").notnull()
     refunded = flags.is_counted & in_window & ((flags.refunded_amount > 0) | (flags.net_total < 0))
     per_customer = flags.group_by("customer_id").aggregate(
         _coded=(valid_in_window & has_code).sum(),
@@ -502,25 +510,32 @@ def _order_features(flags: ir.Table, available: set[str]) -> ir.Table:
     gaps = days.mutate(
         gap=days.day.delta(days.day.lag().over(group_by="customer_id", order_by="day"), unit="day")
     )
+    # A filter, not median(where=...): Ibis writes that condition into Spark's percentile
+    # fraction, which Spark refuses. Customers with one order day keep a NULL median.
+    gaps = gaps.filter(gaps.gap.notnull())
     rhythm = gaps.group_by("customer_id").aggregate(
-        median_days_between_orders=gaps.gap.cast("float64").median(where=gaps.gap.notnull())
+        median_days_between_orders=gaps.gap.cast("float64").median()
     )
     rank = ibis.row_number().over(
         group_by="customer_id", order_by=[ibis.desc("ordered_at"), ibis.desc("order_id")]
     )
-    with_country = flags.filter(flags.is_valid & flags.country.strip().nullif("").notnull())
+    with_country = flags.filter(flags.is_valid & portable.strip(flags.country).nullif("").notnull())
     last_country = (
         with_country.mutate(_rank=rank)
         .filter(lambda t: t._rank == 0)
-        .select("customer_id", _order_country=lambda t: t.country.strip())
+        .select("customer_id", _order_country=lambda t: portable.strip(t.country))
     )
     return _join(_join(per_customer, rhythm), last_country)
 
 
 def _line_features(flags: ir.Table, lines: ir.Table, available: set[str]) -> ir.Table:
     valid = flags.filter(flags.is_valid).select("order_id", "customer_id", "day", "in_window")
-    product = lines.sku.strip().nullif("").fill_null(lines["product"].strip().nullif(""))
-    keyed = lines.select("order_id", product=product, category=lines.category.strip().nullif(""))
+    product = (
+        portable.strip(lines.sku).nullif("").fill_null(portable.strip(lines["product"]).nullif(""))
+    )
+    keyed = lines.select(
+        "order_id", product=product, category=portable.strip(lines.category).nullif("")
+    )
     bought = keyed.join(valid, "order_id")
     launches = (
         bought.filter(bought["product"].notnull())
@@ -543,18 +558,24 @@ def _line_features(flags: ir.Table, lines: ir.Table, available: set[str]) -> ir.
         return trend
     named = window_lines.filter(window_lines.category.notnull())
     categories = named.group_by("customer_id").aggregate(
-        categories=named.category.collect(distinct=True, order_by=named.category),
+        categories=named.category.collect(distinct=True).sort(),
         category_count=named.category.nunique(),
     )
     return _join(trend, categories)
 
 
+def _exact_mean(column: ir.NumericColumn) -> ir.FloatingScalar:
+    """The mean of an integer or decimal column as float64: the exact sum over the count of
+    values, so it does not depend on the order an engine adds rows in (a float mean does)."""
+    return column.sum().cast("float64") / column.count().nullif(0)
+
+
 def _session_features(sessions: ir.Table, as_of: dt.date) -> ir.Table:
     seen = sessions.filter(sessions.customer_id.notnull() & (sessions.started_at.date() <= as_of))
-    average = seen.duration_seconds.cast("float64").mean().as_scalar()
+    average = _exact_mean(seen.duration_seconds).as_scalar()
     per_customer = seen.group_by("customer_id").aggregate(
         session_count=seen.count(),
-        avg_session_seconds=seen.duration_seconds.cast("float64").mean(),
+        avg_session_seconds=_exact_mean(seen.duration_seconds),
         last_visit_on=seen.started_at.date().max(),
     )
     return per_customer.mutate(
@@ -635,8 +656,8 @@ def build_behaviour_features(
     measures = rfm.build_customer_measures(orders, window, params.counting, known)
     scored = measures.filter(measures.status == rfm.STATUS_SCORED)
     averages = scored.aggregate(
-        _avg_revenue=scored.monetary.cast("float64").mean(),
-        _avg_orders=scored.frequency.cast("float64").mean(),
+        _avg_revenue=_exact_mean(scored.monetary),
+        _avg_orders=_exact_mean(scored.frequency),
     )
     percentiles = scored.select(
         "customer_id",
@@ -656,11 +677,11 @@ def build_behaviour_features(
     if "customers" in available:
         customers = tables["customers"].select(
             "customer_id",
-            _email=lambda c: c.email.strip().nullif(""),
+            _email=lambda c: portable.strip(c.email).nullif(""),
             first_name="first_name",
             accepts_marketing="accepts_marketing",
             accepts_sms="accepts_sms",
-            _country=lambda c: c.country.strip().nullif(""),
+            _country=lambda c: portable.strip(c.country).nullif(""),
             city="city",
             customer_tags="tags",
         )
@@ -796,6 +817,32 @@ def read_tables(backend: BaseBackend) -> dict[str, ir.Table]:
     return {name: backend.table(name) for name in SOURCE_TABLES if name in present}
 
 
+def build_feature_base(
+    tables: engines.EngineTables,
+    dataset: str,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    params: FeatureParams = FeatureParams(),
+) -> FeatureBase:
+    """Build the feature table of a dataset's tables once and hold it where it was computed.
+
+    In: the dataset's tables on any engine (``engines.open_tables``). Out: a FeatureBase whose
+    table has BASE_COLUMNS (``build_behaviour_features``), held as ``engines.materialise`` says;
+    free it with ``close()``. ``as_of`` defaults to the date of the latest order. Raises
+    store.WorkspaceError when the dataset has no orders.
+    """
+    if as_of is None:
+        as_of = rfm.latest_order_date(tables["orders"])
+    if as_of is None:
+        raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
+    window = rfm.Window(as_of=as_of, start=start)
+    available = available_sources(tables)
+    missing = missing_inputs(tables, available)
+    expr = build_behaviour_features(tables, window, params, available)
+    backend, table = engines.materialise(tables, expr, "customer_features")
+    return FeatureBase(dataset, window, params, backend, table, missing)
+
+
 def load_feature_base(
     workspace: Path,
     dataset: str,
@@ -803,24 +850,13 @@ def load_feature_base(
     start: dt.date | None = None,
     params: FeatureParams = FeatureParams(),
 ) -> FeatureBase:
-    """Build the feature table of ``dataset`` once and hold it in a private in-memory database.
+    """Return ``build_feature_base`` of ``dataset`` on the configured engine (the app's loader).
 
-    ``as_of`` defaults to the date of the latest order. Raises store.WorkspaceError when the
-    dataset has no orders.
+    DuckDB reads the workspace unless the environment chooses Spark
+    (``engines.read_engine_settings``). Free the result with ``close()``.
     """
-    with store.open_for_read(workspace, dataset) as source:
-        tables = read_tables(source)
-        if as_of is None:
-            as_of = rfm.latest_order_date(tables["orders"])
-        if as_of is None:
-            raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
-        window = rfm.Window(as_of=as_of, start=start)
-        available = available_sources(tables)
-        missing = missing_inputs(tables, available)
-        features = build_behaviour_features(tables, window, params, available).to_pyarrow()
-    scratch = store.open_scratch()
-    table = scratch.create_table("customer_features", features)
-    return FeatureBase(dataset, window, params, scratch, table, missing)
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return build_feature_base(tables, dataset, as_of, start, params)
 
 
 def list_values(table: ir.Table, feature: str, limit: int = 200) -> list[object]:

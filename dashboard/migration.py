@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard import analysis, rfm, segments, store
+from dashboard import analysis, engines, rfm, segments, store
 from dashboard.schemes import PROSPECTS, Scheme
 
 DEFAULT_GAP_DAYS = 90
@@ -58,16 +58,17 @@ def order_segments(scheme: Scheme) -> list[str]:
 
 
 def segments_at(
-    workspace: Path, dataset: str, as_of: dt.date, scoring: Scoring
+    tables: engines.EngineTables, dataset: str, as_of: dt.date, scoring: Scoring
 ) -> tuple[pa.Table, rfm.Cuts]:
-    """Score ``dataset`` as of ``as_of`` and return every known customer's segment and the cuts.
+    """Score a dataset's tables as of ``as_of``; return every known customer's segment and cuts.
 
-    Out: an Arrow table with one row per customer known at ``as_of``: customer_id, segment
-    (a scheme segment, Prospects, or Outside window for customers whose valid orders all fall
-    before the look-back window) and monetary (decimal, net revenue in the window).
+    In: the dataset's tables on any engine (``engines.open_tables``). Out: an Arrow table with
+    one row per customer known at ``as_of``: customer_id, segment (a scheme segment, Prospects,
+    or Outside window for customers whose valid orders all fall before the look-back window) and
+    monetary (decimal, net revenue in the window).
     """
-    base = analysis.load_customer_base(
-        workspace,
+    base = engines.load_customer_base(
+        tables,
         dataset,
         as_of=as_of,
         start=scoring.window_start(as_of),
@@ -83,7 +84,7 @@ def segments_at(
         )
         table = labelled.select("customer_id", "segment", "monetary").union(outside).to_pyarrow()
     finally:
-        base.backend.disconnect()
+        base.close()
     return table, cuts
 
 
@@ -108,11 +109,27 @@ class Migration:
 def compare_dates(
     workspace: Path, dataset: str, date_from: dt.date, date_to: dt.date, scoring: Scoring
 ) -> Migration:
-    """Segment ``dataset`` at both dates and join the two per-customer tables (see Migration)."""
+    """Return ``compare_dates_in`` of the dataset on the configured engine."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return compare_dates_in(tables, dataset, date_from, date_to, scoring)
+
+
+def compare_dates_in(
+    tables: engines.EngineTables,
+    dataset: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    scoring: Scoring,
+) -> Migration:
+    """Segment a dataset's tables at both dates and join the two per-customer tables.
+
+    In: the dataset's tables on any engine. Out: a Migration (see there) whose customers table
+    is joined in a private in-memory DuckDB, from the two dates' segments brought back as Arrow.
+    """
     if date_from >= date_to:
         raise MigrationError(f"The first date ({date_from}) must be before the second ({date_to}).")
-    before, cuts_from = segments_at(workspace, dataset, date_from, scoring)
-    after, cuts_to = segments_at(workspace, dataset, date_to, scoring)
+    before, cuts_from = segments_at(tables, dataset, date_from, scoring)
+    after, cuts_to = segments_at(tables, dataset, date_to, scoring)
     scratch = store.open_scratch()
     old = scratch.create_table("segments_from", before)
     new = scratch.create_table("segments_to", after)

@@ -247,6 +247,29 @@ def quantile_cuts(measures: ir.Table, n_scores: int = 5) -> Cuts:
     return Cuts(recency=tuple(recency), frequency=tuple(frequency), monetary=tuple(monetary))
 
 
+def interpolated_quantile(column: ir.NumericColumn, q: float) -> float | None:
+    """Return the interpolating quantile ``q`` (0..1) of the column's non-null values.
+
+    In: one numeric column of a table. Out: the float64 value DuckDB's ``quantile_cont`` gives:
+    at position p = (N - 1) * q of the N sorted values, lo * (1 - d) + hi * d with lo, hi the
+    values at ranks floor(p), ceil(p) and d = p - floor(p); None without values. The two values
+    come from ``_values_at_ranks`` and the arithmetic is done here, so every engine gives the
+    same float (Spark's ``percentile`` rounds the interpolation differently).
+    """
+    values = column.cast("float64").name("value").as_table()
+    values = values.filter(values.value.notnull())
+    count = int(values.count().execute() or 0)
+    if not count:
+        return None
+    position = (count - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    (lo, hi), _ = _values_at_ranks(values.value, [low, high])
+    if low == high:
+        return float(lo)
+    fraction = position - low
+    return lo * (1.0 - fraction) + hi * fraction
+
+
 def _values_at_ranks(
     column: ir.FloatingColumn, ranks: Sequence[int]
 ) -> tuple[list[float], list[float | None]]:

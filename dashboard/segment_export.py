@@ -30,7 +30,7 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import builder, export, features, rfm
+from dashboard import builder, engines, export, features, rfm
 from dashboard.builder import Definition, DefinitionError
 from dashboard.features import DATE, FEATURES, LIST
 
@@ -197,6 +197,7 @@ def write_segment_file(exported: SegmentFile, path: Path) -> Path:
 
 
 def export_to_file(
+    tables: engines.EngineTables,
     workspace: Path,
     dataset: str,
     definition: Definition,
@@ -210,16 +211,18 @@ def export_to_file(
 ) -> SegmentFile:
     """Build the dataset's features, export the segment to ``out`` with its stamp (the CLI).
 
-    The same steps as the app: ``features.load_feature_base`` (default channel rules), the RFM
-    columns of the definition's own scoring, then ``export_segment``.
+    In: the dataset's tables on any engine (``engines.open_tables``); ``workspace`` holds the
+    custom schemes a definition may name. The same steps as the app:
+    ``features.build_feature_base`` (default channel rules), the RFM columns of the definition's
+    own scoring, then ``export_segment``.
     """
-    base = features.load_feature_base(workspace, dataset, as_of=as_of, start=start)
+    base = features.build_feature_base(tables, dataset, as_of=as_of, start=start)
     try:
         view = builder.feature_view(base.table, definition.rfm, workspace)
         exported = export_segment(
             view, definition, fmt, dataset, segment, base.window, columns, tag
         )
     finally:
-        base.backend.disconnect()
+        base.close()
     write_segment_file(exported, out)
     return exported

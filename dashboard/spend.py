@@ -28,6 +28,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from dashboard import portable
+
 UNMAPPED = "Unmapped"
 ALL_CHANNELS = "All channels"
 RETENTION = "retention"
@@ -97,21 +99,22 @@ def map_spend(spend: ir.Table, mapping: pd.DataFrame) -> ir.Table:
 
     In: the ``marketing_spend`` table; a mapping (MAPPING_COLUMNS). Out: month (date),
     spend_channel, channel (mapped group or UNMAPPED), purpose (``retention`` or ``acquisition``),
-    spend (float).
+    spend (as stored: decimal in a dataset, so sums over it are exact; summaries cast them to
+    float).
     """
-    name = spend.channel.strip().lower()
+    name = portable.strip(spend.channel).lower()
     pairs = validate_mapping(mapping).itertuples(index=False)
     cases = [(name == ibis.literal(row.spend_channel.lower()), row.channel) for row in pairs]
     group = ibis.cases(*cases, else_=UNMAPPED) if cases else ibis.literal(UNMAPPED)
     purpose = ibis.ifelse(
-        spend.purpose.strip().lower().fill_null("") == RETENTION, RETENTION, ACQUISITION
+        portable.strip(spend.purpose).lower().fill_null("") == RETENTION, RETENTION, ACQUISITION
     )
     return spend.select(
         month=spend.month,
         spend_channel=spend.channel,
         channel=group,
         purpose=purpose,
-        spend=spend.spend.cast("float64"),
+        spend=spend.spend,
     )
 
 
@@ -143,7 +146,7 @@ def summarise_cac(
         firsts = firsts.filter(firsts.month <= end)
     spent = (
         acquisition.group_by(["month", "channel"])
-        .aggregate(acquisition_spend=acquisition.spend.sum())
+        .aggregate(acquisition_spend=acquisition.spend.sum().cast("float64"))
         .to_pandas()
     )
     if spent.empty:
@@ -279,8 +282,8 @@ def summarise_effort_spend(mapped: ir.Table) -> pd.DataFrame:
     table = (
         mapped.group_by("month")
         .aggregate(
-            spend=mapped.spend.sum(),
-            retention_spend=mapped.spend.sum(where=mapped.purpose == RETENTION),
+            spend=mapped.spend.sum().cast("float64"),
+            retention_spend=mapped.spend.sum(where=mapped.purpose == RETENTION).cast("float64"),
         )
         .order_by("month")
         .to_pandas()

@@ -1,19 +1,25 @@
 """Conformance: the same engine functions give identical results on DuckDB and on Spark (issue 8).
 
-Each dataset is built as canonical orders in a DuckDB workspace, exported with
-``parquet_export.export_parquet`` and then run through the whole pipeline on both engines
-(``engines.open_tables`` -> ``engines.load_customer_base`` -> ``rfm.quantile_cuts`` ->
-``segments.summarise_cells`` / ``summarise_segments`` / ``assign_segments``). Results are compared
-exactly: every value as text (decimals as their digits, floats by ``repr``), rows in a fixed order,
-no tolerance. Datasets:
+Each dataset is built in a DuckDB workspace, exported with ``parquet_export.export_parquet`` and
+then run through the whole pipeline on both engines: the RFM pipeline (``engines.open_tables`` ->
+``engines.load_customer_base`` -> ``rfm.quantile_cuts`` -> ``segments.summarise_cells`` /
+``summarise_segments`` / ``assign_segments``, slider ranges) and every other analysis (the
+behavioural feature table, a saved two-condition segment's members, channel attribution and the
+channel table, spend, cohort cells, maturity stages and effort). Results are compared exactly:
+every value as text (decimals as their digits, floats by ``repr``), rows in a fixed order, no
+tolerance. Datasets:
 
 - a small generated store with the awkward cases (ties, null customers, cancelled, zero-value
   and return orders, prospects, customers outside the window, orders at midnight, unicode and
-  formula-like customer ids);
+  formula-like customer ids; blanks, case and tab/\x0b/\x0c whitespace in every evidence column;
+  order lines, sessions, abandoned checkouts, spend and tied survey answers);
 - UCI Online Retail (tests/data/online_retail.parquet, CC BY 4.0, see tests/data/README.md),
-  converted to invoice-level canonical orders with the SQL below;
-- the demo store (conftest ``demo_dataset``), also through the CLI, whose ``--engine spark`` and
-  ``--engine duckdb`` CSV files must be byte-identical.
+  converted to invoice-level canonical orders and order lines with the SQL below;
+- the demo store: orders and customers (conftest ``demo_dataset``), and every file ``make run``
+  loads (``demo_full``); also through the CLI, whose ``segments``, ``report``, ``export`` and
+  ``migration`` files must be byte-identical on ``--engine spark`` and ``--engine duckdb``.
+
+The app's loaders are also run with ``SEGMENTS_ENGINE=spark`` against DuckDB's results.
 
 Spark needs Java: without it this module is skipped with the reason, except in CI
 (``CI=true``), where it fails.
@@ -22,6 +28,7 @@ Spark needs Java: without it this module is skipped with the reason, except in C
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
 import random
@@ -34,12 +41,27 @@ from fractions import Fraction
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import analysis, engines, export, parquet_export, rfm, schemes, segments, store
+from dashboard import (
+    acquisition,
+    analysis,
+    builder,
+    cli,
+    engines,
+    export,
+    features,
+    parquet_export,
+    rfm,
+    schemes,
+    segment_store,
+    segments,
+    store,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short jobs on 2 cores: the quick JIT tier and a serial GC start Spark and its queries faster.
@@ -91,11 +113,34 @@ FROM (
 )
 """
 
+# UCI invoice lines -> order lines (no categories in this dataset), numbered in a fixed order.
+CONVERT_UCI_LINES = """
+INSERT INTO order_lines (order_id, line_number, product, sku, quantity, price, ingest_id)
+SELECT InvoiceNo,
+       row_number() OVER (PARTITION BY InvoiceNo
+                          ORDER BY StockCode, Description, Quantity, UnitPrice),
+       Description, StockCode, CAST(Quantity AS INTEGER), CAST(UnitPrice AS DECIMAL(18, 2)), 1
+FROM read_parquet(?)
+"""
+
 INSERT_ORDER = """
 INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, net_total,
-                    currency, is_cancelled, source_file, ingest_id)
-VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, 'generated.csv', 1)
+                    currency, is_cancelled, utm_source, utm_medium, referrer, discount_code, tags,
+                    country, source_name, channel, source_file, ingest_id)
+VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated.csv', 1)
 """
+# Rows of the generated store's other tables: column names, then one "?" per column.
+INSERT_EXTRAS = {
+    "customers": "customer_id, email, first_name, accepts_marketing, accepts_sms, country, city, "
+    "tags, ingest_id",
+    "order_lines": "order_id, line_number, product, sku, quantity, price, category, ingest_id",
+    "sessions": "customer_id, started_at, duration_seconds, pages_viewed, added_to_cart, "
+    "purchased, ingest_id",
+    "abandoned_checkouts": "checkout_id, customer_id, created_at, total, currency, source_name, "
+    "ingest_id",
+    "marketing_spend": "month, channel, spend, purpose, ingest_id",
+    "survey_scores": "customer_id, answered_at, score, ingest_id",
+}
 
 
 # ---------------------------------------------------------------- fixtures
@@ -156,23 +201,135 @@ def _generated_orders(rng: random.Random) -> tuple[list[tuple[object, ...]], lis
     return rows, customers
 
 
+# Evidence values with the whitespace Spark once read differently (\t, \x0b, \x0c at the ends),
+# cases, blanks and every kind of channel rule.
+EVIDENCE = {
+    "utm_source": [None, "google", " Facebook\t", "fb", "klaviyo", "\x0cinstagram", "vivid", ""],
+    "utm_medium": [None, "cpc", "paid_social", " email ", "organic", "referral\x0b", "cpm"],
+    "referrer": [
+        None,
+        "https://www.google.com/search",
+        "/landing",
+        "https://l.facebook.com/x",
+        "http://example.org/a",
+        " HTTPS://WWW.BING.COM ",
+    ],
+    "discount_code": [None, "", "  ", "AFFILIATE10", "summer", "partner-5"],
+    "tags": [None, "vip, affiliate", "newsletter ,pos", "fancy", " Influencer "],
+    "country": [None, "DE", " FR ", "", "ES", "fr"],
+    "source_name": [None, "web", "pos", "tiktok", "580111", " Shopify_Draft_Order "],
+    "channel": [None, "email", "Affiliate", " klaviyo"],
+}
+
+
+def _generated_extras(
+    rng: random.Random, orders: list[tuple[object, ...]], customers: list[str]
+) -> tuple[list[tuple[object, ...]], dict[str, list[tuple[object, ...]]]]:
+    """Evidence columns per order, and rows of every other table, with ties and blanks."""
+    evidence = [tuple(rng.choice(values) for values in EVIDENCE.values()) for _ in orders]
+    start = dt.datetime(2023, 1, 1)
+    people = [*customers, None]
+
+    def moment() -> dt.datetime:
+        return start + dt.timedelta(minutes=rng.randrange(0, 760 * 24 * 60))
+
+    tables: dict[str, list[tuple[object, ...]]] = {
+        "customers": [
+            (
+                c,
+                rng.choice([None, f" {c}@Example.com ", f"{c}@example.com", ""]),
+                rng.choice([None, "Ann", "Zoë"]),
+                rng.choice([None, True, False]),
+                rng.choice([None, True, False]),
+                rng.choice([None, "DE", " ES ", ""]),
+                rng.choice([None, "Köln", "Paris"]),
+                rng.choice([None, "vip", "wholesale, vip"]),
+                1,
+            )
+            for c in customers
+        ],
+        "order_lines": [
+            (
+                order[0],
+                line,
+                rng.choice(["Apple", "Banana", " ", None, "Cherry"]),
+                rng.choice(["A1", " A1 ", "B2", None, "", "C3"]),
+                rng.choice([1, 2, 5]),
+                rng.choice([Decimal("1.99"), Decimal("10.00"), None]),
+                rng.choice([None, "fruit", " veg ", "Zoë", "", "Fruit"]),
+                1,
+            )
+            for order in orders
+            for line in range(1, rng.choice([1, 1, 2, 3]) + 1)
+        ],
+        "sessions": [
+            (
+                rng.choice(people),
+                moment(),
+                rng.choice([None, 0, 15, 61, 3600]),
+                rng.choice([None, 1, 4]),
+                rng.choice([None, True, False]),
+                rng.choice([None, True, False]),
+                1,
+            )
+            for _ in range(900)
+        ],
+        "abandoned_checkouts": [
+            (f"k{i:04d}", rng.choice(people), moment(), Decimal("12.50"), "EUR", "web", 1)
+            for i in range(300)
+        ],
+        "marketing_spend": [
+            (dt.date(2023, month, 1), name, Decimal(amount), purpose, 1)
+            for month in range(1, 13)
+            for name, amount, purpose in (
+                ("Google Ads", "100.10", None),
+                (" google ads", "0.20", "Retention "),
+                ("Meta Ads", "33.33", "acquisition"),
+                ("Mystery", "7.77", ""),
+                ("Klaviyo", "12.00", "retention"),
+            )
+        ],
+        "survey_scores": [
+            # Same customer and time with two scores: the higher one is the latest answer.
+            *(
+                (c, dt.datetime(2024, 5, 1, 12), score, 1)
+                for c in ("c001", "c002")
+                for score in (3.25, 9.0)
+            ),
+            ("c003", None, 7.5, 1),
+            ("c003", None, 8.5, 1),
+            *(
+                (
+                    rng.choice(customers),
+                    rng.choice([None, moment()]),
+                    rng.choice([1.0, 6.5, 10.0]),
+                    1,
+                )
+                for _ in range(200)
+            ),
+        ],
+    }
+    return evidence, tables
+
+
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str, Path]]:
     """name -> (workspace, dataset, Parquet export) for the generated store and UCI."""
     root = tmp_path_factory.mktemp("conformance")
     workspace = store.resolve_workspace(root / "workspace")
     rows, customers = _generated_orders(random.Random(8))
+    evidence, extras = _generated_extras(random.Random(80), rows, customers)
     with store.open_for_write(workspace, "generated") as con:
         con.begin()
-        con.executemany(INSERT_ORDER, rows)
-        con.executemany(
-            "INSERT INTO customers (customer_id, ingest_id) VALUES (?, 1)",
-            [(c,) for c in customers],
-        )
+        con.executemany(INSERT_ORDER, [o + e for o, e in zip(rows, evidence, strict=True)])
+        for table, columns in INSERT_EXTRAS.items():
+            marks = ", ".join("?" for _ in columns.split(","))
+            con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", extras[table])
         con.commit()
     with store.open_for_write(workspace, "uci") as con:
         con.begin()
         con.execute(CONVERT_UCI, [str(PARQUET)])
+        con.execute(CONVERT_UCI_LINES, [str(PARQUET)])
         con.commit()
     (root / "parquet").mkdir()
     out: dict[str, tuple[Path, str, Path]] = {}
@@ -194,11 +351,30 @@ def demo_export(
     return workspace, dataset, export_dir
 
 
+@pytest.fixture(scope="module")
+def demo_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+    """(workspace, dataset, Parquet export) of the whole demo store, as ``make run`` loads it:
+    orders, customers, sessions, abandoned checkouts and marketing spend."""
+    root = tmp_path_factory.mktemp("conformance-demo-full")
+    workspace = store.resolve_workspace(root / "workspace")
+    done = cli.main(
+        ["demo", "--dataset", "demo", "--workspace", str(workspace), "--files-dir", str(root)]
+    )
+    assert done == 0
+    export_dir = root / "parquet" / "demo"
+    export_dir.parent.mkdir()
+    parquet_export.export_parquet(workspace, "demo", export_dir)
+    return workspace, "demo", export_dir
+
+
 # ---------------------------------------------------------------- exact comparison
 
 
 def _text(value: object) -> str | None:
-    """One value as exact text: Decimal digits, float repr, ISO dates; None for any null."""
+    """One value as exact text: Decimal digits, float repr, ISO dates, lists of those; None for
+    any null."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return "[" + ", ".join(str(_text(v)) for v in value) + "]"
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float):
@@ -235,6 +411,7 @@ def run_pipeline(
             results["measures"] = rows(measures)
             results["outside_window"] = base.customers_outside_window
             results["one_time_share"] = rfm.share_one_time_buyers(base.measures)
+            results["slider_limits"] = analysis.measure_limits(base)
             for key in scheme_keys:
                 scheme = schemes.get_scheme(key)
                 cuts = analysis.resolve_cuts(base, scheme)
@@ -247,8 +424,7 @@ def run_pipeline(
                 results[f"{key}/segments"] = rows(members)
                 results[f"{key}/members.csv"] = export.to_csv_bytes(members)
         finally:
-            if engine == "spark":
-                base.measures.release()
+            base.close()
     return results
 
 
@@ -299,6 +475,168 @@ def test_pipeline_is_identical_on_duckdb_and_spark(
     on_spark = run_pipeline("spark", spec, scheme_keys, window, rules)
     assert len(duck["measures"]) > 50  # header + customers: the comparison is not vacuous
     assert_identical(duck, on_spark)
+
+
+# ---------------------------------------------------------------- the other analyses
+
+# A saved segment of two conditions, one on an order count and one on a float feature, scored
+# with quantile cut points (so the RFM columns of the members are compared too).
+SEGMENT = builder.Definition(
+    groups=(
+        builder.Group(
+            (
+                builder.Condition("orders", ">=", 2),
+                builder.Condition("aov", ">=", 20.0),
+            ),
+            "all",
+        ),
+    ),
+    description="Repeat buyers with a fair basket",
+)
+
+
+def run_analyses(
+    engine: str, spec: tuple[Path, str, Path], segments_workspace: Path, start: dt.date | None
+) -> dict[str, object]:
+    """Features, a saved segment, channels, cohorts and maturity on one engine, as exact text.
+
+    Migration is compared through the CLI (``migration --engine``) below."""
+    workspace, dataset, export_dir = spec
+    results: dict[str, object] = {}
+    with engines.open_tables(
+        engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
+    ) as tables:
+        as_of = rfm.latest_order_date(tables.orders)
+        base = features.build_feature_base(tables, dataset, start=start)
+        try:
+            results["features"] = rows(base.table.order_by("customer_id").to_pandas())
+            results["missing_inputs"] = base.missing
+            definition = segment_store.load_segment(segments_workspace, dataset, "fair-repeat")
+            view = builder.feature_view(base.table, definition.rfm, segments_workspace)
+            condition = builder.compile_definition(view, definition)
+            members = builder.list_members(view, condition, list(features.FEATURES))
+            results["segment_members"] = rows(members)
+            results["segment_size"] = builder.measure_segment(view, condition)
+            results["channel_values"] = features.list_values(view, "first_order_channel")
+        finally:
+            base.close()
+        settings = acquisition.DEFAULT_SETTINGS
+        attribution = acquisition.attribute_customers(tables, as_of, settings.rules_frame())
+        cells = acquisition.compute_cohort_cells(tables, as_of, attribution)
+        report = acquisition.compute_channel_report(tables, as_of, settings, attribution, cells)
+        matured = acquisition.compute_maturity(tables, dataset, as_of, settings, report.economics)
+        results["attribution"] = rows(attribution)
+        results["cohort_cells"] = rows(cells)
+        results["channels"] = rows(report.table)
+        results["cac"] = rows(report.cac)
+        results["economics"] = rows(report.economics)
+        results["unmapped_spend"] = report.unmapped
+        results["stages"] = rows(matured.stages)
+        results["effort"] = rows(matured.effort)
+        results["maturity_text"] = (matured.paragraph, matured.health_level, matured.health_text)
+    return results
+
+
+ANALYSIS_CASES = [
+    # a look-back window, so some customers bought only before it (outside_window)
+    pytest.param("generated", dt.date(2023, 7, 1), id="generated-window"),
+    pytest.param("uci", None, id="online-retail"),
+    pytest.param("demo", None, id="demo"),
+]
+
+
+@pytest.mark.parametrize(("name", "start"), ANALYSIS_CASES)
+def test_analyses_are_identical_on_duckdb_and_spark(
+    request: pytest.FixtureRequest,
+    spark: object,
+    datasets: dict[str, tuple[Path, str, Path]],
+    tmp_path: Path,
+    name: str,
+    start: dt.date | None,
+) -> None:
+    """Every other analysis gives the same values on both engines, compared as exact text."""
+    spec = request.getfixturevalue("demo_full") if name == "demo" else datasets[name]
+    segment_store.save_segment(tmp_path, spec[1], "fair-repeat", SEGMENT)
+    duck = run_analyses("duckdb", spec, tmp_path, start)
+    on_spark = run_analyses("spark", spec, tmp_path, start)
+    # Not vacuous: members, channels, cohorts and stages were found.
+    assert len(duck["segment_members"]) > 5
+    assert len(duck["channels"]) > 1 and len(duck["cohort_cells"]) > 10
+    assert len(duck["stages"]) > 10
+    assert_identical(duck, on_spark)
+
+
+def run_cli(engine: str, spec: tuple[Path, str, Path], command: list[str]) -> int:
+    """Run one CLI command in this process on ``engine`` (Spark: the running test session)."""
+    workspace, dataset, export_dir = spec
+    extra = ["--parquet", str(export_dir)] if engine == "spark" else []
+    return cli.main(
+        [*command, "--workspace", str(workspace), "--dataset", dataset, "--engine", engine, *extra]
+    )
+
+
+def test_cli_report_export_and_migration_write_the_same_files_on_both_engines(
+    spark: object, demo_full: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    """`report`, `export` and `migration --engine spark` write what `--engine duckdb` writes.
+
+    The export holds every feature column of the segment's members; its stamp differs only in
+    its creation time."""
+    definition = tmp_path / "fair-repeat.json"
+    definition.write_text(builder.definition_to_json(SEGMENT), encoding="utf-8")
+    every_feature = ",".join(features.FEATURES)
+    commands = {
+        "report.json": ["report", "--as-of", "2026-06-30"],
+        "members.csv": ["export", "--definition", str(definition), "--format", "csv"],
+        "moves.csv": ["migration", "--from", "2026-01-31", "--to", "2026-06-30"],
+    }
+    commands["members.csv"] += ["--columns", every_feature]
+    written: dict[str, dict[str, bytes]] = {}
+    stamps: dict[str, dict[str, object]] = {}
+    for engine in ("duckdb", "spark"):
+        (tmp_path / engine).mkdir()
+        for file_name, command in commands.items():
+            out = tmp_path / engine / file_name
+            assert run_cli(engine, demo_full, [*command, "--out", str(out)]) == 0
+        written[engine] = {name: (tmp_path / engine / name).read_bytes() for name in commands}
+        stamps[engine] = json.loads((tmp_path / engine / "members.csv.stamp.json").read_text())
+        assert stamps[engine].pop("created_at")
+    for file_name, data in written["duckdb"].items():
+        assert data.count(b"\n") > 5, file_name
+        assert written["spark"][file_name] == data, f"{file_name} differs between the engines"
+    assert stamps["spark"] == stamps["duckdb"]
+
+
+def test_the_app_loaders_run_on_spark_when_configured(
+    spark: object,
+    datasets: dict[str, tuple[Path, str, Path]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SEGMENTS_ENGINE=spark makes the loaders the app uses read <SEGMENTS_PARQUET_DIR>/<dataset>
+    on Spark, with the same results as the workspace on DuckDB."""
+    workspace, dataset, export_dir = datasets["generated"]
+    as_of = dt.date(2024, 12, 31)
+
+    def load() -> dict[str, object]:
+        base = engines.load_configured_base(workspace, dataset, as_of=as_of)
+        feature_base = features.load_feature_base(workspace, dataset, as_of=as_of)
+        try:
+            return {
+                "engine": base.backend.name,
+                "measures": rows(base.measures.order_by("customer_id").to_pandas()),
+                "features": rows(feature_base.table.order_by("customer_id").to_pandas()),
+                "report": acquisition.build_report(workspace, dataset, as_of),
+            }
+        finally:
+            base.close()
+            feature_base.close()
+
+    on_duck = load()
+    monkeypatch.setenv(engines.ENGINE_ENV, "spark")
+    monkeypatch.setenv(engines.PARQUET_DIR_ENV, str(export_dir.parent))
+    on_spark = load()
+    assert (on_duck.pop("engine"), on_spark.pop("engine")) == ("duckdb", "pyspark")
+    assert_identical(on_duck, on_spark)
 
 
 def reference_cuts(frame: pd.DataFrame, n_scores: int) -> rfm.Cuts:

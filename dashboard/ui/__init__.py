@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import analysis, formatting, migration, rfm, scheme_io, schemes, store
+from dashboard import analysis, engines, formatting, migration, rfm, scheme_io, schemes, store
 from dashboard.ingest.report import IngestError
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
@@ -143,14 +143,17 @@ def render_sidebar() -> Selection | None:
 
 
 def get_customer_base(selection: Selection) -> analysis.CustomerBase:
-    """Return the per-customer measures for the selection, computed once per session and key."""
+    """Return the per-customer measures for the selection, computed once per session and key.
+
+    They are computed on the configured engine (DuckDB, or Spark: see ``engines``).
+    """
     key = (selection.dataset, dataset_version(selection.dataset), selection.as_of, selection.start)
     if st.session_state.get("base_key") != key:
         with st.spinner("Computing per-customer measures (once per dataset and date)…"):
             previous = st.session_state.pop("base", None)
             if previous is not None:
-                previous.backend.disconnect()
-            st.session_state["base"] = analysis.load_customer_base(
+                previous.close()
+            st.session_state["base"] = engines.load_configured_base(
                 workspace(), selection.dataset, as_of=selection.as_of, start=selection.start
             )
             st.session_state["base_key"] = key

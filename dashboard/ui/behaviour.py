@@ -102,7 +102,7 @@ def get_feature_base(selection: ui.Selection) -> features.FeatureBase:
     if held is None or held[0] != key:
         with st.spinner("Computing customer features (once per dataset and date)…"):
             if held is not None:
-                held[1].backend.disconnect()
+                held[1].close()
             base = features.load_feature_base(
                 ui.workspace(),
                 selection.dataset,
