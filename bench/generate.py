@@ -4,6 +4,9 @@ Every random draw is a hash of the row number and a salt, so a given size always
 file, whatever the number of threads. The shape is meant to look like a small web store:
 about N/3 customers with a skewed order count, two years of dates with growth, lognormal-ish
 order totals with cents, ~3% cancelled, ~5% refunded, ~0.5% zero-value, ~1% guest checkouts.
+
+The customer-sized files (``ensure_customers_csv``) have exactly the asked number of customers:
+the first C rows give each customer one order, the other 2C orders follow the same skew.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ SALTS = ("customer", "day", "second", "amount", "spread", "state", "refund", "mi
 _DRAWS = ", ".join(f"(hash(i, '{salt}') % 1000000) / 1e6 AS u_{salt}" for salt in SALTS)
 
 # The customer draw is squared so low customer numbers order far more often (skewed frequency).
-ORDERS_SQL = f"""
-WITH draws AS (SELECT i, {_DRAWS} FROM range($n) AS r(i)),
+SKEWED_CUSTOMER = "CAST(floor($customers * u_customer * u_customer) AS BIGINT)"
+GUEST = "u_misc < 0.01"
+ORDERS_SQL_TEMPLATE = """
+WITH draws AS (SELECT i, {draws} FROM range($n) AS r(i)),
 shaped AS (
     SELECT
         i,
@@ -45,7 +50,7 @@ shaped AS (
         u_state,
         u_refund,
         u_country,
-        CAST(floor($customers * u_customer * u_customer) AS BIGINT) AS customer_number,
+        {customer_number} AS customer_number,
         TIMESTAMP '2023-01-01'
             + to_days(CAST(floor(730 * sqrt(u_day)) AS INTEGER))
             + to_seconds(CAST(floor(86400 * u_second) AS BIGINT)) AS ordered_at,
@@ -55,7 +60,7 @@ shaped AS (
 )
 SELECT
     printf('O%010d', i) AS order_id,
-    CASE WHEN u_misc < 0.01 THEN NULL ELSE printf('C%09d', customer_number) END AS customer_id,
+    CASE WHEN {guest} THEN NULL ELSE printf('C%09d', customer_number) END AS customer_id,
     ordered_at,
     CAST(total AS DECIMAL(12, 2)) AS order_total,
     CAST(CASE
@@ -73,6 +78,15 @@ SELECT
 FROM shaped
 ORDER BY ordered_at, order_id
 """
+ORDERS_SQL = ORDERS_SQL_TEMPLATE.format(draws=_DRAWS, customer_number=SKEWED_CUSTOMER, guest=GUEST)
+# Every customer number below $customers owns row i = its number, never a guest checkout.
+COVERING_ORDERS_SQL = ORDERS_SQL_TEMPLATE.format(
+    draws=_DRAWS,
+    customer_number=f"CASE WHEN i < $customers THEN i ELSE {SKEWED_CUSTOMER} END",
+    guest=f"{GUEST} AND i >= $customers",
+)
+# Orders per customer in the customer-sized files: the N/3 customers of the orders files.
+ORDERS_PER_CUSTOMER = 3
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,14 @@ class Size:
 
     label: str
     orders: int
+
+
+def format_count(count: int) -> str:
+    """Return a count the way sizes are typed: ``100k``, ``1M``, ``1.5M``, ``12,345``."""
+    for suffix, unit in (("M", 1_000_000), ("k", 1_000)):
+        if count >= unit and count % (unit // 10) == 0:
+            return f"{count / unit:g}{suffix}"
+    return f"{count:,}"
 
 
 def parse_size(text: str) -> Size:
@@ -105,14 +127,17 @@ def orders_file(data_dir: Path, size: Size) -> Path:
 
 def write_orders_csv(path: Path, size: Size) -> None:
     """Write ``size.orders`` synthetic orders to ``path`` as CSV with a header of ORDER_FIELDS."""
+    write_query_csv(path, ORDERS_SQL, size.orders, max(size.orders // 3, 1))
+
+
+def write_query_csv(path: Path, template: str, orders: int, customers: int) -> None:
+    """Write the orders of ``template`` ($n orders, $customers customer numbers) to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.csv")
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        query = ORDERS_SQL.replace("$n", str(size.orders)).replace(
-            "$customers", str(max(size.orders // 3, 1))
-        )
+        query = template.replace("$n", str(orders)).replace("$customers", str(customers))
         con.execute(f"COPY ({query}) TO '{partial}' (HEADER, DELIMITER ',')")
     finally:
         con.close()
@@ -124,4 +149,21 @@ def ensure_orders_csv(data_dir: Path, size: Size) -> Path:
     path = orders_file(data_dir, size)
     if not path.exists():
         write_orders_csv(path, size)
+    return path
+
+
+def customers_file(data_dir: Path, size: Size) -> Path:
+    """Return where the orders CSV with ``size.orders`` customers (3 orders each) lives."""
+    return data_dir / f"orders-v{GENERATOR_VERSION}-{size.label}-customers.csv"
+
+
+def ensure_customers_csv(data_dir: Path, size: Size) -> Path:
+    """Return an orders CSV with exactly ``size.orders`` customers, generating it if absent.
+
+    Here the size counts customers: the file holds ORDERS_PER_CUSTOMER times as many orders.
+    """
+    path = customers_file(data_dir, size)
+    if not path.exists():
+        orders = ORDERS_PER_CUSTOMER * size.orders
+        write_query_csv(path, COVERING_ORDERS_SQL, orders, size.orders)
     return path

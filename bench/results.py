@@ -1,4 +1,4 @@
-"""Benchmark results: entries, machine facts, the printed table and bench/results/latest.json."""
+"""Benchmark results: entries judged against issue #7's targets, machine facts, latest.json."""
 
 from __future__ import annotations
 
@@ -6,80 +6,163 @@ import datetime as dt
 import json
 import os
 import platform
+import statistics
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bench.timing import PeakMemory, Timing
+from bench.targets import CRITERIA, Skip, Verdict, combine, find_limit, judge
+from bench.timing import Timing
 
-PACKAGES = ("duckdb", "ibis-framework", "pandas", "pyarrow", "numpy")
+PACKAGES = ("duckdb", "ibis-framework", "pandas", "pyarrow", "numpy", "streamlit", "playwright")
+TARGET = "target"
+INFO = "info"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One step at one size, ours beside one reference measured in the same run.
+    """One measurement at one size beside one reference measured in the same run.
 
-    ``limit`` and ``holds`` are placeholders for the targets that will be set later.
+    ``role`` is ``target`` when the entry is a criterion of issue #7's target ``target``: the
+    reference is the target's, and ``limit`` (ratio; ``limit_s``: seconds, target 2 only) and
+    ``holds`` are set. ``info`` entries show another reference for context (e.g. pandas beside
+    a DuckDB target) and are never judged. ``unit`` is ``s`` (medians of timed runs) or ``MB``
+    (resident memory; the reference is then the CSV file's size).
     """
 
+    target: int | None
+    role: str
+    criterion: str | None
     name: str
     size: str
-    median_s: float
+    scale: str
+    unit: str
+    median: float
     reference: str
-    reference_median_s: float
-    ratio: float
-    runs_s: list[float]
-    reference_runs_s: list[float]
-    cpu_median_s: float
-    reference_cpu_median_s: float
-    cpu_ratio: float
-    agrees: bool
-    limit: float | None = None
-    holds: bool | None = None
-
-
-@dataclass(frozen=True)
-class MemoryEntry:
-    """Peak resident memory of one load of the orders file, in a fresh process."""
-
-    name: str
-    size: str
-    file_mb: float
-    baseline_mb: float
-    peak_mb: float
-    added_mb: float
-    added_over_file: float
-    limit: float | None = None
-    holds: bool | None = None
+    reference_median: float
+    ratio: float | None
+    limit: float | None
+    limit_s: float | None
+    holds: bool | None
+    runs: list[float]
+    reference_runs: list[float]
+    cpu_median_s: float | None
+    reference_cpu_median_s: float | None
+    cpu_ratio: float | None
+    agrees: bool | None
+    note: str = ""
+    details: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
 class Results:
-    """Everything one benchmark run produced, including the disagreements it found."""
+    """Everything one benchmark run produced: entries, skipped targets, disagreements."""
 
     entries: list[Entry] = field(default_factory=list)
-    memory: list[MemoryEntry] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """How an entry is judged: its criterion (None: informational) and the target it informs."""
+
+    criterion: str | None = None
+    target: int | None = None
+    amount: int = 0
+    scale: str = ""
+    note: str = ""
+
+    def decide(self, ratio: float | None, median: float) -> dict[str, object]:
+        """Return the entry fields target, role, criterion, limit, limit_s and holds."""
+        if self.criterion is None:
+            return {
+                "target": self.target,
+                "role": INFO,
+                "criterion": None,
+                "limit": None,
+                "limit_s": None,
+                "holds": None,
+            }
+        criterion = CRITERIA[self.criterion]
+        limit = find_limit(self.criterion, self.amount)
+        return {
+            "target": criterion.target,
+            "role": TARGET,
+            "criterion": self.criterion,
+            "limit": limit,
+            "limit_s": criterion.limit_s,
+            "holds": judge(ratio, limit, median, criterion.limit_s),
+        }
+
+
 def make_entry(
-    name: str, size: str, ours: Timing, reference: str, theirs: Timing, agrees: bool
+    name: str,
+    size: str,
+    ours: Timing,
+    reference: str,
+    theirs: Timing,
+    agrees: bool | None,
+    judgement: Judgement | None = None,
+    details: dict[str, object] | None = None,
 ) -> Entry:
-    """Return the entry comparing ``ours`` with ``theirs`` (ratio > 1: we are slower)."""
+    """Return the timed entry comparing ``ours`` with ``theirs`` (ratio > 1: we are slower)."""
+    judgement = judgement or Judgement()
+    ratio = divide(ours.median, theirs.median)
     return Entry(
         name=name,
         size=size,
-        median_s=round(ours.median, 6),
+        scale=judgement.scale,
+        unit="s",
+        median=round(ours.median, 6),
         reference=reference,
-        reference_median_s=round(theirs.median, 6),
-        ratio=divide(ours.median, theirs.median),
-        runs_s=[round(s, 6) for s in ours.runs],
-        reference_runs_s=[round(s, 6) for s in theirs.runs],
+        reference_median=round(theirs.median, 6),
+        ratio=ratio,
+        runs=[round(s, 6) for s in ours.runs],
+        reference_runs=[round(s, 6) for s in theirs.runs],
         cpu_median_s=round(ours.cpu_median, 6),
         reference_cpu_median_s=round(theirs.cpu_median, 6),
         cpu_ratio=divide(ours.cpu_median, theirs.cpu_median),
         agrees=agrees,
+        note=judgement.note,
+        details=details or {},
+        **judgement.decide(ratio, ours.median),
+    )
+
+
+def make_memory_entry(
+    name: str,
+    size: str,
+    file_bytes: int,
+    samples_mb: Sequence[float],
+    judgement: Judgement | None = None,
+    details: dict[str, object] | None = None,
+) -> Entry:
+    """Return the memory entry: median resident MB of ``samples_mb`` against the file's MB."""
+    judgement = judgement or Judgement()
+    file_mb = file_bytes / 2**20
+    median = statistics.median(samples_mb)
+    ratio = divide(median, file_mb)
+    return Entry(
+        name=name,
+        size=size,
+        scale=judgement.scale,
+        unit="MB",
+        median=round(median, 1),
+        reference="CSV file size",
+        reference_median=round(file_mb, 1),
+        ratio=ratio,
+        runs=[round(m, 1) for m in samples_mb],
+        reference_runs=[round(file_mb, 1)],
+        cpu_median_s=None,
+        reference_cpu_median_s=None,
+        cpu_ratio=None,
+        agrees=None,
+        note=judgement.note,
+        details=details or {},
+        **judgement.decide(ratio, median),
     )
 
 
@@ -88,23 +171,27 @@ def divide(ours: float, theirs: float) -> float | None:
     return round(ours / theirs, 3) if theirs > 0 else None
 
 
-def make_memory_entry(name: str, size: str, file_bytes: int, memory: PeakMemory) -> MemoryEntry:
-    """Return the memory entry of one child-process load of a ``file_bytes`` file."""
-    file_mb = file_bytes / 2**20
-    return MemoryEntry(
-        name=name,
-        size=size,
-        file_mb=round(file_mb, 1),
-        baseline_mb=round(memory.baseline_mb, 1),
-        peak_mb=round(memory.peak_mb, 1),
-        added_mb=round(memory.added_mb, 1),
-        added_over_file=round(memory.added_mb / file_mb, 2),
-    )
+def collect_verdicts(entries: Sequence[Entry]) -> list[Verdict]:
+    """Return, per target and size (in order of first appearance), whether all criteria hold."""
+    grouped: dict[tuple[int, str], list[Entry]] = {}
+    for entry in entries:
+        if entry.role == TARGET and entry.target is not None:
+            grouped.setdefault((entry.target, entry.size), []).append(entry)
+    return [
+        Verdict(
+            target,
+            size,
+            combine(e.holds for e in members),
+            tuple(e.criterion or e.name for e in members),
+        )
+        for (target, size), members in sorted(grouped.items(), key=lambda item: item[0][0])
+    ]
 
 
 def describe_machine(settings: dict[str, object]) -> dict[str, object]:
     """Return the facts that make timings comparable between machines, plus the run settings."""
     return {
+        "cpu_model": read_cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "memory_total_mb": read_total_memory_mb(),
@@ -136,6 +223,18 @@ def read_cpu_pressure() -> str | None:
         return None
 
 
+def read_cpu_model() -> str | None:
+    """Return the processor's model name from /proc/cpuinfo, or None off Linux."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
+
+
 def read_total_memory_mb() -> int | None:
     """Return the machine's memory from /proc/meminfo, or None off Linux."""
     try:
@@ -148,80 +247,14 @@ def read_total_memory_mb() -> int | None:
     return None
 
 
-def format_table(entries: list[Entry]) -> str:
-    """Return the timing table as aligned text."""
-    header = ("step", "size", "ours (s)", "reference", "ref (s)", "ratio", "cpu ratio", "agree")
-    rows = [
-        (
-            e.name,
-            e.size,
-            f"{e.median_s:.4f}",
-            e.reference,
-            f"{e.reference_median_s:.4f}",
-            format_ratio(e.ratio),
-            format_ratio(e.cpu_ratio),
-            "yes" if e.agrees else "NO",
-        )
-        for e in entries
-    ]
-    return align([header, *rows])
-
-
-def format_ratio(ratio: float | None) -> str:
-    """Return a ratio as ``2.50x`` (``n/a`` when the reference took no measurable time)."""
-    return "n/a" if ratio is None else f"{ratio:.2f}x"
-
-
-def format_memory_table(memory: list[MemoryEntry]) -> str:
-    """Return the peak-memory table as aligned text."""
-    header = ("load", "size", "file MB", "base MB", "peak MB", "added MB", "added/file")
-    rows = [
-        (
-            m.name,
-            m.size,
-            f"{m.file_mb:.1f}",
-            f"{m.baseline_mb:.0f}",
-            f"{m.peak_mb:.0f}",
-            f"{m.added_mb:.0f}",
-            f"{m.added_over_file:.2f}",
-        )
-        for m in memory
-    ]
-    return align([header, *rows])
-
-
-def align(rows: list[tuple[str, ...]]) -> str:
-    """Return rows as columns padded to their widest cell (text left, numbers right)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    numeric = [all(is_number(row[i]) for row in rows[1:]) for i in range(len(widths))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(width) if right else cell.ljust(width)
-            for cell, width, right in zip(row, widths, numeric, strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def is_number(text: str) -> bool:
-    """Return whether a table cell holds a number (possibly with an ``x`` suffix)."""
-    if text == "n/a":
-        return True
-    try:
-        float(text.rstrip("x"))
-    except ValueError:
-        return False
-    return True
-
-
 def write_results(path: Path, results: Results, machine: dict[str, object]) -> None:
-    """Write the machine facts, entries, memory and mismatches as JSON to ``path``."""
+    """Write the machine facts, verdicts, entries, skips and mismatches as JSON to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "machine": machine,
+        "targets": [asdict(v) for v in collect_verdicts(results.entries)],
+        "skipped": [asdict(s) for s in results.skips],
         "entries": [asdict(e) for e in results.entries],
-        "memory": [asdict(m) for m in results.memory],
         "mismatches": results.mismatches,
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

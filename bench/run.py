@@ -1,12 +1,20 @@
-"""Run the benchmark: every step at every size, ours beside references timed in the same run.
+"""Run the benchmark: issue #7's targets at every size, ours beside references of the same run.
 
 Environment: BENCH_SIZES (``1m``; e.g. ``100k,1m,10m``), BENCH_REPEAT (timed runs per
-measurement, median reported; default 3), BENCH_PROFILE=1 (also write a cProfile of our side
-of each step to bench/results/). Exits 1 when ours and a reference disagree on the figures.
+measurement, median reported; default 3; the browser slider moves 3 times as often),
+BENCH_PROFILE=1 (also write a cProfile of our side of each in-process step to bench/results/),
+BENCH_SPARK=1 (also time DuckDB against Spark local mode on 20M orders: bench.spark_compare; it
+runs as well when BENCH_SIZES includes 20m).
+
+A size counts orders for targets 3 to 6 and customers for targets 1 and 2 (see bench.targets
+for which target runs at which size). Prints the table and the verdicts, writes
+bench/results/latest.json and latest.md (the README's table). Exits 1 when ours and a
+reference disagree on the figures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -18,18 +26,35 @@ if __package__ in (None, ""):
     # Run as ``python bench/run.py``: make the repository root importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import step_base, step_ingest, step_slider  # noqa: E402
+from bench import (  # noqa: E402
+    spark_compare,
+    step_app_memory,
+    step_base,
+    step_browser_slider,
+    step_ingest,
+    step_slider,
+    step_upload,
+)
 from bench.checks import Figures, find_differences  # noqa: E402
-from bench.generate import Size, ensure_orders_csv, parse_sizes  # noqa: E402
+from bench.generate import (  # noqa: E402
+    ORDERS_PER_CUSTOMER,
+    Size,
+    ensure_customers_csv,
+    ensure_orders_csv,
+    format_count,
+    parse_sizes,
+)
+from bench.generate_shopify import ensure_shopify_csv  # noqa: E402
+from bench.report import format_markdown, format_table, format_verdicts  # noqa: E402
 from bench.results import (  # noqa: E402
+    Judgement,
     Results,
     describe_machine,
-    format_memory_table,
-    format_table,
     make_entry,
     make_memory_entry,
     write_results,
 )
+from bench.targets import find_skip  # noqa: E402
 from bench.timing import (  # noqa: E402
     Contender,
     Measured,
@@ -43,11 +68,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
 RESULTS_DIR = BENCH_DIR / "results"
 DATASET = "bench_orders"
+CUSTOMERS_DATASET = "bench_customers"
 DUCKDB_LOAD = "duckdb CTAS read_csv"
 PANDAS_LOAD = "pandas read_csv pyarrow"
 DUCKDB_SQL = "duckdb SQL"
 PANDAS_BASE = "pandas groupby (in memory)"
 PANDAS_SLIDER = "pandas cut+groupby (in memory)"
+FILE_SIZE = "CSV file size"
+REFERENCE_PAGE = "same page, no data work (bench/reference_app.py)"
 
 
 def parse_repeat(text: str | None) -> int:
@@ -81,15 +109,44 @@ def record_pair(
     reference: str,
     ours: Figures,
     theirs: Figures,
+    judgement: Judgement | None = None,
 ) -> None:
-    """Check that ours and ``reference`` computed the same figures, then add their entry."""
+    """Check that ours and ``reference`` computed the same figures, then add their entry.
+
+    ``judgement`` names the target criterion the entry measures (default: informational).
+    """
     agrees = record_check(results, f"{step} {size.label} vs {reference}", ours, theirs)
     mine, other = measured["ours"].timing, measured[reference].timing
-    results.entries.append(make_entry(step, size.label, mine, reference, other, agrees))
+    results.entries.append(make_entry(step, size.label, mine, reference, other, agrees, judgement))
     say(
         f"  {step} vs {reference}: {mine.median:.4f}s / {other.median:.4f}s "
         f"(cpu {mine.cpu_median:.4f}s / {other.cpu_median:.4f}s)"
     )
+
+
+def judge_orders(
+    size: Size, criterion: str | None = None, target: int | None = None, note: str = ""
+) -> Judgement:
+    """Return the judgement of an entry measured on ``size`` orders."""
+    scale = f"{format_count(size.orders)} orders"
+    return Judgement(criterion, target, size.orders, scale, note)
+
+
+def judge_customers(size: Size, criterion: str) -> Judgement:
+    """Return the judgement of an entry measured on ``size`` customers."""
+    orders = format_count(ORDERS_PER_CUSTOMER * size.orders)
+    scale = f"{format_count(size.orders)} customers ({orders} orders)"
+    return Judgement(criterion, None, size.orders, scale)
+
+
+def skip_unless_runs(results: Results, target: int, size: Size) -> bool:
+    """Return whether ``target`` runs at ``size``; if not, record and print why."""
+    skip = find_skip(target, size.label, size.orders)
+    if skip is None:
+        return True
+    results.skips.append(skip)
+    say(f"  target {target} skipped at {size.label}: {skip.reason}")
+    return False
 
 
 def profile_if_asked(step: str, size: Size, action: Callable[[], object]) -> None:
@@ -127,24 +184,44 @@ def bench_ingest(results: Results, size: Size, csv: Path, workspace: Path, repea
     duck = step_ingest.read_table_figures(reference_db, "t")
     step_ingest.remove_database(reference_db)
     pandas_figures = step_ingest.read_frame_figures(measured[PANDAS_LOAD].result)
+    judgements = {
+        DUCKDB_LOAD: judge_orders(size, "ingest_time"),
+        PANDAS_LOAD: judge_orders(size, target=4),
+    }
     for name, figures in ((DUCKDB_LOAD, duck), (PANDAS_LOAD, pandas_figures)):
         figures["rows_reported_loaded"] = figures["orders"]
-        record_pair(results, "ingest", size, measured, name, ours, figures)
+        record_pair(results, "ingest", size, measured, name, ours, figures, judgements[name])
 
 
 def bench_memory(results: Results, size: Size, csv: Path, scratch: Path) -> None:
-    """Measure the peak resident memory of each way to load the file, in fresh processes."""
+    """Measure the peak resident memory of each way to load the file, in fresh processes.
+
+    Our ingest's peak (the whole process's, imports included) is target 4's memory criterion;
+    the bare DuckDB load's and pandas' peaks are shown beside it.
+    """
     scratch.mkdir(parents=True, exist_ok=True)
     file_bytes = csv.stat().st_size
     runs = {
-        "ingest (ours)": ("ingest", [str(scratch), DATASET, str(csv)]),
-        DUCKDB_LOAD: ("duckdb", [str(scratch / "reference.duckdb"), str(csv)]),
-        PANDAS_LOAD: ("pandas", [str(csv)]),
+        "ingest peak RSS": ("ingest", [str(scratch), DATASET, str(csv)], "ingest_memory"),
+        f"{DUCKDB_LOAD} peak RSS": (
+            "duckdb",
+            [str(scratch / "reference.duckdb"), str(csv)],
+            None,
+        ),
+        f"{PANDAS_LOAD} peak RSS": ("pandas", [str(csv)], None),
     }
-    for name, (task, arguments) in runs.items():
+    for name, (task, arguments, criterion) in runs.items():
         memory = measure_peak_memory(task, arguments)
-        results.memory.append(make_memory_entry(name, size.label, file_bytes, memory))
-        say(f"  peak memory {name}: {memory.peak_mb:.0f} MB (+{memory.added_mb:.0f} MB)")
+        details = {
+            "baseline_mb": round(memory.baseline_mb, 1),
+            "added_mb": round(memory.added_mb, 1),
+            "added_over_file": round(memory.added_mb / (file_bytes / 2**20), 2),
+        }
+        judgement = judge_orders(size, criterion, None if criterion else 4)
+        results.entries.append(
+            make_memory_entry(name, size.label, file_bytes, [memory.peak_mb], judgement, details)
+        )
+        say(f"  {name}: {memory.peak_mb:.0f} MB (+{memory.added_mb:.0f} MB after imports)")
     shutil.rmtree(scratch)
 
 
@@ -169,14 +246,19 @@ def bench_base(results: Results, size: Size, workspace: Path, repeat: int) -> an
         repeat,
     )
     ours = step_base.read_ours_figures(measured["ours"].result)
+    criteria = {DUCKDB_SQL: "customer_base_sql", PANDAS_BASE: "customer_base_pandas"}
     for name in (DUCKDB_SQL, PANDAS_BASE):
         theirs = step_base.read_base_figures(measured[name].result)
-        record_pair(results, "customer_base", size, measured, name, ours, theirs)
+        judgement = judge_orders(size, criteria[name])
+        record_pair(results, "customer_base", size, measured, name, ours, theirs, judgement)
     return measured["ours"].result
 
 
 def bench_slider(results: Results, size: Size, base: analysis.CustomerBase, repeat: int) -> None:
-    """Time the slider recompute (custom cuts, Shopify scheme) against plain pandas."""
+    """Time the slider recompute (custom cuts, Shopify scheme) against plain pandas.
+
+    ``base`` holds ``size`` customers: this is target 2.
+    """
     scheme = step_slider.load_scheme()
     profile_if_asked("slider_recompute", size, lambda: step_slider.summarise_ours(base, scheme))
     measures = step_slider.load_measures_frame(base)
@@ -189,11 +271,136 @@ def bench_slider(results: Results, size: Size, base: analysis.CustomerBase, repe
     )
     ours = step_slider.read_summary_figures(measured["ours"].result)
     theirs = step_slider.read_summary_figures(measured[PANDAS_SLIDER].result)
-    record_pair(results, "slider_recompute", size, measured, PANDAS_SLIDER, ours, theirs)
+    judgement = judge_customers(size, "slider_recompute")
+    record_pair(results, "slider_recompute", size, measured, PANDAS_SLIDER, ours, theirs, judgement)
+
+
+def bench_browser_slider(results: Results, size: Size, workspace: Path, repeat: int) -> None:
+    """Time slider moves in headless Chromium on the app and on the reference page (target 1)."""
+    moves = 3 * repeat
+    timing = step_browser_slider.measure_slider(
+        workspace, CUSTOMERS_DATASET, moves, DATA_DIR / f"logs-{size.label}"
+    )
+    ours, reference = timing[step_browser_slider.OURS], timing[step_browser_slider.REFERENCE]
+    details = {
+        "moves": moves,
+        "redrawn_median_s": round(ours.redrawn.median, 4),
+        "reference_redrawn_median_s": round(reference.redrawn.median, 4),
+        "cpu": "CPU seconds of each Streamlit server process during a move",
+    }
+    entry = make_entry(
+        "slider release -> table and chart redrawn (browser)",
+        size.label,
+        ours.done,
+        REFERENCE_PAGE,
+        reference.done,
+        None,
+        judge_customers(size, "slider_browser"),
+        details,
+    )
+    results.entries.append(entry)
+    say(
+        f"  browser slider: {ours.done.median:.3f}s / reference {reference.done.median:.3f}s "
+        f"(server cpu {ours.done.cpu_median:.3f}s / {reference.done.cpu_median:.3f}s)"
+    )
+
+
+def bench_customers(results: Results, size: Size, repeat: int) -> None:
+    """Targets 1 and 2 on a dataset of ``size`` customers, loaded by our ingest."""
+    if not (skip_unless_runs(results, 1, size) | skip_unless_runs(results, 2, size)):
+        return
+    started = time.perf_counter()
+    csv = ensure_customers_csv(DATA_DIR, size)
+    workspace = DATA_DIR / f"workspace-customers-{size.label}"
+    shutil.rmtree(workspace, ignore_errors=True)
+    workspace.mkdir(parents=True)
+    try:
+        step_ingest.ingest_ours(workspace, CUSTOMERS_DATASET, csv)
+        say(
+            f"[{size.label}] {size.orders:,} customers, "
+            f"{ORDERS_PER_CUSTOMER * size.orders:,} orders in {csv.name} "
+            f"({csv.stat().st_size / 2**20:.0f} MB, loaded in {time.perf_counter() - started:.1f}s)"
+        )
+        base = step_base.build_base_ours(workspace, CUSTOMERS_DATASET)
+        try:
+            bench_slider(results, size, base, repeat)
+        finally:
+            step_base.release_base(base)
+        if find_skip(1, size.label, size.orders) is None:
+            bench_browser_slider(results, size, workspace, repeat)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+def bench_upload(results: Results, size: Size, repeat: int) -> None:
+    """Upload a Shopify export of ``size`` orders in the browser, against a bare load (target 5)."""
+    if not skip_unless_runs(results, 5, size):
+        return
+    started = time.perf_counter()
+    csv = ensure_shopify_csv(DATA_DIR, size)
+    say(
+        f"[{size.label}] Shopify orders export {csv.name} "
+        f"({csv.stat().st_size / 2**20:.0f} MB, ready in {time.perf_counter() - started:.1f}s)"
+    )
+    scratch = DATA_DIR / f"upload-{size.label}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        timing = step_upload.measure_upload(csv, scratch, repeat)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    note = ""
+    if timing.server_limit_mb is not None:
+        note = (
+            f"the {csv.stat().st_size / 10**6:.0f} MB Shopify export is above the app's "
+            f"upload limit (server.maxUploadSize = {timing.configured_limit_mb} MB in "
+            ".streamlit/config.toml), which refuses it; the benchmark's server ran with "
+            f"--server.maxUploadSize {timing.server_limit_mb}"
+        )
+        say(f"  NOTE: {note}")
+    agrees = all(read == size.orders for read in timing.orders_read)
+    if not agrees:
+        line = f"upload {size.label}: orders read {timing.orders_read} != {size.orders}"
+        results.mismatches.append(line)
+        print(f"MISMATCH {line}", file=sys.stderr, flush=True)
+    details = {
+        "phases": timing.phases,
+        "cpu": "CPU seconds of the Streamlit server (ours) and of this process (DuckDB)",
+    }
+    entry = make_entry(
+        "upload -> first segment chart (browser)",
+        size.label,
+        timing.upload,
+        f"{DUCKDB_LOAD} of the same file",
+        timing.reference,
+        agrees,
+        judge_orders(size, "upload_browser", note=note),
+        details,
+    )
+    results.entries.append(entry)
+    say(f"  upload: {timing.upload.median:.2f}s / bare load {timing.reference.median:.2f}s")
+
+
+def bench_app_memory(results: Results, size: Size, csv: Path, workspace: Path) -> None:
+    """Open the Segments page over the ingested ``size`` orders; the server's RSS (target 6)."""
+    if not skip_unless_runs(results, 6, size):
+        return
+    memory = step_app_memory.measure_app_memory(workspace, DATASET, DATA_DIR / f"logs-{size.label}")
+    details = {"peak_mb": memory.peak_mb, "open_s": memory.open_s}
+    results.entries.append(
+        make_memory_entry(
+            "app RSS, Segments page open",
+            size.label,
+            csv.stat().st_size,
+            memory.samples_mb,
+            judge_orders(size, "app_memory"),
+            details,
+        )
+    )
+    say(f"  app memory: {memory.median_mb:.0f} MB (peak {memory.peak_mb:.0f} MB)")
 
 
 def bench_size(results: Results, size: Size, repeat: int) -> None:
-    """Generate (or reuse) the orders file of ``size`` and run every step on it."""
+    """Generate (or reuse) the files of ``size`` and run every target that runs at it."""
     started = time.perf_counter()
     csv = ensure_orders_csv(DATA_DIR, size)
     say(
@@ -207,10 +414,12 @@ def bench_size(results: Results, size: Size, repeat: int) -> None:
         bench_ingest(results, size, csv, workspace, repeat)
         bench_memory(results, size, csv, DATA_DIR / f"memory-{size.label}")
         base = bench_base(results, size, workspace, repeat)
-        bench_slider(results, size, base, repeat)
         step_base.release_base(base)
+        bench_app_memory(results, size, csv, workspace)
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
+    bench_upload(results, size, repeat)
+    bench_customers(results, size, repeat)
 
 
 def report_mismatches(mismatches: list[str]) -> None:
@@ -234,18 +443,28 @@ def main() -> int:
     started = time.perf_counter()
     for size in sizes:
         bench_size(results, size, repeat)
+    if spark_compare.is_selected(os.environ, sizes):  # DuckDB vs Spark local mode, 20M orders
+        spark_compare.record_comparison(results)
     machine = describe_machine(settings)
-    say(
-        f"\nMedian of {repeat} runs after 1 warm-up, taken in turns; ratio = ours / reference "
-        "(wall clock; cpu ratio = the same in CPU seconds of this process, all threads)."
-    )
-    say(f"Machine: {machine['cpu_count']} CPUs, load {machine['load_average_1m_at_end']}.\n")
-    print(format_table(results.entries))
-    print("\nPeak resident memory of one load, fresh process (added = peak - after imports):")
-    print(format_memory_table(results.memory))
+    machine["duration_s"] = round(time.perf_counter() - started, 1)
     path = RESULTS_DIR / "latest.json"
     write_results(path, results, machine)
-    say(f"\nWrote {path.relative_to(BENCH_DIR.parent)} in {time.perf_counter() - started:.0f}s.")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    say(
+        f"\nMedians of {repeat} runs (in-process steps: after 1 warm-up, taken in turns; browser "
+        f"slider: {3 * repeat} moves after 1 warm-up); ratio = ours / reference; memory: "
+        "resident MB / CSV file MB. Target = the issue's criterion, (n) = extra reference."
+    )
+    say(f"Machine: {machine['cpu_count']} CPUs, load {machine['load_average_1m_at_end']}.\n")
+    print(format_table(document["entries"]))
+    print()
+    print(format_verdicts(document))
+    markdown = RESULTS_DIR / "latest.md"
+    markdown.write_text(format_markdown(document), encoding="utf-8")
+    say(
+        f"\nWrote {path.relative_to(BENCH_DIR.parent)} and {markdown.name} "
+        f"in {machine['duration_s']:.0f}s."
+    )
     if results.mismatches:
         report_mismatches(results.mismatches)
         return 1
