@@ -114,13 +114,19 @@ def format_markdown_table(entries: Sequence[Mapping[str, Any]]) -> str:
 
 def format_verdicts(document: Document) -> str:
     """Return one line per target and size: holds, does not hold, or skipped and why."""
+    judged = {
+        (entry.get("criterion"), entry["size"]): entry.get("holds")
+        for entry in document.get("entries", [])
+        if entry.get("role") == "target"
+    }
     lines = []
     for verdict in document.get("targets", []):
         text = {True: "holds", False: "DOES NOT HOLD", None: "not judged"}[verdict["holds"]]
-        lines.append(
-            f"target {verdict['target']} at {verdict['size']}: {text} "
-            f"({', '.join(verdict['criteria'])})"
+        criteria = ", ".join(
+            f"{name} {describe_holds(judged.get((name, verdict['size'])))}"
+            for name in verdict["criteria"]
         )
+        lines.append(f"target {verdict['target']} at {verdict['size']}: {text} ({criteria})")
     for skip in document.get("skipped", []):
         lines.append(f"target {skip['target']} at {skip['size']}: skipped, {skip['reason']}")
     return "\n".join(sorted(lines, key=lambda line: line.split(" at ")[0]))
