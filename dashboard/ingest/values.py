@@ -37,6 +37,8 @@ _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%m/%Y", "%B %Y", "%b %Y")
 RAW_VALUE_CHARS = 200  # a rejected value or line is shown and stored up to this length
 # a/b/yyyy with '/', '.' or '-' between: which of a and b is the month is the file's convention.
 _DAY_MONTH_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}"
+# The same after the spaces trim() removes (Unicode space separators): no trimmed copy needed.
+_PADDED_DAY_MONTH_DATE = r"^\p{Zs}*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}"
 _DOTTED = r"^\d{1,2}\."
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "cancelled", "canceled")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
@@ -228,7 +230,7 @@ def month_start(expr: str, order: DateOrder) -> str:
 
 def is_day_month_date(expr: str) -> str:
     """BOOLEAN: the value looks like ``a/b/yyyy`` (day and month order unknown on its own)."""
-    return f"regexp_matches(trim({expr}), '{_DAY_MONTH_DATE}')"
+    return f"regexp_matches({expr}, '{_PADDED_DAY_MONTH_DATE}')"
 
 
 def detect_date_order(
