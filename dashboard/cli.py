@@ -332,17 +332,16 @@ def print_report(report: IngestReport) -> None:
     for note in report.notes:
         print(f"  note: {note}")
     for reason, count in report.reason_counts().most_common():
-        lines = [i.line_number for i in report.issues if i.reason == reason and i.line_number]
-        shown = ", ".join(str(n) for n in lines[:10])
-        more = f" (+{len(lines) - 10} more)" if len(lines) > 10 else ""
+        lines = [
+            i.line_number
+            for i in report.issues
+            if i.reason == reason and i.severity == "rejected" and i.line_number
+        ][:10]
+        shown = ", ".join(str(n) for n in lines)
+        more = f" (+{count - len(lines):,} more)" if count > len(lines) else ""
         print(f"  rejected {count:,}: {reason}" + (f" - lines {shown}{more}" if shown else ""))
-    warnings = [i for i in report.issues if i.severity == "warning"]
-    if warnings:
-        by_reason: dict[str, int] = {}
-        for issue in warnings:
-            by_reason[issue.reason] = by_reason.get(issue.reason, 0) + 1
-        for reason, count in by_reason.items():
-            print(f"  warning {count:,}: {reason}")
+    for reason, count in report.reason_counts("warning").items():
+        print(f"  warning {count:,}: {reason}")
 
 
 def run_demo(args: argparse.Namespace, workspace: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import ingest, store
+from dashboard import cli, ingest, store
 from dashboard.ingest import IngestError, lines, load
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -644,7 +644,10 @@ def test_stored_issue_examples_are_capped_but_counts_are_exact(
     rows = "".join(f"{i},c,2024-01-01,bad\n" for i in range(5))
     path = write(tmp_path, "order_id,customer,date,amount\n" + rows + "9,c,2024-01-01,1\n")
     report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
-    assert (report.rows_rejected, len(report.issues)) == (5, 5)
+    # The report, like the history, keeps the first three as examples; its counts stay exact.
+    assert (report.rows_rejected, len(report.issues)) == (5, 3)
+    assert [i.line_number for i in report.issues] == [2, 3, 4]
+    assert not report.has_all_issues()
     assert report.reason_counts() == {"amount is not a number": 5}
     assert query(workspace, "shop", "SELECT line_number FROM ingest_issues ORDER BY 1") == [
         (2,),
@@ -653,6 +656,29 @@ def test_stored_issue_examples_are_capped_but_counts_are_exact(
     ]
     assert query(workspace, "shop", "SELECT rows_rejected FROM ingests") == [(5,)]
     assert any(n.startswith("5 rows have the issue 'amount is not a number'") for n in report.notes)
+
+
+def test_warning_examples_are_capped_and_the_cli_counts_every_row(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 3)
+    guests = "".join(f"{i},,2024-01-01,1\n" for i in range(5))  # five orders, no customer
+    bad = "".join(f"b{i},c,2024-01-01,bad\n" for i in range(4))  # four unreadable amounts
+    path = write(tmp_path, "order_id,customer,date,amount\n" + guests + bad)
+    report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
+    assert (report.rows_loaded, report.rows_warned, report.rows_rejected) == (5, 5, 4)
+    assert [(i.severity, i.line_number) for i in report.issues] == [
+        ("warning", 2),
+        ("warning", 3),
+        ("warning", 4),
+        ("rejected", 7),
+        ("rejected", 8),
+        ("rejected", 9),
+    ]
+    cli.print_report(report)
+    printed = capsys.readouterr().out
+    assert "rejected 4: amount is not a number - lines 7, 8, 9 (+1 more)" in printed
+    assert "warning 5: no customer key: kept for store totals, not scored" in printed
 
 
 def test_a_failure_while_writing_rolls_everything_back(

@@ -680,35 +680,44 @@ def finish_report(
             meta.sha256,
         ],
     )
+    # Examples, not every issue: a huge file where every row has one would not fit in memory.
     con.execute(
         f"""
-        INSERT INTO ingest_issues
-        SELECT ?, line_number, column_name, severity, reason, raw_value FROM all_issues
+        CREATE OR REPLACE TEMP TABLE issue_examples AS
+        SELECT * FROM all_issues
         QUALIFY row_number() OVER (PARTITION BY severity, reason ORDER BY line_number)
                 <= {MAX_ISSUES_PER_REASON}
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO ingest_issues
+        SELECT ?, line_number, column_name, severity, reason, raw_value FROM issue_examples
         ORDER BY line_number, severity, reason
         """,
         [ingest_id],
     )
-    # The report keeps every issue so its counts are exact; history keeps examples per reason.
     report.issues = [
         RowIssue(*row)
         for row in con.execute(
             """
-            SELECT line_number, column_name, reason, raw_value, severity FROM all_issues
+            SELECT line_number, column_name, reason, raw_value, severity FROM issue_examples
             ORDER BY line_number, severity, reason
             """
         ).fetchall()
     ]
-    for reason, total in con.execute(
-        "SELECT reason, count(*) FROM all_issues GROUP BY reason HAVING count(*) > ? "
-        "ORDER BY reason",
-        [MAX_ISSUES_PER_REASON],
-    ).fetchall():
-        report.notes.append(
-            f"{total:,} rows have the issue '{reason}'; the dataset's load history keeps the "
-            f"first {MAX_ISSUES_PER_REASON:,} of them."
-        )
+    report.issue_counts = {
+        (severity, reason): total
+        for severity, reason, total in con.execute(
+            "SELECT severity, reason, count(*) FROM all_issues GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    }
+    for (_, reason), total in report.issue_counts.items():
+        if total > MAX_ISSUES_PER_REASON:
+            report.notes.append(
+                f"{total:,} rows have the issue '{reason}'; the report and the dataset's load "
+                f"history keep the first {MAX_ISSUES_PER_REASON:,} of them as examples."
+            )
     return report
 
 

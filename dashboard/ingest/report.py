@@ -27,6 +27,10 @@ class RowIssue:
 class IngestReport:
     """What one file gave; counts reconcile: rows_read == loaded + rejected + duplicate rows.
 
+    ``issue_counts`` counts every issue by (severity, reason); ``issues`` lists them one per row,
+    up to the first ``load.MAX_ISSUES_PER_REASON`` of each (severity, reason) by line
+    (``has_all_issues`` says whether that is all of them).
+
     ``rows_read`` counts the records of the file's own unit (order rows for a line-item export are
     counted as orders after folding; ``records_read`` keeps the physical record count).
     """
@@ -40,17 +44,24 @@ class IngestReport:
     rows_rejected: int = 0
     rows_duplicate: int = 0
     issues: list[RowIssue] = field(default_factory=list)
+    issue_counts: dict[tuple[str, str], int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     ingest_id: int | None = None
 
     @property
     def rows_warned(self) -> int:
         """Number of loaded rows that carry a warning."""
-        return sum(1 for issue in self.issues if issue.severity == "warning")
+        return sum(n for (severity, _), n in self.issue_counts.items() if severity == "warning")
 
-    def reason_counts(self) -> Counter[str]:
-        """Return how many rows were rejected for each reason."""
-        return Counter(i.reason for i in self.issues if i.severity == "rejected")
+    def reason_counts(self, severity: str = "rejected") -> Counter[str]:
+        """Return how many rows have each reason of ``severity`` (rejected, or warning)."""
+        return Counter(
+            {reason: n for (kind, reason), n in self.issue_counts.items() if kind == severity}
+        )
+
+    def has_all_issues(self) -> bool:
+        """Whether ``issues`` lists every issue, not only the first examples of each reason."""
+        return len(self.issues) == sum(self.issue_counts.values())
 
     def summary(self) -> str:
         """Return one line that states the counts for the analyst."""

@@ -11,6 +11,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import analysis, formatting, ingest
 from dashboard.export import to_csv_bytes
+from dashboard.ingest.load import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import IngestReport
 
 FORMAT_LABELS = {
@@ -110,9 +111,12 @@ def show_report(report: IngestReport) -> None:
         )
     issues = report.issues_frame()
     if not issues.empty:
-        with st.expander(
-            f"All {len(issues):,} row issues (line numbers count the header as line 1)"
-        ):
+        listed = (
+            f"All {len(issues):,} row issues"
+            if report.has_all_issues()
+            else f"The first {len(issues):,} row issues ({MAX_ISSUES_PER_REASON:,} per reason)"
+        )
+        with st.expander(f"{listed} (line numbers count the header as line 1)"):
             st.dataframe(issues, hide_index=True, width="stretch")
         st.download_button(
             "Download the row issues (CSV)",
