@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bench.targets import CRITERIA, Skip, Verdict, combine, find_limit, judge
+from bench.targets import CRITERIA, Skip, Verdict, combine, find_limit, find_limit_s, judge
 from bench.timing import Timing
 
 PACKAGES = ("duckdb", "ibis-framework", "pandas", "pyarrow", "numpy", "streamlit", "playwright")
@@ -88,13 +88,14 @@ class Judgement:
             }
         criterion = CRITERIA[self.criterion]
         limit = find_limit(self.criterion, self.amount)
+        limit_s = find_limit_s(self.criterion, self.amount)
         return {
             "target": criterion.target,
             "role": TARGET,
             "criterion": self.criterion,
             "limit": limit,
-            "limit_s": criterion.limit_s,
-            "holds": judge(ratio, limit, median, criterion.limit_s),
+            "limit_s": limit_s,
+            "holds": judge(ratio, limit, median, limit_s),
         }
 
 

@@ -82,6 +82,15 @@ def find_limit(key: str, amount: int) -> float:
     return CRITERIA[key].limit
 
 
+def find_limit_s(key: str, amount: int) -> float | None:
+    """Return the limit in seconds of criterion ``key`` at a size of ``amount``, if it has one.
+
+    Target 2's 20 ms is set for 1M customers; above that only its ratio is judged.
+    """
+    limit_s = CRITERIA[key].limit_s
+    return limit_s if amount <= MILLION else None
+
+
 def judge(
     ratio: float | None, limit: float, median: float | None = None, limit_s: float | None = None
 ) -> bool | None:

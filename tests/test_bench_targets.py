@@ -46,6 +46,16 @@ def test_the_slider_limit_is_looser_above_one_million_customers() -> None:
     assert targets.find_limit("ingest_memory", 10_000_000) == 1.5
 
 
+def test_the_20_ms_limit_is_set_for_one_million_customers_only() -> None:
+    assert targets.find_limit_s("slider_recompute", 1_000_000) == 0.020
+    assert targets.find_limit_s("slider_recompute", 5_000_000) is None
+    assert targets.find_limit_s("customer_base_sql", 1_000_000) is None
+    at_5m = Judgement("slider_recompute", amount=5_000_000).decide(0.08, 0.060)
+    assert (at_5m["limit_s"], at_5m["holds"]) == (None, True)
+    at_1m = Judgement("slider_recompute", amount=1_000_000).decide(0.08, 0.021)
+    assert (at_1m["limit_s"], at_1m["holds"]) == (0.020, False)
+
+
 def test_targets_run_at_the_sizes_the_issue_names() -> None:
     assert targets.find_skip(1, "5m", 5_000_000) is None
     assert targets.find_skip(2, "10m", 10_000_000) is not None
