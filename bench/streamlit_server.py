@@ -1,6 +1,6 @@
 """A real ``streamlit run`` on a free loopback port, for the browser benchmarks.
 
-The same way the browser tests start one (tests/browser/conftest.py), without importing tests:
+The browser tests start theirs with it too (tests/browser/conftest.py):
 headless, no file watcher (other edits in the repository must not rerun the app), no usage
 statistics, terminated (its process group killed if it lingers) when the block ends.
 """

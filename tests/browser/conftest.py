@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,23 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from bench import streamlit_server
+from bench.browser import CHROMIUM_ARGS, VIEWPORT
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
 DATASET = "demo"
-HEALTH_TIMEOUT_S = 60
 DEMO_TIMEOUT_S = 240
-# No network on the test machines: without the background-networking flags Chromium keeps
-# trying (and failing) to reach Google services.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def _missing(reason: str) -> None:
@@ -89,92 +74,30 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workspace
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @dataclass
 class Server:
-    """A running ``streamlit run streamlit_app.py`` and what it serves."""
+    """A running ``streamlit run streamlit_app.py`` and the workspace it serves."""
 
-    url: str
+    running: streamlit_server.Server
     workspace: Path
-    log: Path
+
+    @property
+    def url(self) -> str:
+        """The server's address, http://127.0.0.1:PORT."""
+        return self.running.url
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the server's output, for failure messages."""
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return self.running.log_tail(lines)
 
 
 @contextmanager
 def run_server(workspace: Path, log: Path) -> Iterator[Server]:
-    """Run ``streamlit run streamlit_app.py`` over ``workspace`` until the block ends.
-
-    The server gets a free loopback port and must answer its health check within
-    HEALTH_TIMEOUT_S; it is terminated afterwards (its process group killed if it lingers).
-    """
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SEGMENTS_WORKSPACE": str(workspace), "SEGMENTS_DATASET": DATASET}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        # Other edits in the repository must not rerun the app under test, and a busy file
-        # watcher on a large tree slows every page load.
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    running = Server(url, workspace, log)
-    try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with status {process.returncode}:\n{running.log_tail()}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer {url}/_stcore/health within "
-                    f"{HEALTH_TIMEOUT_S} s:\n{running.log_tail()}",
-                    pytrace=False,
-                )
-            time.sleep(0.25)
-        yield running
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+    """Run the app over ``workspace`` until the block ends, as the benchmarks do
+    (``bench.streamlit_server``: a free loopback port, no file watcher, stopped afterwards)."""
+    environment = {"SEGMENTS_WORKSPACE": str(workspace), "SEGMENTS_DATASET": DATASET}
+    with streamlit_server.run_server(REPO / "streamlit_app.py", log, environment) as running:
+        yield Server(running, workspace)
 
 
 @pytest.fixture(scope="session")
