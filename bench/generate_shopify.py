@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from bench.generate import GENERATOR_VERSION, SALTS, Size
+from bench.generate import GENERATOR_VERSION, SALTS, Size, write_query_csv
 from dashboard.demo_store import ORDER_COLUMNS
 
 SHOPIFY_SALTS = (*SALTS, "lines", "product", "note")
@@ -164,20 +162,8 @@ def shopify_file(data_dir: Path, size: Size) -> Path:
 
 def write_shopify_csv(path: Path, size: Size) -> None:
     """Write a Shopify orders export of ``size.orders`` orders to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.csv")
-    query = (
-        ORDERS_SQL.replace("{columns}", build_columns())
-        .replace("$n", str(size.orders))
-        .replace("$customers", str(max(size.orders // 3, 1)))
-    )
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute(f"COPY ({query}) TO '{partial}' (HEADER, DELIMITER ',')")
-    finally:
-        con.close()
-    partial.replace(path)
+    template = ORDERS_SQL.replace("{columns}", build_columns())
+    write_query_csv(path, template, size.orders, max(size.orders // 3, 1))
 
 
 def ensure_shopify_csv(data_dir: Path, size: Size) -> Path:
