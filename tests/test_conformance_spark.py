@@ -159,7 +159,9 @@ def spark() -> Iterator[object]:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
-        .config("spark.driver.memory", "1g")
+        # The demo, UCI and generated stores keep up to ~650 MB live: 1g left the old generation
+        # nearly full, and a task that runs out of heap makes local Spark exit its JVM.
+        .config("spark.driver.memory", "2g")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
@@ -168,7 +170,20 @@ def spark() -> Iterator[object]:
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
+    jvm = session.sparkContext._gateway.proc
+    if jvm.poll() is not None:
+        pytest.fail(f"Spark's JVM exited during the run: {_explain_jvm_exit(jvm.returncode)}")
     session.stop()
+
+
+def _explain_jvm_exit(code: int) -> str:
+    """Name the usual causes of a local Spark JVM's exit code (SparkExitCode, signals)."""
+    known = {
+        52: "it ran out of Java heap (Spark exits on OutOfMemoryError; raise spark.driver.memory)",
+        -9: "it was killed (SIGKILL), e.g. by the kernel's out-of-memory killer",
+        -6: "it aborted (SIGABRT): a crash of the JVM, see its hs_err_pid file",
+    }
+    return f"exit code {code}: {known.get(code, 'see the JVM output captured above')}"
 
 
 def _generated_orders(rng: random.Random) -> tuple[list[tuple[object, ...]], list[str]]:
