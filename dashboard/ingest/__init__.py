@@ -30,7 +30,16 @@ from pathlib import Path
 import duckdb
 
 from dashboard import store
-from dashboard.ingest import generic, load, read, shopify, tables, uci, woocommerce
+from dashboard.ingest import (
+    generic,
+    load,
+    one_pass,
+    read,
+    shopify,
+    tables,
+    uci,
+    woocommerce,
+)
 from dashboard.ingest.load import CustomerSource, OrderSource
 from dashboard.ingest.mapping import (
     MAPPED_FORMATS,
@@ -214,6 +223,17 @@ def ingest_file(
                 list(positions.values()) if chosen in _MAPPED else _FIXED[chosen][1](info.headers)
             )
             say(0.1, "Reading the file")
+            options = ReadOptions(date_order, decimal)
+            if chosen == "generic" and readable.kind == "csv":
+                clean_meta = load.FileMeta(
+                    meta.file_name, meta.sha256, list(readable.notes), meta.today
+                )
+                report = one_pass.load_clean_orders(
+                    con, readable.path, info, positions, options, clean_meta
+                )
+                if report is not None:
+                    say(1.0, "Done")
+                    return report
             staged = read.stage_file(con, readable, info, needed, scratch)
             if staged.records == 0:
                 raise IngestError("The file has a header row but no data rows.")
@@ -221,7 +241,7 @@ def ingest_file(
                 meta.file_name, meta.sha256, staged.notes, meta.today, staged.records
             )
             say(0.5, "Checking the values")
-            source = _stage(con, chosen, info.headers, positions, ReadOptions(date_order, decimal))
+            source = _stage(con, chosen, info.headers, positions, options)
             say(0.8, "Saving")
             report = _load(con, source, meta)
             say(1.0, "Done")

@@ -23,6 +23,7 @@ from dashboard.ingest.load import (
     create_customer_rows,
     create_order_rows,
     note_rounded_ids,
+    rounded_id_condition,
 )
 from dashboard.ingest.read import column
 from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
@@ -37,35 +38,12 @@ def stage_orders(
     options: values.ReadOptions,
 ) -> OrderSource:
     """Stage a mapped orders file as ``order_rows`` (one row per file row)."""
-    cells, labels = _cells(headers, positions)
+    cells, labels = cells_of(headers, positions)
     date_order = values.detect_date_order(
         con, "raw_rows", cells["ordered_at"], labels["ordered_at"], options.date_order
     )
     mark = _detect_decimal(con, cells, labels, ("order_total", "refunded_amount"), options)
-    expressions = {
-        "customer_id": values.customer_key(cells["customer_id"]),
-        "ordered_at_raw": values.text(cells["ordered_at"]),
-        "ordered_at": values.local_timestamp(cells["ordered_at"], date_order),
-        "total_raw": values.text(cells["order_total"]),
-        "order_total": values.amount(cells["order_total"], mark.mark),
-    }
-    if "order_id" in cells:
-        expressions["order_id"] = values.text(cells["order_id"])
-    if "refunded_amount" in cells:
-        raw = values.text(cells["refunded_amount"])
-        expressions["refunded_raw"] = raw
-        expressions["refunded_amount"] = (
-            f"CASE WHEN {raw} IS NULL THEN 0 "
-            f"ELSE {values.amount(cells['refunded_amount'], mark.mark)} END"
-        )
-    if "is_cancelled" in cells:
-        expressions["is_cancelled"] = f"coalesce({values.flag(cells['is_cancelled'])}, false)"
-    if "currency" in cells:
-        expressions["currency"] = f"upper({values.text(cells['currency'])})"
-    for field in ("discount_code", "channel", "country"):
-        if field in cells:
-            expressions[field] = values.text(cells[field])
-    create_order_rows(con, expressions, "raw_rows")
+    create_order_rows(con, order_expressions(cells, date_order, mark.mark), "raw_rows")
     notes = [
         date_order.note(labels["ordered_at"]),
         mark.note,
@@ -81,6 +59,63 @@ def stage_orders(
     )
 
 
+def order_expressions(
+    cells: dict[str, str], date_order: values.DateOrder, mark: str
+) -> dict[str, str]:
+    """Return the ``order_rows`` expression of each mapped field over the staging ``cells``."""
+    expressions = {
+        "customer_id": values.customer_key(cells["customer_id"]),
+        "ordered_at_raw": values.text(cells["ordered_at"]),
+        "ordered_at": values.local_timestamp(cells["ordered_at"], date_order),
+        "total_raw": values.text(cells["order_total"]),
+        "order_total": values.amount(cells["order_total"], mark),
+    }
+    if "order_id" in cells:
+        expressions["order_id"] = values.text(cells["order_id"])
+    if "refunded_amount" in cells:
+        raw = values.text(cells["refunded_amount"])
+        expressions["refunded_raw"] = raw
+        expressions["refunded_amount"] = (
+            f"CASE WHEN {raw} IS NULL THEN 0 "
+            f"ELSE {values.amount(cells['refunded_amount'], mark)} END"
+        )
+    if "is_cancelled" in cells:
+        expressions["is_cancelled"] = f"coalesce({values.flag(cells['is_cancelled'])}, false)"
+    if "currency" in cells:
+        expressions["currency"] = f"upper({values.text(cells['currency'])})"
+    for field in ("discount_code", "channel", "country"):
+        if field in cells:
+            expressions[field] = values.text(cells[field])
+    return expressions
+
+
+def quiet_order_condition(cells: dict[str, str], options: values.ReadOptions) -> str:
+    """SQL, true for a row of a mapped orders file that ``stage_orders`` has nothing to say about.
+
+    Such a row has an order id, ids no spreadsheet rounded, a cancelled value that is empty or
+    a known word, and (unless the analyst chose the decimal mark) amounts without a comma, so
+    that no detection step would decide or note anything from it. Dates need no condition
+    here: read with no day-month order, ``a/b/yyyy`` dates fail their check.
+    """
+    conditions = [
+        f"{values.text(cells['order_id'])} IS NOT NULL",
+        *(
+            f"NOT coalesce({rounded_id_condition(cells[f])}, false)"
+            for f in ("order_id", "customer_id")
+        ),
+    ]
+    if "is_cancelled" in cells:
+        cell = cells["is_cancelled"]
+        conditions.append(f"({values.text(cell)} IS NULL OR {values.flag(cell)} IS NOT NULL)")
+    if options.decimal == "auto":
+        conditions += [
+            f"NOT coalesce(contains({cells[f]}, ','), false)"
+            for f in ("order_total", "refunded_amount")
+            if f in cells
+        ]
+    return " AND ".join(conditions)
+
+
 def stage_customers(
     con: duckdb.DuckDBPyConnection,
     headers: list[str],
@@ -91,7 +126,7 @@ def stage_customers(
 
     The e-mail is the mapped e-mail column, else the key when the key is an e-mail.
     """
-    cells, labels = _cells(headers, positions)
+    cells, labels = cells_of(headers, positions)
     mark = _detect_decimal(con, cells, labels, ("total_spent",), options)
     key = values.customer_key(cells["customer_id"])
     email = (
@@ -128,7 +163,7 @@ def stage_lines(
     options: values.ReadOptions,
 ) -> TableSource:
     """Stage a mapped order lines file as ``table_rows``; lines are numbered 1..n per order."""
-    cells, labels = _cells(headers, positions)
+    cells, labels = cells_of(headers, positions)
     mark = _detect_decimal(con, cells, labels, ("price",), options)
     order_id = values.text(cells["order_id"])
     expressions = {
@@ -183,7 +218,7 @@ def stage_sessions(
     options: values.ReadOptions,
 ) -> TableSource:
     """Stage a mapped sessions file as ``table_rows`` (one row per session)."""
-    cells, labels = _cells(headers, positions)
+    cells, labels = cells_of(headers, positions)
     date_order = values.detect_date_order(
         con, "raw_rows", cells["started_at"], labels["started_at"], options.date_order
     )
@@ -258,7 +293,7 @@ def stage_spend(
     Rows of one month, channel and purpose are added up by the load step. A purpose other than
     acquisition or retention is kept lower-cased and counted as acquisition (with a warning).
     """
-    cells, labels = _cells(headers, positions)
+    cells, labels = cells_of(headers, positions)
     date_order = values.detect_date_order(
         con, "raw_rows", cells["month"], labels["month"], options.date_order
     )
@@ -328,7 +363,7 @@ def stage_surveys(
     options: values.ReadOptions,
 ) -> TableSource:
     """Stage a mapped survey scores file as ``table_rows`` (one row per answer)."""
-    cells, labels = _cells(headers, positions)
+    cells, labels = cells_of(headers, positions)
     mark = _detect_decimal(con, cells, labels, ("score",), options)
     expressions = {
         "customer_id": values.customer_key(cells["customer_id"]),
@@ -388,7 +423,9 @@ def note_unmatched_lines(con: duckdb.DuckDBPyConnection, ingest_id: int) -> str 
     )
 
 
-def _cells(headers: list[str], positions: dict[str, int]) -> tuple[dict[str, str], dict[str, str]]:
+def cells_of(
+    headers: list[str], positions: dict[str, int]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Return field -> staging column and field -> the file's header name."""
     return (
         {field: column(i) for field, i in positions.items()},

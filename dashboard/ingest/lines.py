@@ -123,6 +123,28 @@ def index_by_quotes(path: Path) -> RecordIndex:
     return RecordIndex(len(lines[0]), len(ends), lines)
 
 
+def count_plain_records(path: Path) -> int | None:
+    """Return the data records of a file whose every line is one record, known plainly.
+
+    For text already known to be UTF-8: no quote character (so no cell spans lines), no
+    carriage return and no blank line. None when any of that fails (``index_by_quotes`` then
+    finds the lines). Only byte counts, several times faster than ``index_by_quotes``.
+    """
+    lines, previous = 0, b"\n"
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK_BYTES), b""):
+            blank = b"\n\n" in chunk or (previous.endswith(b"\n") and chunk.startswith(b"\n"))
+            if blank or b'"' in chunk or b"\r" in chunk:
+                return None
+            lines += chunk.count(b"\n")
+            previous = chunk
+    if previous == b"\n":
+        return None  # an empty file
+    if not previous.endswith(b"\n"):
+        lines += 1  # the last line has no line end
+    return lines - 1
+
+
 def index_by_csv_module(path: Path, delimiter: str) -> RecordIndex:
     """Index records as Python's csv module splits them (quotes open a cell only at its start)."""
     duck_lines, start_lines, end_lines = array("q"), array("q"), array("q")

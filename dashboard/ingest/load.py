@@ -101,7 +101,7 @@ CUSTOMER_ROW_TYPES = {
 _CUSTOMER_ROW_DEFAULTS = {"line_number": "line_number", "keyed_by_id": "false"}
 
 # Stored order columns an identical re-upload must match (all but source_file and ingest_id).
-_ORDER_VALUES = (
+ORDER_VALUES = (
     "customer_id",
     "ordered_at",
     "order_total",
@@ -263,17 +263,23 @@ def create_customer_rows(
     )
 
 
+def rounded_id_condition(expr: str) -> str:
+    """SQL, true when ``expr`` holds an id like ``7.02255E+12`` (a spreadsheet rounded it)."""
+    # The cheap test first: most ids have no 'e', and the regex then never runs (a CASE, as an
+    # AND in a select list evaluates both sides for every row).
+    return (
+        f"CASE WHEN contains({expr}, 'E') OR contains({expr}, 'e') "
+        rf"THEN regexp_full_match(trim({expr}), '-?\d+(\.\d+)?[eE]\+?\d+') ELSE false END"
+    )
+
+
 def note_rounded_ids(
     con: duckdb.DuckDBPyConnection, table: str, expr: str, label: str
 ) -> str | None:
     """Return a note when ``expr`` holds ids like ``7.02255E+12`` (a spreadsheet rounded them)."""
-    # The cheap test first: most ids have no 'e', and the regex then never runs.
     count, example = con.execute(
-        rf"""
-        SELECT count(*), arg_min(trim({expr}), line_number) FROM {table}
-        WHERE (contains({expr}, 'E') OR contains({expr}, 'e'))
-          AND regexp_full_match(trim({expr}), '-?\d+(\.\d+)?[eE]\+?\d+')
-        """
+        f"SELECT count(*), arg_min(trim({expr}), line_number) FROM {table} "
+        f"WHERE {rounded_id_condition(expr)}"
     ).fetchone()
     if not count:
         return None
@@ -300,8 +306,8 @@ def load_orders(
         ingest_id = next_ingest_id(con)
         con.execute(
             f"""
-            INSERT INTO orders (order_id, {", ".join(_ORDER_VALUES)}, source_file, ingest_id)
-            SELECT order_key, {", ".join(_ORDER_VALUES)}, ?, ? FROM order_verdicts
+            INSERT INTO orders (order_id, {", ".join(ORDER_VALUES)}, source_file, ingest_id)
+            SELECT order_key, {", ".join(ORDER_VALUES)}, ?, ? FROM order_verdicts
             WHERE status = 'new'
             """,
             [meta.file_name, ingest_id],
@@ -328,7 +334,7 @@ def load_orders(
         report = finish_report(
             con, ingest_id, meta, source.file_format, "orders", loaded, duplicate, source.notes
         )
-    report.notes.extend(_order_notes(con, source))
+    report.notes.extend(order_notes(con, source))
     return report
 
 
@@ -404,11 +410,38 @@ def _create_typed(
     unknown = set(expressions) - set(types)
     if unknown:
         raise ValueError(f"not a {table} field: {sorted(unknown)}")
-    select = ", ".join(
+    select = typed_columns(types, defaults, expressions)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT {select} FROM {source}")
+
+
+def typed_columns(
+    types: dict[str, str], defaults: dict[str, str], expressions: dict[str, str]
+) -> str:
+    """Return the select list ``CAST((expression) AS type) AS field, ...`` of every field."""
+    return ", ".join(
         f"CAST(({expressions.get(name, defaults.get(name, 'NULL'))}) AS {kind}) AS {name}"
         for name, kind in types.items()
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT {select} FROM {source}")
+
+
+def order_rows_select(expressions: dict[str, str]) -> str:
+    """Return the select list of ``order_rows`` (ORDER_ROW_TYPES) from one expression a field."""
+    return typed_columns(ORDER_ROW_TYPES, _ORDER_ROW_DEFAULTS, expressions)
+
+
+def first_failing_check() -> str:
+    """SQL over ``order_rows``: the number of the first failing order check, NULL for a good
+    row. It takes the parameters ``$earliest`` and ``$future`` (see ``check_dates``)."""
+    cases = " ".join(
+        f"WHEN {condition} THEN {number}"
+        for number, (condition, _, _, _) in enumerate(_ORDER_CHECKS, start=1)
+    )
+    return f"CASE {cases} END"
+
+
+def check_dates(today: dt.date) -> dict[str, dt.date]:
+    """Return the values of ``first_failing_check``'s parameters: the plausible date range."""
+    return {"earliest": EARLIEST_DATE, "future": today + dt.timedelta(days=2)}
 
 
 def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt.date) -> None:
@@ -426,10 +459,6 @@ def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt
             for number, (_, name, reason, _) in enumerate(_ORDER_CHECKS, start=1)
         ],
     )
-    first_failing = " ".join(
-        f"WHEN {condition} THEN {number}"
-        for number, (condition, _, _, _) in enumerate(_ORDER_CHECKS, start=1)
-    )
     raw_shown = " ".join(
         f"WHEN {number} THEN {raw}" for number, (_, _, _, raw) in enumerate(_ORDER_CHECKS, start=1)
     )
@@ -437,12 +466,12 @@ def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
         SELECT * EXCLUDE (ordered_at_raw, total_raw, refunded_raw) FROM (
-            SELECT *, CASE {first_failing} END AS check_no,
+            SELECT *, {first_failing_check()} AS check_no,
                    CAST(CASE check_no {raw_shown} END AS VARCHAR) AS check_raw
             FROM order_rows
         )
         """,
-        {"earliest": EARLIEST_DATE, "future": today + dt.timedelta(days=2)},
+        check_dates(today),
     )
 
 
@@ -489,7 +518,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE OR REPLACE TEMP TABLE shared AS "
         "SELECT order_key FROM keyed GROUP BY order_key HAVING count(*) > 1"
     )
-    others = [c for c in _ORDER_VALUES if c not in _FOLDED]
+    others = [c for c in ORDER_VALUES if c not in _FOLDED]
     single = f"""
         SELECT order_key, 1 AS n_rows, line_number AS first_line,
                check_no IS NOT NULL AS has_rejected_row, false AS is_conflicting,
@@ -534,7 +563,7 @@ def _judge_orders(con: duckdb.DuckDBPyConnection) -> None:
     ``order_verdicts`` is a view adding the status to ``order_groups``, so the file's rows are
     not copied once more.
     """
-    identical = " AND ".join(f"g.{c} IS NOT DISTINCT FROM o.{c}" for c in _ORDER_VALUES)
+    identical = " AND ".join(f"g.{c} IS NOT DISTINCT FROM o.{c}" for c in ORDER_VALUES)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE order_judged AS
@@ -721,7 +750,7 @@ def finish_report(
     return report
 
 
-def _order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[str]:
+def order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[str]:
     combined_rows, combined_orders, zero_totals = con.execute(
         """
         SELECT coalesce(sum(n_rows) FILTER (WHERE n_rows > 1), 0),

@@ -411,7 +411,7 @@ def _stage_parquet(
         [str(readable.path)],
     )
     con.execute("CREATE OR REPLACE TEMP VIEW raw_rows AS SELECT * FROM raw_cells")
-    _create_read_issues(con)
+    create_read_issues(con)
     return StagedFile(records=_count_records(con))
 
 
@@ -435,14 +435,14 @@ def _stage_csv(
     cells = "".join(f", r.{column(i)}" for i in kept)
     if not rejected and index.is_one_line_per_record():
         # Record n is line n + 2: no join is needed, and no copy of the cells.
-        _create_read_issues(con)
+        create_read_issues(con)
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW raw_rows AS "
             f"SELECT r.rowid + 2 AS line_number{cells} FROM csv_read r"
         )
         return StagedFile(records=read, notes=notes)
     _store_index(con, index)
-    _create_read_issues(con, from_rejects=True)
+    create_read_issues(con, from_rejects=True)
     # The n-th split record is the n-th record of the file that DuckDB did not reject.
     con.execute(
         f"""
@@ -549,7 +549,8 @@ def _uniform_line_ends(path: Path) -> Iterator[Path]:
         Path(name).unlink(missing_ok=True)
 
 
-def _create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = False) -> None:
+def create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = False) -> None:
+    """Create ``read_issues``: empty, or with one rejection per record of ``csv_rejects``."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE read_issues (

@@ -102,9 +102,21 @@ class DecimalMark:
     note: str | None = None
 
 
+def trimmed(expr: str) -> str:
+    """``trim(expr)``, skipped for the usual value: ASCII with no space at either end.
+
+    trim() removes the Unicode space separators, of which ASCII has only ' ', and costs more
+    than the rest of a value's parsing; ``strlen = length`` holds exactly for ASCII text.
+    """
+    return (
+        f"CASE WHEN strlen({expr}) = length({expr}) AND NOT starts_with({expr}, ' ') "
+        f"AND NOT ends_with({expr}, ' ') THEN {expr} ELSE trim({expr}) END"
+    )
+
+
 def text(expr: str) -> str:
     """Trimmed text, NULL when empty."""
-    return f"NULLIF(trim({expr}), '')"
+    return f"NULLIF({trimmed(expr)}, '')"
 
 
 def customer_key(expr: str) -> str:
@@ -133,19 +145,20 @@ def amount(expr: str, mark: str = ".", scale: int = 2) -> str:
     kind = f"DECIMAL(18, {int(scale)})"
     bare = f"regexp_replace(trim({expr}), '{_SYMBOLS}', '', 'g')"
     if mark == ",":
-        return (
-            f"TRY_CAST(CASE "
-            rf"WHEN regexp_full_match({bare}, '-?\d{{1,3}}(\.\d{{3}})+(,\d+)?') "
-            f"THEN replace(replace({bare}, '.', ''), ',', '.') "
-            rf"WHEN regexp_full_match({bare}, '-?\d+(,\d+)?') THEN replace({bare}, ',', '.') "
-            f"END AS {kind})"
+        decimal_comma = _once(
+            bare,
+            r"CASE WHEN regexp_full_match(v, '-?\d{1,3}(\.\d{3})+(,\d+)?') "
+            "THEN replace(replace(v, '.', ''), ',', '.') "
+            r"WHEN regexp_full_match(v, '-?\d+(,\d+)?') THEN replace(v, ',', '.') END",
         )
+        return f"TRY_CAST({decimal_comma} AS {kind})"
     # Plain numbers, nearly all of them, take the cheap cast; only the rest pay for the regexes.
-    return (
-        f"coalesce(TRY_CAST(trim({expr}) AS {kind}), TRY_CAST(CASE "
-        rf"WHEN regexp_full_match({bare}, '-?\d{{1,3}}(,\d{{3}})+(\.\d+)?') "
-        f"THEN replace({bare}, ',', '') ELSE {bare} END AS {kind}))"
+    thousands = _once(
+        bare,
+        r"CASE WHEN regexp_full_match(v, '-?\d{1,3}(,\d{3})+(\.\d+)?') "
+        "THEN replace(v, ',', '') ELSE v END",
     )
+    return f"coalesce(TRY_CAST({trimmed(expr)} AS {kind}), TRY_CAST({thousands} AS {kind}))"
 
 
 def number(expr: str, mark: str = ".") -> str:
@@ -178,10 +191,13 @@ def seconds(expr: str) -> str:
 
 def flag(expr: str) -> str:
     """BOOLEAN: true for yes/true/1/cancelled..., false for no/false/0, NULL for anything else."""
-    word = f"lower(trim({expr}))"
+    word = f"lower({trimmed(expr)})"
+    # The words as listed match without trim() and lower(), the costly part.
     return (
-        f"CASE WHEN {word} IN {_sql_words(TRUE_WORDS)} THEN true "
-        f"WHEN {word} IN {_sql_words(FALSE_WORDS)} THEN false END"
+        f"CASE WHEN list_contains({_sql_words(TRUE_WORDS)}, {expr}) THEN true "
+        f"WHEN list_contains({_sql_words(FALSE_WORDS)}, {expr}) THEN false "
+        f"WHEN list_contains({_sql_words(TRUE_WORDS)}, {word}) THEN true "
+        f"WHEN list_contains({_sql_words(FALSE_WORDS)}, {word}) THEN false END"
     )
 
 
@@ -197,7 +213,7 @@ def local_timestamp(expr: str, order: DateOrder) -> str:
         day_month = "%m/%d/%Y" if order.order == "month-first" else "%d/%m/%Y"
         formats += [f"{day_month} {time}" for time in _DAY_MONTH_TIMES] + [day_month]
     listed = ", ".join(f"'{f}'" for f in formats)
-    value = f"trim({expr})"
+    value = trimmed(expr)
     # Fast path for the common shapes, through DuckDB's ISO cast: 'YYYY-MM-DD[ HH:MM[:SS]]'
     # with no offset, and Shopify's 'YYYY-MM-DD HH:MM:SS -0700' with the offset cut off.
     iso = (
@@ -363,5 +379,15 @@ def _without_offset(expr: str) -> str:
     )
 
 
+def _once(expr: str, body: str) -> str:
+    """``body`` with ``v`` bound to ``expr``, which is computed once and only where reached.
+
+    Written out several times, ``expr`` would be hoisted by DuckDB's common-subexpression step
+    and computed for every row, even rows a surrounding coalesce or CASE never reaches.
+    """
+    return f"list_transform([{expr}], lambda v: {body})[1]"
+
+
 def _sql_words(words: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{w}'" for w in words) + ")"
+    # A list, not an IN (...): DuckDB turns a long IN list into a join, costly per row.
+    return "[" + ", ".join(f"'{w}'" for w in words) + "]"
