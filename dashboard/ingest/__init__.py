@@ -18,7 +18,6 @@ Formats (FORMATS; 'auto' detects them from the header names):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import shutil
@@ -32,6 +31,7 @@ import duckdb
 from dashboard import store
 from dashboard.ingest import (
     generic,
+    lines,
     load,
     one_pass,
     read,
@@ -204,9 +204,11 @@ def ingest_file(
         raise IngestError("The file has a header row but no data rows.")
     chosen = detect_format(info.headers) if file_format == "auto" else file_format
     positions = _resolve_columns(chosen, info.headers, mapping)
+    # One read gives the checksum and, for a plain CSV, its records (the one-pass load's lines).
+    sha256, plain_records = lines.checksum_and_plain_records(path)
     meta = load.FileMeta(
         file_name=display_name or path.name,
-        sha256=_sha256(path),
+        sha256=sha256,
         read_notes=[],
         today=dt.date.today(),
     )
@@ -229,7 +231,13 @@ def ingest_file(
                     meta.file_name, meta.sha256, list(readable.notes), meta.today
                 )
                 report = one_pass.load_clean_orders(
-                    con, readable.path, info, positions, options, clean_meta
+                    con,
+                    readable.path,
+                    info,
+                    positions,
+                    options,
+                    clean_meta,
+                    plain_records if readable.path == path else None,
                 )
                 if report is not None:
                     say(1.0, "Done")
@@ -334,11 +342,3 @@ def _as_sentence(exc: Exception, path: Path, dataset: str) -> IngestError:
     return IngestError(
         "The file could not be loaded because of an unexpected error; nothing was changed."
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

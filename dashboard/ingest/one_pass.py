@@ -42,11 +42,13 @@ def load_clean_orders(
     positions: dict[str, int],
     options: values.ReadOptions,
     meta: load.FileMeta,
+    plain_records: int | None = None,
 ) -> IngestReport | None:
     """Load a clean mapped orders CSV (UTF-8 text, ``info``'s delimiter and headers) in one pass.
 
-    In: ``positions`` of the mapped fields. Out: the report, as the staged load would give it,
-    or None, with the dataset untouched, when the file is not clean or maps no order id.
+    In: ``positions`` of the mapped fields; ``plain_records``, when already known, what
+    ``lines.count_plain_records`` says of the file. Out: the report, as the staged load would
+    give it, or None, with the dataset untouched, when the file is not clean or maps no order id.
     """
     if "order_id" not in positions:
         return None
@@ -59,7 +61,9 @@ def load_clean_orders(
             if _has_repeated_ids(con, ingest_id, had_orders):
                 raise _NotClean
             read.create_read_issues(con)
-            _collect_warnings(con, path, info, cells, ingest_id, loaded, labels["customer_id"])
+            _collect_warnings(
+                con, path, info, cells, (ingest_id, loaded, plain_records), labels["customer_id"]
+            )
             meta = load.FileMeta(
                 meta.file_name, meta.sha256, meta.read_notes, meta.today, records=loaded
             )
@@ -148,8 +152,7 @@ def _collect_warnings(
     path: Path,
     info: read.FileInfo,
     cells: dict[str, str],
-    ingest_id: int,
-    loaded: int,
+    counts: tuple[int, int, int | None],
     label: str,
 ) -> None:
     """Fill ``load_issues`` with the staged load's one warning: orders without a customer key.
@@ -157,6 +160,7 @@ def _collect_warnings(
     The insert kept no line numbers, so a second, narrow read of the file, in its order, finds
     the records without one, and the file's record index turns them into editor lines.
     """
+    ingest_id, loaded, plain_records = counts
     con.execute(
         "CREATE OR REPLACE TEMP TABLE load_issues (line_number BIGINT, column_name VARCHAR, "
         "severity VARCHAR, reason VARCHAR, raw_value VARCHAR)"
@@ -169,7 +173,7 @@ def _collect_warnings(
         f"SELECT {values.customer_key(cells['customer_id'])} IS NULL AS keyless FROM {_FILE}",
         _file_params(path, info),
     ).fetchnumpy()["keyless"]
-    numbers = _record_lines(path, np.flatnonzero(keyless), loaded)
+    numbers = _record_lines(path, np.flatnonzero(keyless), loaded, plain_records)
     con.register("warned_lines", pa.table({"line_number": pa.array(numbers, pa.int64())}))
     try:
         con.execute(
@@ -181,9 +185,9 @@ def _collect_warnings(
         con.unregister("warned_lines")
 
 
-def _record_lines(path: Path, records: np.ndarray, loaded: int) -> np.ndarray:
+def _record_lines(path: Path, records: np.ndarray, loaded: int, plain: int | None) -> np.ndarray:
     """Return the line (header = 1) of each of ``records`` (record numbers from 0)."""
-    plain = lines.count_plain_records(path)
+    plain = plain if plain is not None else lines.count_plain_records(path)
     index = None if plain is not None else lines.index_by_quotes(path)
     if (plain if index is None else len(index)) != loaded:
         raise _NotClean  # the two readers disagree on records: the staged load sorts it out
