@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -204,17 +205,14 @@ def ingest_file(
         raise IngestError("The file has a header row but no data rows.")
     chosen = detect_format(info.headers) if file_format == "auto" else file_format
     positions = _resolve_columns(chosen, info.headers, mapping)
-    # One read gives the checksum and, for a plain CSV, its records (the one-pass load's lines).
-    sha256, plain_records = lines.checksum_and_plain_records(path)
-    meta = load.FileMeta(
-        file_name=display_name or path.name,
-        sha256=sha256,
-        read_notes=[],
-        today=dt.date.today(),
-    )
+    file_name = display_name or path.name
     created = not store.dataset_exists(workspace, dataset)
     opened = False
     scratch = Path(tempfile.mkdtemp(prefix=".ingest-", dir=workspace))
+    # One read gives the checksum and, for a plain CSV, its records (the one-pass load's lines);
+    # it runs beside DuckDB's reading, which releases the GIL.
+    pool = ThreadPoolExecutor(max_workers=1)
+    scan = pool.submit(lines.checksum_and_plain_records, path)
     try:
         say(0.05, "Preparing the file")
         readable = read.prepare(path, info, scratch)
@@ -227,17 +225,14 @@ def ingest_file(
             say(0.1, "Reading the file")
             options = ReadOptions(date_order, decimal)
             if chosen == "generic" and readable.kind == "csv":
-                clean_meta = load.FileMeta(
-                    meta.file_name, meta.sha256, list(readable.notes), meta.today
-                )
+
+                def checksum() -> tuple[str, int | None]:
+                    sha256, plain_records = scan.result()
+                    return sha256, plain_records if readable.path == path else None
+
+                unread = load.FileMeta(file_name, "", list(readable.notes), dt.date.today())
                 report = one_pass.load_clean_orders(
-                    con,
-                    readable.path,
-                    info,
-                    positions,
-                    options,
-                    clean_meta,
-                    plain_records if readable.path == path else None,
+                    con, readable.path, info, positions, options, unread, checksum
                 )
                 if report is not None:
                     say(1.0, "Done")
@@ -246,7 +241,7 @@ def ingest_file(
             if staged.records == 0:
                 raise IngestError("The file has a header row but no data rows.")
             meta = load.FileMeta(
-                meta.file_name, meta.sha256, staged.notes, meta.today, staged.records
+                file_name, scan.result()[0], staged.notes, dt.date.today(), staged.records
             )
             say(0.5, "Checking the values")
             source = _stage(con, chosen, info.headers, positions, options)
@@ -261,6 +256,7 @@ def ingest_file(
             raise _as_sentence(exc, path, dataset) from exc
         raise
     finally:
+        pool.shutdown(cancel_futures=True)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -11,6 +11,7 @@ clean file gives the same rows, report and load history either way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -42,13 +43,15 @@ def load_clean_orders(
     positions: dict[str, int],
     options: values.ReadOptions,
     meta: load.FileMeta,
-    plain_records: int | None = None,
+    checksum: Callable[[], tuple[str, int | None]],
 ) -> IngestReport | None:
     """Load a clean mapped orders CSV (UTF-8 text, ``info``'s delimiter and headers) in one pass.
 
-    In: ``positions`` of the mapped fields; ``plain_records``, when already known, what
-    ``lines.count_plain_records`` says of the file. Out: the report, as the staged load would
-    give it, or None, with the dataset untouched, when the file is not clean or maps no order id.
+    In: ``positions`` of the mapped fields; ``meta`` without its checksum, which ``checksum``
+    returns, with what ``lines.count_plain_records`` says of ``path`` when known; it is asked
+    after the insert, so a scan of the file can run meanwhile. Out: the report, as the staged
+    load would give it, or None, with the dataset untouched, when the file is not clean or
+    maps no order id.
     """
     if "order_id" not in positions:
         return None
@@ -58,6 +61,7 @@ def load_clean_orders(
             had_orders = con.execute("SELECT count(*) > 0 FROM orders").fetchone()[0]
             ingest_id = load.next_ingest_id(con)
             loaded = _insert_clean_rows(con, path, info, cells, options, meta, ingest_id)
+            sha256, plain_records = checksum()
             if _has_repeated_ids(con, ingest_id, had_orders):
                 raise _NotClean
             read.create_read_issues(con)
@@ -65,7 +69,7 @@ def load_clean_orders(
                 con, path, info, cells, (ingest_id, loaded, plain_records), labels["customer_id"]
             )
             meta = load.FileMeta(
-                meta.file_name, meta.sha256, meta.read_notes, meta.today, records=loaded
+                meta.file_name, sha256, meta.read_notes, meta.today, records=loaded
             )
             report = load.finish_report(con, ingest_id, meta, "generic", "orders", loaded, 0, [])
             # What order_notes reads of the staged load's verdicts: every row a new order.
