@@ -144,11 +144,12 @@ def compare(
     [
         CLEAN,
         CLEAN.replace("\n", "\r\n"),
+        "\ufeff" + CLEAN,
         CLEAN.replace(",", ";").replace('"a; b"', '"a, b"'),
         MULTILINE,
         BLANK_LINE,
     ],
-    ids=["clean", "crlf", "semicolons", "multiline-cell", "blank-line"],
+    ids=["clean", "crlf", "bom", "semicolons", "multiline-cell", "blank-line"],
 )
 def test_a_clean_file_loads_in_one_pass_exactly_as_staged(
     compare: Callable[[list[str]], tuple[list[object], list[object | None]]], text: str
@@ -224,6 +225,29 @@ EDGE_VALUES = [
     ("$12", "$12", None, "12.00"),
     ("12,50", "12,50", None, None),
 ]
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("2024-01-05 10:00:00", "2024-01-05 10:00:00"),
+        (" 2024-01-05 10:00:00 ", "2024-01-05 10:00:00"),
+        ("2024-02-30 10:00:00", None),
+        ("2024-01-05 10:00:00 -0500", "2024-01-05 10:00:00"),
+        ("2024-01-05T10:00:00+02:00", "2024-01-05 10:00:00"),
+        ("2024-01-05 25:00:00", None),
+        ("1704448800", "2024-01-05 10:00:00"),
+    ],
+)
+def test_the_plain_datetime_shortcut_reads_like_the_full_parse(
+    raw: str, expected: str | None
+) -> None:
+    row = duckdb.execute(
+        f"SELECT CAST({values.local_timestamp('v', values.DateOrder(None))} AS VARCHAR) "
+        "FROM (SELECT CAST(? AS VARCHAR) AS v)",
+        [raw],
+    ).fetchone()
+    assert row == (expected,)
 
 
 @pytest.mark.parametrize("raw,text,flag,amount", EDGE_VALUES)

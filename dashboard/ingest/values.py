@@ -32,6 +32,7 @@ _UNAMBIGUOUS_FORMATS = (
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
 )
+_PLAIN_DATETIME = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 _DAY_MONTH_TIMES = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%m/%Y", "%B %Y", "%b %Y")
 RAW_VALUE_CHARS = 200  # a rejected value or line is shown and stored up to this length
@@ -214,25 +215,30 @@ def local_timestamp(expr: str, order: DateOrder) -> str:
         formats += [f"{day_month} {time}" for time in _DAY_MONTH_TIMES] + [day_month]
     listed = ", ".join(f"'{f}'" for f in formats)
     value = trimmed(expr)
-    # Fast path for the common shapes, through DuckDB's ISO cast: 'YYYY-MM-DD[ HH:MM[:SS]]'
-    # with no offset, and Shopify's 'YYYY-MM-DD HH:MM:SS -0700' with the offset cut off.
-    iso = (
-        f"CASE WHEN length({value}) <= 19 AND strpos(substr({value}, 11), '+') = 0 "
-        f"AND strpos(substr({value}, 11), '-') = 0 THEN {value} "
-        f"WHEN length({value}) = 25 AND substr({value}, 20, 2) IN (' -', ' +') "
-        f"THEN left({value}, 19) END"
+    # The usual value, digits in 'YYYY-MM-DD HH:MM:SS', is its own trimmed ISO shape: it is
+    # cast directly, and the shape tests below (each bound once, see _once) run for the rest.
+    plain = f"CASE WHEN {expr} GLOB '{_PLAIN_DATETIME}' THEN TRY_CAST({expr} AS TIMESTAMP) END"
+    # Other common shapes, through DuckDB's ISO cast: 'YYYY-MM-DD[ HH:MM[:SS]]' with no offset,
+    # and Shopify's 'YYYY-MM-DD HH:MM:SS -0700' with the offset cut off.
+    iso = _once(
+        value,
+        "CASE WHEN length(v) <= 19 AND strpos(substr(v, 11), '+') = 0 "
+        "AND strpos(substr(v, 11), '-') = 0 THEN v "
+        "WHEN length(v) = 25 AND substr(v, 20, 2) IN (' -', ' +') THEN left(v, 19) END",
     )
-    epoch = (
-        rf"CASE WHEN regexp_full_match({value}, '\d{{9,10}}') "
-        f"THEN epoch_ms(TRY_CAST({value} AS BIGINT) * 1000) "
-        rf"WHEN regexp_full_match({value}, '\d{{13}}') THEN epoch_ms(TRY_CAST({value} AS BIGINT)) "
-        "END"
+    epoch = _once(
+        value,
+        r"CASE WHEN regexp_full_match(v, '\d{9,10}') THEN epoch_ms(TRY_CAST(v AS BIGINT) * 1000) "
+        r"WHEN regexp_full_match(v, '\d{13}') THEN epoch_ms(TRY_CAST(v AS BIGINT)) END",
     )
     slashed = (
         f"regexp_replace({_without_offset(expr)}, "
         r"'^(\d{1,2})[.-](\d{1,2})[.-](\d{4})', '\1/\2/\3')"
     )
-    return f"coalesce(TRY_CAST({iso} AS TIMESTAMP), {epoch}, try_strptime({slashed}, [{listed}]))"
+    return (
+        f"coalesce({plain}, TRY_CAST({iso} AS TIMESTAMP), {epoch}, "
+        f"try_strptime({slashed}, [{listed}]))"
+    )
 
 
 def month_start(expr: str, order: DateOrder) -> str:
