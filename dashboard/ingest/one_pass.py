@@ -1,7 +1,7 @@
 """The one-pass load of a clean mapped orders CSV: read, check and insert in one statement.
 
-Most order files are clean: every row has an order id, a customer, a date and an amount that
-parse, and no order id repeats. The staged load (``read`` then ``load``) copies such a file
+Most order files are clean: every row has an order id, a date and an amount that parse, and no
+order id repeats (an order without a customer is clean: it is loaded with a warning). The staged load (``read`` then ``load``) copies such a file
 twice before the insert, to explain bad rows by line; here the file goes straight from DuckDB's
 CSV reader into ``orders``, through the same expressions and checks, inside one transaction.
 The first row that is not clean (DuckDB's ``error()``), a record the reader cannot split, or a
