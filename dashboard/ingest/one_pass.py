@@ -1,12 +1,13 @@
 """The one-pass load of a clean mapped orders CSV: read, check and insert in one statement.
 
 Most order files are clean: every row has an order id, a date and an amount that parse, and no
-order id repeats (an order without a customer is clean: it is loaded with a warning). The staged load (``read`` then ``load``) copies such a file
-twice before the insert, to explain bad rows by line; here the file goes straight from DuckDB's
-CSV reader into ``orders``, through the same expressions and checks, inside one transaction.
-The first row that is not clean (DuckDB's ``error()``), a record the reader cannot split, or a
-repeated order id rolls it back, and the staged load runs instead and explains every row. A
-clean file gives the same rows, report and load history either way.
+order id repeats (an order without a customer is clean: it is loaded with a warning). The staged
+load (``read`` then ``load``) copies such a file twice before the insert, to explain bad rows by
+line; here the file goes straight from DuckDB's CSV reader into ``orders``, through the same
+expressions and checks, inside one transaction. The first row that is not clean (DuckDB's
+``error()``), a record the reader cannot split, or a repeated order id rolls it back, and the
+staged load runs instead and explains every row. A clean file gives the same rows, report and
+load history either way.
 """
 
 from __future__ import annotations
