@@ -30,11 +30,7 @@ class _NotClean(Exception):
 
 
 # The file as the staged load reads it, every column as text (parameters: ``_file_params``).
-_FILE = """
-    (SELECT NULL AS line_number, * FROM read_csv(
-        $path, header = true, auto_detect = false, columns = $columns, delim = $delim,
-        quote = '"', escape = '"'))
-"""
+_FILE = f"(SELECT NULL AS line_number, * FROM read_csv($path, {read.CSV_OPTIONS}))"
 
 
 def load_clean_orders(

@@ -56,6 +56,14 @@ _REJECT_REASONS = (
 _OTHER_REJECT = "row could not be read as CSV"
 
 
+# How a CSV file is read (parameters $columns: every column as VARCHAR, $delim): the header row
+# skipped, nothing sniffed, '"' quoting with doubled quotes inside.
+CSV_OPTIONS = (
+    "header = true, auto_detect = false, columns = $columns, delim = $delim, quote = '\"', "
+    "escape = '\"'"
+)
+
+
 @dataclass(frozen=True)
 class FileInfo:
     """What the first bytes say; headers are cleaned and unique.
@@ -523,11 +531,10 @@ def _read_csv(
         f"""
         CREATE OR REPLACE TEMP TABLE csv_read AS
         SELECT {selected} FROM read_csv(
-            ?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '"',
-            escape = '"', store_rejects = true, rejects_table = 'csv_rejects',
+            $path, {CSV_OPTIONS}, store_rejects = true, rejects_table = 'csv_rejects',
             rejects_scan = 'csv_reject_scans')
         """,
-        [str(path), columns, delimiter],
+        {"path": str(path), "columns": columns, "delim": delimiter},
     )
 
 
