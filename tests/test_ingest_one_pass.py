@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from dashboard import ingest, store
-from dashboard.ingest import one_pass, values
+from dashboard.ingest import lines as ingest_lines
+from dashboard.ingest import load, one_pass, values
 
 HEADER = "order_id,customer,ordered_at,total,refunded,cancelled,code,channel,country,currency\n"
 MAPPING = {
@@ -205,6 +206,46 @@ def test_a_second_file_loads_in_one_pass_and_a_repeated_one_is_staged(
     results, calls = compare([_lines(GOOD), later, _lines(GOOD), overlapping])
     assert [call is not None for call in calls] == [True, True, False, False]
     assert [(r[3], r[5]) for r in results[:4]] == [(1, 0), (1, 0), (0, 1), (1, 1)]
+
+
+def _many_guests(multiline_at: int) -> str:
+    """40 orders; every third (records 0, 3, ..., 39: 14 orders) has no customer; record
+    ``multiline_at`` has a quoted code cell spanning two lines."""
+    rows = []
+    for record in range(40):
+        customer = "" if record % 3 == 0 else f"c{record}"
+        code = '"two\nlines"' if record == multiline_at else ""
+        rows.append(f"G{record},{customer},2024-05-01 10:00:00,5.00,0,false,{code},web,US,USD")
+    return _lines(*rows)
+
+
+@pytest.mark.parametrize(
+    "multiline_at,lines",
+    [
+        (30, [2, 5, 8, 11, 14]),  # the cell spans lines after the examples: line = record + 2
+        (1, [2, 6, 9, 12, 15]),  # it pushes every later record one line down
+    ],
+    ids=["plain-start", "multiline-first"],
+)
+def test_many_guest_orders_keep_the_first_examples_and_count_every_one(
+    compare: Callable[[list[str]], tuple[list[object], list[object | None]]],
+    monkeypatch: pytest.MonkeyPatch,
+    multiline_at: int,
+    lines: list[int],
+) -> None:
+    """Only the first examples of a reason are looked up (reading ever more of the file's
+    first records), and the rest are counted: the same report and history as the staged load's."""
+    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 5)
+    monkeypatch.setattr(one_pass, "_FIRST_ROWS", 2)
+    monkeypatch.setattr(ingest_lines, "_CHUNK_BYTES", 64)
+    results, calls = compare([_many_guests(multiline_at)])
+    report = calls[0]
+    assert report is not None and report.rows_loaded == 40
+    assert [issue.line_number for issue in report.issues] == lines
+    assert report.issue_counts == {("warning", load.NO_CUSTOMER_KEY): 14}
+    assert any("14 rows have the issue" in note for note in report.notes)
+    rows_warned = results[-2][0][8]
+    assert rows_warned == 14
 
 
 # Values the shortcuts in dashboard.ingest.values must read exactly as trim()/lower() would:

@@ -209,10 +209,9 @@ def ingest_file(
     created = not store.dataset_exists(workspace, dataset)
     opened = False
     scratch = Path(tempfile.mkdtemp(prefix=".ingest-", dir=workspace))
-    # One read gives the checksum and, for a plain CSV, its records (the one-pass load's lines);
-    # it runs beside DuckDB's reading, which releases the GIL.
+    # The checksum is read beside DuckDB's reading, which releases the GIL.
     pool = ThreadPoolExecutor(max_workers=1)
-    scan = pool.submit(lines.checksum_and_plain_records, path)
+    scan = pool.submit(lines.sha256_of, path)
     try:
         say(0.05, "Preparing the file")
         readable = read.prepare(path, info, scratch)
@@ -225,14 +224,9 @@ def ingest_file(
             say(0.1, "Reading the file")
             options = ReadOptions(date_order, decimal)
             if chosen == "generic" and readable.kind == "csv":
-
-                def checksum() -> tuple[str, int | None]:
-                    sha256, plain_records = scan.result()
-                    return sha256, plain_records if readable.path == path else None
-
                 unread = load.FileMeta(file_name, "", list(readable.notes), dt.date.today())
                 report = one_pass.load_clean_orders(
-                    con, readable.path, info, positions, options, unread, checksum
+                    con, readable.path, info, positions, options, unread, scan.result
                 )
                 if report is not None:
                     say(1.0, "Done")
@@ -241,7 +235,7 @@ def ingest_file(
             if staged.records == 0:
                 raise IngestError("The file has a header row but no data rows.")
             meta = load.FileMeta(
-                file_name, scan.result()[0], staged.notes, dt.date.today(), staged.records
+                file_name, scan.result(), staged.notes, dt.date.today(), staged.records
             )
             say(0.5, "Checking the values")
             source = _stage(con, chosen, info.headers, positions, options)

@@ -662,11 +662,13 @@ def finish_report(
     loaded: int,
     duplicate: int,
     notes: list[str],
+    unlisted: dict[tuple[str, str], int] | None = None,
 ) -> IngestReport:
     """Store the ingests row and the issues (capped per reason); return the report.
 
     Reads ``read_issues`` (the reader's) and ``load_issues`` (the loader's): line_number,
-    column_name, severity, reason, raw_value.
+    column_name, severity, reason, raw_value. ``unlisted`` counts issues, by (severity,
+    reason), that are in neither table because only their first examples were looked up.
     """
     con.execute(
         f"""
@@ -681,6 +683,9 @@ def finish_report(
         "SELECT count(*) FILTER (WHERE severity = 'rejected'), "
         "count(*) FILTER (WHERE severity = 'warning') FROM all_issues"
     ).fetchone()
+    unlisted = unlisted or {}
+    rejected += sum(n for (severity, _), n in unlisted.items() if severity == "rejected")
+    warned += sum(n for (severity, _), n in unlisted.items() if severity == "warning")
     report = IngestReport(
         file_name=meta.file_name,
         file_format=file_format,
@@ -741,6 +746,8 @@ def finish_report(
             "SELECT severity, reason, count(*) FROM all_issues GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     }
+    for key, total in unlisted.items():
+        report.issue_counts[key] = report.issue_counts.get(key, 0) + total
     for (_, reason), total in report.issue_counts.items():
         if total > MAX_ISSUES_PER_REASON:
             report.notes.append(

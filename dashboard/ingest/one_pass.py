@@ -23,6 +23,8 @@ from dashboard.ingest import generic, lines, load, read, values
 from dashboard.ingest.report import IngestReport
 
 NOT_CLEAN = "a row the staged load must explain"
+# Records the narrow read that looks for orders without a customer key reads first.
+_FIRST_ROWS = 100_000
 
 
 class _NotClean(Exception):
@@ -40,15 +42,14 @@ def load_clean_orders(
     positions: dict[str, int],
     options: values.ReadOptions,
     meta: load.FileMeta,
-    checksum: Callable[[], tuple[str, int | None]],
+    checksum: Callable[[], str],
 ) -> IngestReport | None:
     """Load a clean mapped orders CSV (UTF-8 text, ``info``'s delimiter and headers) in one pass.
 
     In: ``positions`` of the mapped fields; ``meta`` without its checksum, which ``checksum``
-    returns, with what ``lines.count_plain_records`` says of ``path`` when known; it is asked
-    after the insert, so a scan of the file can run meanwhile. Out: the report, as the staged
-    load would give it, or None, with the dataset untouched, when the file is not clean or
-    maps no order id.
+    returns; it is asked after the insert, so the upload can be hashed meanwhile. Out: the
+    report, as the staged load would give it, or None, with the dataset untouched, when the
+    file is not clean or maps no order id.
     """
     if "order_id" not in positions:
         return None
@@ -58,17 +59,19 @@ def load_clean_orders(
             had_orders = con.execute("SELECT count(*) > 0 FROM orders").fetchone()[0]
             ingest_id = load.next_ingest_id(con)
             loaded = _insert_clean_rows(con, path, info, cells, options, meta, ingest_id)
-            sha256, plain_records = checksum()
+            sha256 = checksum()
             if _has_repeated_ids(con, ingest_id, had_orders):
                 raise _NotClean
             read.create_read_issues(con)
-            _collect_warnings(
-                con, path, info, cells, (ingest_id, loaded, plain_records), labels["customer_id"]
+            unlisted = _collect_warnings(
+                con, path, info, cells, (ingest_id, loaded), labels["customer_id"]
             )
             meta = load.FileMeta(
                 meta.file_name, sha256, meta.read_notes, meta.today, records=loaded
             )
-            report = load.finish_report(con, ingest_id, meta, "generic", "orders", loaded, 0, [])
+            report = load.finish_report(
+                con, ingest_id, meta, "generic", "orders", loaded, 0, [], unlisted
+            )
             # What order_notes reads of the staged load's verdicts: every row a new order.
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW order_verdicts AS "
@@ -153,28 +156,28 @@ def _collect_warnings(
     path: Path,
     info: read.FileInfo,
     cells: dict[str, str],
-    counts: tuple[int, int, int | None],
+    counts: tuple[int, int],
     label: str,
-) -> None:
+) -> dict[tuple[str, str], int]:
     """Fill ``load_issues`` with the staged load's one warning: orders without a customer key.
 
-    The insert kept no line numbers, so a second, narrow read of the file, in its order, finds
-    the records without one, and the file's record index turns them into editor lines.
+    The report keeps the first ``load.MAX_ISSUES_PER_REASON`` warnings of a reason and counts
+    the rest. The insert kept no line numbers, so a second, narrow read of the file, in its
+    order, finds the first records without a key and stops; their lines come from the file's
+    start. Out: the warnings counted but not listed, by (severity, reason).
     """
-    ingest_id, loaded, plain_records = counts
+    ingest_id, loaded = counts
     con.execute(
         "CREATE OR REPLACE TEMP TABLE load_issues (line_number BIGINT, column_name VARCHAR, "
         "severity VARCHAR, reason VARCHAR, raw_value VARCHAR)"
     )
-    if not con.execute(
-        "SELECT count(*) FROM orders WHERE ingest_id = ? AND customer_id IS NULL", [ingest_id]
-    ).fetchone()[0]:
-        return
     keyless = con.execute(
-        f"SELECT {values.customer_key(cells['customer_id'])} IS NULL AS keyless FROM {_FILE}",
-        _file_params(path, info),
-    ).fetchnumpy()["keyless"]
-    numbers = _record_lines(path, np.flatnonzero(keyless), loaded, plain_records)
+        "SELECT count(*) FROM orders WHERE ingest_id = ? AND customer_id IS NULL", [ingest_id]
+    ).fetchone()[0]
+    if not keyless:
+        return {}
+    records = _first_keyless_records(con, path, info, cells, load.MAX_ISSUES_PER_REASON)
+    numbers = _record_lines(path, records, loaded)
     con.register("warned_lines", pa.table({"line_number": pa.array(numbers, pa.int64())}))
     try:
         con.execute(
@@ -184,14 +187,39 @@ def _collect_warnings(
         )
     finally:
         con.unregister("warned_lines")
+    return {("warning", load.NO_CUSTOMER_KEY): keyless - len(records)}
 
 
-def _record_lines(path: Path, records: np.ndarray, loaded: int, plain: int | None) -> np.ndarray:
-    """Return the line (header = 1) of each of ``records`` (record numbers from 0)."""
-    plain = plain if plain is not None else lines.count_plain_records(path)
-    index = None if plain is not None else lines.index_by_quotes(path)
-    if (plain if index is None else len(index)) != loaded:
+def _first_keyless_records(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    info: read.FileInfo,
+    cells: dict[str, str],
+    limit: int,
+) -> np.ndarray:
+    """Return the record numbers (from 0, in file order) of the first ``limit`` records without
+    a customer key, reading the file's first records only, ten times more until they are found.
+    """
+    rows = _FIRST_ROWS
+    while True:
+        keyless = con.execute(
+            f"SELECT {values.customer_key(cells['customer_id'])} IS NULL AS keyless "
+            f"FROM {_FILE} LIMIT $rows",
+            {**_file_params(path, info), "rows": rows},
+        ).fetchnumpy()["keyless"]
+        found = np.flatnonzero(keyless)
+        if len(found) >= limit or len(keyless) < rows:
+            return found[:limit]
+        rows *= 10
+
+
+def _record_lines(path: Path, records: np.ndarray, loaded: int) -> np.ndarray:
+    """Return the line (header = 1) of each of ``records`` (record numbers from 0, ascending)."""
+    if lines.lines_are_plain(path, int(records[-1]) + 2):
+        return records + 2
+    index = lines.index_by_quotes(path)
+    if len(index) != loaded:
         raise _NotClean  # the two readers disagree on records: the staged load sorts it out
-    if index is None or index.is_one_line_per_record():
+    if index.is_one_line_per_record():
         return records + 2
     return index.start_lines[records]
