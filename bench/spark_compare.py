@@ -42,11 +42,9 @@ SELECTING_SIZE = "20m"
 
 INSERT = """
 INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, net_total,
-                    currency, discount_code, is_cancelled, channel, country, source_file,
-                    ingest_id)
+                    currency, discount_code, is_cancelled, channel, country, ingest_id)
 SELECT order_id, customer_id, ordered_at, order_total, refunded_amount,
-       order_total - refunded_amount, currency, discount_code, is_cancelled, channel, country,
-       'bench', 1
+       order_total - refunded_amount, currency, discount_code, is_cancelled, channel, country, 1
 FROM ({query})
 """
 

@@ -204,8 +204,8 @@ def write_tiny_store(workspace: Path, name: str = DATASET, orders_only: bool = F
         con.begin()
         con.executemany(
             "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount,"
-            " net_total, currency, discount_code, is_cancelled, country, source_file, ingest_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, 'test.csv', 1)",
+            " net_total, currency, discount_code, is_cancelled, country, ingest_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, 1)",
             [
                 (o, c, _at(at), Decimal(t), Decimal(r), Decimal(t) - Decimal(r), code, x, country)
                 for o, c, at, t, r, code, x, country in ORDERS

@@ -26,7 +26,6 @@ _ORDER_COLUMNS = (
     "discount_code",
     "is_cancelled",
     "country",
-    "source_file",
     "ingest_id",
 )
 _INSERT_ORDER = (
@@ -54,7 +53,6 @@ def _order_row(order: Mapping[str, object]) -> tuple[object, ...]:
         "discount_code": order.get("discount_code"),
         "is_cancelled": bool(order.get("is_cancelled", False)),
         "country": order.get("country"),
-        "source_file": "test.csv",
         "ingest_id": 1,
     }
     return tuple(values[c] for c in _ORDER_COLUMNS)

@@ -39,7 +39,6 @@ _COLUMNS = (
     "currency",
     "is_cancelled",
     *EVIDENCE,
-    "source_file",
     "ingest_id",
 )
 
@@ -60,7 +59,6 @@ def write_orders(workspace: Path, name: str, orders: list[dict[str, object]]) ->
             "currency": "EUR",
             "is_cancelled": bool(o.get("cancelled", False)),
             **{field: o.get(field) for field in EVIDENCE},
-            "source_file": "test.csv",
             "ingest_id": 1,
         }
         rows.append(tuple(values[c] for c in _COLUMNS))

@@ -39,8 +39,8 @@ def cells(workspace: Path) -> pd.DataFrame:
     with store.open_for_write(workspace, "coh") as con:
         con.executemany(
             "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, "
-            "net_total, is_cancelled, utm_source, utm_medium, source_file, ingest_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 't.csv', 1)",
+            "net_total, is_cancelled, utm_source, utm_medium, ingest_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             [
                 (i, c, dt.datetime.fromisoformat(at), t, r, t - r, x, s, m)
                 for i, c, at, t, r, x, s, m in orders

@@ -97,11 +97,11 @@ def _spark_must_run_in_ci() -> None:
 # order_total 0, negative net_total, so they reduce revenue but are never counted as orders).
 CONVERT_UCI = """
 INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, net_total,
-                    currency, is_cancelled, country, source_file, ingest_id)
+                    currency, is_cancelled, country, ingest_id)
 SELECT order_id, customer_id, ordered_at,
        CASE WHEN order_id LIKE 'C%' THEN 0 ELSE amount END,
        CASE WHEN order_id LIKE 'C%' THEN -amount ELSE 0 END,
-       amount, 'GBP', false, country, 'online_retail.parquet', 1
+       amount, 'GBP', false, country, 1
 FROM (
     SELECT InvoiceNo AS order_id,
            CAST(max(CustomerID) AS VARCHAR) AS customer_id,
@@ -126,8 +126,8 @@ FROM read_parquet(?)
 INSERT_ORDER = """
 INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, net_total,
                     currency, is_cancelled, utm_source, utm_medium, referrer, discount_code, tags,
-                    country, source_name, channel, source_file, ingest_id)
-VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated.csv', 1)
+                    country, source_name, channel, ingest_id)
+VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 """
 # Rows of the generated store's other tables: column names, then one "?" per column.
 INSERT_EXTRAS = {

@@ -152,8 +152,8 @@ def test_rules_without_evidence_change_no_channel(workspace: Path) -> None:
         con.executemany(
             "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount,"
             " net_total, is_cancelled, utm_source, utm_medium, referrer, source_name,"
-            " source_file, ingest_id) VALUES (?, ?, TIMESTAMP '2025-01-01 10:00', 10, 0, 10,"
-            " false, ?, ?, ?, ?, 'test.csv', 1)",
+            " ingest_id) VALUES (?, ?, TIMESTAMP '2025-01-01 10:00', 10, 0, 10,"
+            " false, ?, ?, ?, ?, 1)",
             rows,
         )
     rules = channels.default_rules()

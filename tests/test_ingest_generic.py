@@ -533,9 +533,9 @@ def test_display_name_is_the_recorded_file_name(workspace: Path, tmp_path: Path)
     shutil.copy(FIXTURES / "generic_orders.csv", path)
     report = ingest.ingest_file(workspace, "shop", path, display_name="March orders.csv")
     assert report.file_name == "March orders.csv"
-    assert query(workspace, "shop", "SELECT DISTINCT source_file FROM orders") == [
-        ("March orders.csv",)
-    ]
+    assert query(
+        workspace, "shop", "SELECT DISTINCT file_name FROM orders JOIN ingests USING (ingest_id)"
+    ) == [("March orders.csv",)]
 
 
 def test_several_currencies_in_one_dataset_are_flagged(workspace: Path, tmp_path: Path) -> None:
@@ -551,3 +551,51 @@ def test_several_currencies_in_one_dataset_are_flagged(workspace: Path, tmp_path
         workspace, "usd-only", one, mapping={**SIMPLE_MAPPING, "currency": "currency"}
     )
     assert not any("currencies" in note for note in fresh.notes)
+
+
+def test_a_dataset_of_an_earlier_version_is_brought_to_the_current_schema(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """A dataset whose orders still have source_file (and their old primary key) loads new
+    files: the column is dropped, the stored orders are kept, the new file adds its own."""
+    old = ",\n".join(
+        line.rstrip(",")
+        for line in store.SCHEMA["orders"].strip().splitlines()
+        if not line.strip().startswith("ingest_id")
+    )
+    con = duckdb.connect(str(store.dataset_path(workspace, "shop")))
+    con.execute(
+        f"CREATE TABLE orders ({old}, source_file VARCHAR NOT NULL, ingest_id INTEGER NOT NULL, "
+        "PRIMARY KEY (order_id))"
+    )
+    con.execute(
+        "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, "
+        "net_total, is_cancelled, source_file, ingest_id) "
+        "VALUES ('OLD-1', 'zoe@example.com', TIMESTAMP '2023-12-01 09:00', 12.5, 0, 12.5, "
+        "false, 'old.csv', 1)"
+    )
+    con.execute(f"CREATE TABLE ingests ({store.SCHEMA['ingests']})")
+    con.execute(
+        "INSERT INTO ingests (ingest_id, file_name, file_format, table_name, rows_read, "
+        "rows_loaded, rows_rejected, rows_duplicate, rows_warned, loaded_at, sha256) "
+        "VALUES (1, 'old.csv', 'generic', 'orders', 1, 1, 0, 0, 0, "
+        "TIMESTAMP '2023-12-01 10:00', 'abc')"
+    )
+    con.close()
+    path = tmp_path / "new.csv"
+    path.write_text("order_id,customer,date,amount\nN-1,al@example.com,2024-01-02,30\n")
+    mapping = {"order_id": "order_id", **SIMPLE_MAPPING}
+    report = ingest.ingest_file(workspace, "shop", path, mapping=mapping)
+    assert report.rows_loaded == 1
+    columns = query(
+        workspace,
+        "shop",
+        "SELECT column_name FROM duckdb_columns() "
+        "WHERE table_name = 'orders' ORDER BY column_index",
+    )
+    assert [name for (name,) in columns] == [
+        n for n, _ in store._declared_columns(store.SCHEMA["orders"])
+    ]
+    assert query(
+        workspace, "shop", "SELECT order_id, net_total, ingest_id FROM orders ORDER BY order_id"
+    ) == [("N-1", Decimal("30.00"), 2), ("OLD-1", Decimal("12.50"), 1)]

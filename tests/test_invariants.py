@@ -35,7 +35,7 @@ PRESETS = sorted(schemes.PRESETS)
 
 CONVERT = """
 INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, net_total,
-                    currency, is_cancelled, country, source_file, ingest_id)
+                    currency, is_cancelled, country, ingest_id)
 SELECT order_id,
        customer_id,
        ordered_at,
@@ -45,7 +45,6 @@ SELECT order_id,
        'GBP',
        false,
        country,
-       'online_retail.parquet',
        1
 FROM (
     SELECT InvoiceNo AS order_id,

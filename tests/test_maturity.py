@@ -60,8 +60,8 @@ def small_store(workspace: Path) -> str:
     with store.open_for_write(workspace, "small") as con:
         con.executemany(
             "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, "
-            "net_total, is_cancelled, source_file, ingest_id) "
-            "VALUES (?, ?, ?, ?, 0, ?, ?, 't', 1)",
+            "net_total, is_cancelled, ingest_id) "
+            "VALUES (?, ?, ?, ?, 0, ?, ?, 1)",
             [
                 (i, c, dt.datetime.fromisoformat(f"{day} 12:00"), t, t, x)
                 for i, c, day, t, x in rows

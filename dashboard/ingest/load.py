@@ -100,7 +100,7 @@ CUSTOMER_ROW_TYPES = {
 }
 _CUSTOMER_ROW_DEFAULTS = {"line_number": "line_number", "keyed_by_id": "false"}
 
-# Stored order columns an identical re-upload must match (all but source_file and ingest_id).
+# Stored order columns an identical re-upload must match (all but ingest_id).
 ORDER_VALUES = (
     "customer_id",
     "ordered_at",
@@ -306,11 +306,11 @@ def load_orders(
         ingest_id = next_ingest_id(con)
         con.execute(
             f"""
-            INSERT INTO orders (order_id, {", ".join(ORDER_VALUES)}, source_file, ingest_id)
-            SELECT order_key, {", ".join(ORDER_VALUES)}, ?, ? FROM order_verdicts
+            INSERT INTO orders (order_id, {", ".join(ORDER_VALUES)}, ingest_id)
+            SELECT order_key, {", ".join(ORDER_VALUES)}, ? FROM order_verdicts
             WHERE status = 'new'
             """,
-            [meta.file_name, ingest_id],
+            [ingest_id],
         )
         if source.has_lines:
             con.execute(

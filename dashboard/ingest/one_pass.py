@@ -111,8 +111,8 @@ def _insert_clean_rows(
     try:
         return con.execute(
             f"""
-            INSERT INTO orders (order_id, {columns}, source_file, ingest_id)
-            SELECT order_id, {columns}, $file, $ingest FROM (
+            INSERT INTO orders (order_id, {columns}, ingest_id)
+            SELECT order_id, {columns}, $ingest FROM (
                 SELECT *, CAST(order_total - refunded_amount AS DECIMAL(18, 2)) AS net_total
                 FROM (SELECT {typed}, {quiet} AS is_quiet FROM {_FILE})
             )
@@ -121,7 +121,6 @@ def _insert_clean_rows(
             """,
             {
                 **_file_params(path, info),
-                "file": meta.file_name,
                 "ingest": ingest_id,
                 "not_clean": NOT_CLEAN,
                 **load.check_dates(meta.today),

@@ -25,8 +25,8 @@ AS_OF = dt.date(2024, 6, 30)
 TABS = ["Explain a customer", "Migration", "Backtest", "Clusters", "Schemes"]
 INSERT_ORDER = (
     "INSERT INTO orders (order_id, customer_id, ordered_at, order_total, refunded_amount, "
-    "net_total, currency, is_cancelled, source_file, ingest_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'EUR', false, 'test.csv', 1)"
+    "net_total, currency, is_cancelled, ingest_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'EUR', false, 1)"
 )
 INSERT_CUSTOMER = "INSERT INTO customers (customer_id, email, ingest_id) VALUES (?, ?, 1)"
 SMALL = {
