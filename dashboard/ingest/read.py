@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from dashboard.ingest import lines, unpack, values
@@ -451,22 +452,13 @@ def _stage_csv(
         return StagedFile(records=read, notes=notes)
     _store_index(con, index)
     create_read_issues(con, from_rejects=True)
-    # The n-th split record is the n-th record of the file that DuckDB did not reject.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE raw_cells AS
-        WITH kept AS (
-            SELECT start_line, row_number() OVER (ORDER BY duck_line) - 1 AS ordinal
-            FROM record_index
-            WHERE duck_line NOT IN (SELECT duck_line FROM read_issues)
-        )
-        SELECT coalesce(k.start_line, r.rowid + 2) AS line_number{cells}
-        FROM csv_read r LEFT JOIN kept k ON k.ordinal = r.rowid
-        """
-    )
-    con.execute("DROP TABLE csv_read")
+    _store_line_numbers(con, index, read)
     con.execute("DROP TABLE record_index")
-    con.execute("CREATE OR REPLACE TEMP VIEW raw_rows AS SELECT * FROM raw_cells")
+    # Row n of csv_read is the n-th record DuckDB did not reject: line numbers pair by position.
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW raw_rows AS SELECT n.line_number{cells} "
+        "FROM csv_read r POSITIONAL JOIN line_numbers n"
+    )
     return StagedFile(
         records=_count_records(con),
         notes=notes + _reconcile(con, len(index), index.physical_lines),
@@ -478,6 +470,7 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS raw_rows")
     con.execute("DROP TABLE IF EXISTS raw_cells")
     con.execute("DROP TABLE IF EXISTS csv_read")
+    con.execute("DROP TABLE IF EXISTS line_numbers")
 
 
 def _read_records(
@@ -499,6 +492,23 @@ def _read_records(
             "made uniform."
         ]
     return []
+
+
+def _store_line_numbers(
+    con: duckdb.DuckDBPyConnection, index: lines.RecordIndex, read: int
+) -> None:
+    """Create TEMP TABLE ``line_numbers(line_number)``: the first line of each of the ``read``
+    records DuckDB split, in file order (the index's records, which it lists in file order,
+    less those in ``read_issues``; record n on line n + 2 past the end of the index)."""
+    rejected = con.execute("SELECT duck_line FROM read_issues").fetchnumpy()["duck_line"]
+    starts = index.start_lines[~np.isin(index.duck_lines, rejected)][:read]
+    numbers = np.arange(read, dtype=np.int64) + 2
+    numbers[: len(starts)] = starts
+    con.register("line_numbers_view", pa.table({"line_number": numbers}))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE line_numbers AS SELECT * FROM line_numbers_view")
+    finally:
+        con.unregister("line_numbers_view")
 
 
 def _store_index(con: duckdb.DuckDBPyConnection, index: lines.RecordIndex) -> None:
