@@ -79,9 +79,6 @@ def build_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
     )
     rows = []
     for e in ordered:
-        holds = describe_holds(e.get("holds")) if e.get("role") == "target" else "-"
-        if e.get("agrees") is False:
-            holds += " (MISMATCH)"
         rows.append(
             (
                 format_target(e),
@@ -92,10 +89,25 @@ def build_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
                 format_value(e["reference_median"], e["unit"]),
                 format_ratio(e.get("ratio")),
                 format_limit(e),
-                holds,
+                format_holds(e),
             )
         )
     return rows
+
+
+def format_holds(entry: Mapping[str, Any]) -> str:
+    """Return an entry's verdict: a target's ``yes``/``NO``, a check's ``yes, identical results``
+    (``-`` for other entries), with `` (MISMATCH)`` when the two sides computed different
+    results."""
+    role, holds = entry.get("role"), entry.get("holds")
+    text = "-"
+    if role == "target":
+        text = describe_holds(holds)
+    elif role == "check":
+        text = "yes, identical results" if holds else describe_holds(holds)
+    if entry.get("agrees") is False:
+        text += " (MISMATCH)"
+    return text
 
 
 def format_table(entries: Sequence[Mapping[str, Any]]) -> str:
@@ -113,7 +125,8 @@ def format_markdown_table(entries: Sequence[Mapping[str, Any]]) -> str:
 
 
 def format_verdicts(document: Document) -> str:
-    """Return one line per target and size: holds, does not hold, or skipped and why."""
+    """Return one line per target and size (holds, does not hold, or skipped and why), then one
+    per check entry (identical results or not, both times)."""
     judged = {
         (entry.get("criterion"), entry["size"]): entry.get("holds")
         for entry in document.get("entries", [])
@@ -128,8 +141,17 @@ def format_verdicts(document: Document) -> str:
         )
         lines.append(f"target {verdict['target']} at {verdict['size']}: {text} ({criteria})")
     for skip in document.get("skipped", []):
-        lines.append(f"target {skip['target']} at {skip['size']}: skipped, {skip['reason']}")
-    return "\n".join(sorted(lines, key=lambda line: line.split(" at ")[0]))
+        done = "measured, not judged" if skip.get("measured") else "skipped"
+        lines.append(f"target {skip['target']} at {skip['size']}: {done}, {skip['reason']}")
+    checks = [
+        f"{entry['name']} at {entry['size']}: "
+        + ("identical results" if entry.get("holds") else "RESULTS DIFFER")
+        + f" ({format_value(entry['median'], 's')} against {entry['reference']} "
+        f"{format_value(entry['reference_median'], 's')})"
+        for entry in document.get("entries", [])
+        if entry.get("role") == "check"
+    ]
+    return "\n".join([*sorted(lines, key=lambda line: line.split(" at ")[0]), *checks])
 
 
 def describe_machine(machine: Mapping[str, Any]) -> str:

@@ -9,7 +9,7 @@ import platform
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from bench.timing import Timing
 PACKAGES = ("duckdb", "ibis-framework", "pandas", "pyarrow", "numpy", "streamlit", "playwright")
 TARGET = "target"
 INFO = "info"
+CHECK = "check"
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class Entry:
     ``role`` is ``target`` when the entry is a criterion of issue #7's target ``target``: the
     reference is the target's, and ``limit`` (ratio; ``limit_s``: seconds, target 2 only) and
     ``holds`` are set. ``info`` entries show another reference for context (e.g. pandas beside
-    a DuckDB target) and are never judged. ``unit`` is ``s`` (medians of timed runs) or ``MB``
-    (resident memory; the reference is then the CSV file's size).
+    a DuckDB target) and are never judged. ``check`` entries (Spark beside DuckDB) belong to no
+    target and have no limit; their ``holds`` says whether both sides computed identical results.
+    ``unit`` is ``s`` (medians of timed runs) or ``MB`` (resident memory; the reference is then
+    the CSV file's size).
     """
 
     target: int | None
@@ -131,6 +134,26 @@ def make_entry(
         details=details or {},
         **judgement.decide(ratio, ours.median),
     )
+
+
+def make_check_entry(
+    name: str,
+    size: str,
+    ours: Timing,
+    reference: str,
+    theirs: Timing,
+    identical: bool,
+    scale: str = "",
+    note: str = "",
+    details: dict[str, object] | None = None,
+) -> Entry:
+    """Return a timed entry outside issue #7's targets, judged only on identical results.
+
+    No limit: ``holds`` and ``agrees`` are ``identical``; the ratio is shown, never judged.
+    """
+    judgement = Judgement(scale=scale, note=note)
+    entry = make_entry(name, size, ours, reference, theirs, identical, judgement, details)
+    return replace(entry, role=CHECK, holds=identical)
 
 
 def make_memory_entry(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from dashboard import analysis, rfm, store
-from dashboard.parquet_export import PARTITION_COLUMN
+from dashboard.parquet_export import find_partition_column
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -42,6 +43,8 @@ TABLES = tuple(store.SCHEMA)  # every table of a dataset, and of its Parquet exp
 ENGINE_ENV = "SEGMENTS_ENGINE"
 SPARK_MASTER_ENV = "SEGMENTS_SPARK_MASTER"
 PARQUET_DIR_ENV = "SEGMENTS_PARQUET_DIR"
+# Spark creates its warehouse folder (unused here) by default in the current directory.
+SPARK_WAREHOUSE_DIR = str(Path(tempfile.gettempdir()) / "segments-spark-warehouse")
 
 # Settings for a session this module creates. A session that already exists (a cluster's, a
 # notebook's, a test's) is used as it is, apart from the time zone Ibis pins to UTC.
@@ -57,6 +60,7 @@ _LOCAL_SPARK_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "2g",
+    "spark.sql.warehouse.dir": SPARK_WAREHOUSE_DIR,
 }
 
 
@@ -259,7 +263,8 @@ def open_tables(
                 raise EngineError(f"Could not read {where}: {_first_line(exc)}") from exc
             unreadable.add(name)
             raise KeyError(name) from exc
-        return table.drop(PARTITION_COLUMN) if PARTITION_COLUMN in table.columns else table
+        partition = find_partition_column(name)
+        return table.drop(partition) if partition in table.columns else table
 
     # The orders are read now, so an export without readable orders fails here in one sentence.
     yield EngineTables(engine, backend, names, read, {"orders": read("orders")})

@@ -2,13 +2,20 @@
 
 Layout under the output directory (one folder per canonical table of ``store.SCHEMA``)::
 
-    <out>/orders/order_month=2024-01/data_0.parquet   (hive-partitioned by order year-month)
+    <out>/orders/order_month=2024-01/data_0.parquet        (hive-partitioned by year-month)
+    <out>/sessions/session_month=2024-01/data_0.parquet
+    <out>/abandoned_checkouts/checkout_month=2024-01/data_0.parquet
     <out>/customers/data_0.parquet
-    <out>/order_lines/data_0.parquet  ... and ingests/, ingest_issues/
+    <out>/order_lines/data_0.parquet  ... and marketing_spend/, survey_scores/, ingests/, ...
 
-``order_month`` (``YYYY-MM`` of ``ordered_at``) exists only in the directory names; readers drop
-it again (``engines.open_tables``). Column types are the workspace's: money stays DECIMAL(18, 2),
-``ordered_at`` is a timestamp without time zone.
+The event tables (``PARTITIONS``) are partitioned by the ``YYYY-MM`` of their time column:
+``order_month`` of ``ordered_at``, ``session_month`` of ``started_at``, ``checkout_month`` of
+``created_at``. Each table has its own partition column name, none of which is a column of any
+table, so a reader can drop it whatever it reads. The partition column exists only in the
+directory names; readers drop it again (``engines.open_tables``). An empty sessions or abandoned
+checkouts table is one ``data_0.parquet`` without partition folders (a partitioned write of no
+rows would leave no file to read the schema from). Column types are the workspace's: money stays
+DECIMAL(18, 2), timestamps have no time zone.
 
 This is storage-layer code and the only place besides ingest that lets DuckDB touch files: it
 uses a write connection (the sealed read connection cannot write files). It goes through
@@ -21,13 +28,24 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 from dashboard import store
 
-PARTITION_COLUMN = "order_month"
-PARTITIONED_TABLE = "orders"
+
+class Partitioning(NamedTuple):
+    """How an event table is partitioned: the year-month of ``time_column``, as ``column``."""
+
+    time_column: str
+    column: str
+
+
+PARTITIONS = {
+    "orders": Partitioning("ordered_at", "order_month"),
+    "sessions": Partitioning("started_at", "session_month"),
+    "abandoned_checkouts": Partitioning("created_at", "checkout_month"),
+}
 DATA_FILE = "data_0.parquet"
-_PARTITION_EXPRESSION = f"*, strftime(ordered_at, '%Y-%m') AS {PARTITION_COLUMN}"
 
 # Sort keys (the primary key; every column for a table not listed) so the files come out the same
 # on every run.
@@ -35,9 +53,16 @@ _ORDER_BY = {
     "orders": "order_id",
     "order_lines": "order_id, line_number",
     "customers": "customer_id",
+    "abandoned_checkouts": "checkout_id",
     "ingests": "ingest_id",
     "ingest_issues": "ingest_id, line_number, column_name, severity, reason, raw_value",
 }
+
+
+def find_partition_column(table: str) -> str | None:
+    """Return the partition column of ``table`` in an export, or None when it is one folder."""
+    partitioning = PARTITIONS.get(table)
+    return partitioning.column if partitioning else None
 
 
 def _prepare_target(out_dir: Path) -> Path:
@@ -77,14 +102,16 @@ def export_parquet(workspace: Path, dataset: str, out_dir: Path) -> dict[str, in
                 relation = con.table(table)
                 (rows,) = relation.aggregate("count(*)").fetchone()
                 counts[table] = int(rows)
+                if table == "orders" and not rows:
+                    raise store.WorkspaceError(
+                        f"The dataset '{dataset}' has no orders yet: nothing to export."
+                    )
                 order_by = _ORDER_BY.get(table) or ", ".join(f'"{c}"' for c in relation.columns)
-                if table == PARTITIONED_TABLE:
-                    if not rows:
-                        raise store.WorkspaceError(
-                            f"The dataset '{dataset}' has no orders yet: nothing to export."
-                        )
-                    relation.project(_PARTITION_EXPRESSION).order(order_by).write_parquet(
-                        str(staging / table), partition_by=[PARTITION_COLUMN]
+                if table in PARTITIONS and rows:
+                    time_column, column = PARTITIONS[table]
+                    month = f"strftime({time_column}, '%Y-%m') AS {column}"
+                    relation.project(f"*, {month}").order(order_by).write_parquet(
+                        str(staging / table), partition_by=[column]
                     )
                 else:
                     (staging / table).mkdir()

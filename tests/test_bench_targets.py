@@ -6,15 +6,24 @@ measurements into the issue's verdicts.
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from bench import report, targets
+from bench import report, spark_compare, targets
 from bench.generate import format_count
 from bench.processes import list_tree, read_cpu_seconds, read_tree_mb
-from bench.results import Judgement, collect_verdicts, make_entry, make_memory_entry
+from bench.results import (
+    Judgement,
+    Results,
+    collect_verdicts,
+    make_entry,
+    make_memory_entry,
+    write_results,
+)
 from bench.step_upload import choose_server_limit_mb, read_upload_limit_mb
 from bench.timing import Timing
 
@@ -64,6 +73,19 @@ def test_targets_run_at_the_sizes_the_issue_names() -> None:
     assert targets.find_skip(6, "1m", 1_000_000).reason.endswith("add 10m to BENCH_SIZES")
     assert targets.find_skip(6, "10m", 10_000_000) is None
     assert all(targets.find_skip(t, "10m", 10_000_000) is None for t in (3, 4))
+
+
+def test_targets_3_and_4_are_judged_at_ten_million_orders_only() -> None:
+    assert targets.find_unjudged(3, "10m", 10_000_000) is None
+    assert targets.find_unjudged(4, "20m", 20_000_000) is None
+    assert all(targets.find_unjudged(t, "1m", 1_000_000) is None for t in (1, 2, 5, 6))
+    unjudged = targets.find_unjudged(4, "5m", 5_000_000)
+    assert (unjudged.target, unjudged.measured) == (4, True)
+    assert unjudged.reason == "the issue sets it at 10M orders; shown as (4)"
+    document = {"skipped": [asdict(unjudged)], "targets": [], "entries": []}
+    assert report.format_verdicts(document) == (
+        "target 4 at 5m: measured, not judged, the issue sets it at 10M orders; shown as (4)"
+    )
 
 
 def test_a_target_holds_only_when_every_criterion_holds() -> None:
@@ -184,3 +206,97 @@ def test_the_readme_section_between_the_markers_is_replaced() -> None:
     )
     with pytest.raises(ValueError):
         report.splice_section("no markers", "table")
+
+
+# What spark_compare.run_comparison returns (the figures of bench/results/spark-20m.json).
+SPARK_RESULT = {
+    "size": "20m",
+    "orders": 20_000_000,
+    "customers": 962_499,
+    "spark_master": "local[2]",
+    "cores": 2,
+    "scheme": "shopify",
+    "identical": True,
+    "duckdb": {"seconds": {"customer_base": 2.86, "total": 13.07}, "cpu_seconds": 16.56},
+    "spark": {
+        "seconds": {"customer_base": 65.54, "total": 154.07, "session_start": 8.25},
+        "cpu_seconds": 192.67,
+    },
+}
+
+
+def test_the_spark_comparison_runs_unless_bench_spark_is_0() -> None:
+    assert spark_compare.is_selected({}) is True
+    assert spark_compare.is_selected({"BENCH_SPARK": "1"}) is True
+    assert spark_compare.is_selected({"BENCH_SPARK": ""}) is True
+    assert spark_compare.is_selected({"BENCH_SPARK": "0"}) is False
+    assert spark_compare.is_selected({"BENCH_SPARK": " 0\n"}) is False
+
+
+def test_the_spark_comparison_says_what_it_lacks_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_java = {"PATH": str(tmp_path)}
+    assert spark_compare.find_missing_requirement(no_java).startswith("Java is not installed")
+    assert spark_compare.find_missing_requirement({**no_java, "JAVA_HOME": "/opt/jdk"}) is None
+    java = tmp_path / "java"
+    java.write_text("#!/bin/sh\n", encoding="ascii")
+    java.chmod(0o755)
+    assert spark_compare.find_missing_requirement(no_java) is None
+    monkeypatch.setattr(spark_compare.importlib.util, "find_spec", lambda name: None)
+    assert spark_compare.find_missing_requirement(no_java).startswith("pyspark is not installed")
+
+
+def test_a_spark_comparison_is_an_entry_judged_on_identical_results() -> None:
+    entry = spark_compare.make_comparison_entry(SPARK_RESULT)
+    assert (entry.name, entry.size, entry.target, entry.role) == (
+        "segments_spark_local",
+        "20m",
+        None,
+        "check",
+    )
+    assert (entry.median, entry.reference_median, entry.ratio) == (154.07, 13.07, 11.788)
+    assert (entry.cpu_median_s, entry.reference_cpu_median_s) == (192.67, 16.56)
+    assert (entry.limit, entry.limit_s, entry.holds, entry.agrees) == (None, None, True, True)
+    assert entry.details["spark_session_start_s"] == 8.25
+    assert entry.details["steps_s"]["spark"]["customer_base"] == 65.54
+    assert entry.note.endswith("leaves out starting its session (8 s)")
+    assert report.build_rows([asdict(entry)]) == [
+        (
+            "-",
+            "segments_spark_local",
+            "20m: 20M orders (962,499 customers)",
+            "154 s",
+            "duckdb, same pipeline",
+            "13.07 s",
+            "11.79x",
+            "-",
+            "yes, identical results",
+        )
+    ]
+    differ = spark_compare.make_comparison_entry({**SPARK_RESULT, "identical": False})
+    assert (differ.holds, differ.agrees, differ.ratio) == (False, False, 11.788)
+    assert report.build_rows([asdict(differ)])[0][-1] == "NO (MISMATCH)"
+
+
+def test_the_spark_comparison_is_written_and_reported_beside_the_targets(tmp_path: Path) -> None:
+    base = make_entry(
+        "customer_base", "1m", timing(1.0), "sql", timing(1.0), True, Judgement("customer_base_sql")
+    )
+    spark = spark_compare.make_comparison_entry(SPARK_RESULT)
+    path = tmp_path / "latest.json"
+    write_results(path, Results(entries=[spark, base]), {"settings": {}})
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert [t["target"] for t in document["targets"]] == [3]
+    assert [(e["name"], e["role"], e["holds"]) for e in document["entries"]] == [
+        ("segments_spark_local", "check", True),
+        ("customer_base", "target", True),
+    ]
+    assert report.format_verdicts(document).splitlines() == [
+        "target 3 at 1m: holds (customer_base_sql yes)",
+        "segments_spark_local at 20m: identical results (154 s against duckdb, same pipeline "
+        "13.07 s)",
+    ]
+    rows = report.format_markdown_table(document["entries"]).splitlines()
+    assert rows[-1].startswith("| - | segments_spark_local | 20m: 20M orders")
+    assert rows[-1].endswith("| 11.79x | - | yes, identical results |")

@@ -147,8 +147,9 @@ INSERT_EXTRAS = {
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[object]:
-    """One local Spark for the whole run (2 cores, no UI, 2 shuffle partitions, loopback only)."""
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One local Spark for the whole run (2 cores, no UI, 2 shuffle partitions, loopback only;
+    its warehouse folder in a temporary directory, not the current one)."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the JVM binds to loopback only
@@ -165,6 +166,7 @@ def spark() -> Iterator[object]:
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .config("spark.driver.extraJavaOptions", FAST_START_JVM)
         .getOrCreate()
     )
