@@ -15,11 +15,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
+from ibis.backends.sql.datatypes import DuckDBType
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
 DEFAULT_WORKSPACE = Path(__file__).resolve().parent.parent / "data" / "workspace"
@@ -109,6 +112,9 @@ SCHEMA = {
         score        DOUBLE NOT NULL,
         ingest_id    INTEGER NOT NULL
     """,
+    # records_read counts the file's physical records; notes is a JSON list of the report's
+    # sentences; issue_counts is JSON [[severity, reason, rows], ...], the totals beyond the
+    # examples ingest_issues keeps. The three are NULL for files loaded by earlier versions.
     "ingests": """
         ingest_id     INTEGER NOT NULL PRIMARY KEY,
         file_name     VARCHAR NOT NULL,
@@ -120,7 +126,10 @@ SCHEMA = {
         rows_duplicate BIGINT NOT NULL,
         rows_warned   BIGINT NOT NULL,
         loaded_at     TIMESTAMP NOT NULL,
-        sha256        VARCHAR NOT NULL
+        sha256        VARCHAR NOT NULL,
+        records_read  BIGINT,
+        notes         VARCHAR,
+        issue_counts  VARCHAR
     """,
     "ingest_issues": """
         ingest_id   INTEGER NOT NULL,
@@ -297,21 +306,43 @@ def count_rows(backend: DuckDBBackend, table: str) -> int:
     return int(backend.table(table).count().execute())
 
 
-def read_ingest_history(backend: DuckDBBackend) -> pd.DataFrame:
-    """Return the ingests of an open dataset, newest first (one row per loaded file)."""
+def _ingests_table(backend: DuckDBBackend) -> ir.Table:
+    """The ``ingests`` table with every column of SCHEMA: a dataset written by an earlier version
+    and only read since (read-only connections do not bring it up to date) gets its missing
+    columns as NULL."""
     ingests = backend.table("ingests")
-    return ingests.order_by(ibis.desc("ingest_id")).to_pandas()
+    missing = {
+        name: ibis.null(DuckDBType.from_string(column_type))
+        for name, column_type in _declared_columns(SCHEMA["ingests"])
+        if name not in ingests.columns
+    }
+    return ingests.mutate(**missing) if missing else ingests
 
 
-def read_ingest_issues(backend: DuckDBBackend, ingest_id: int) -> pd.DataFrame:
-    """Return the stored issues of one ingest.
+def read_ingest_history(backend: DuckDBBackend) -> pd.DataFrame:
+    """Return the ingests of an open dataset, newest first (one row per loaded file, the
+    columns of SCHEMA["ingests"])."""
+    return _ingests_table(backend).order_by(ibis.desc("ingest_id")).to_pandas()
 
-    Out: line_number, column_name, severity, reason, raw_value; one row per stored issue.
+
+def read_ingest(backend: DuckDBBackend, ingest_id: int) -> dict[str, Any] | None:
+    """Return the ``ingests`` row of one load as a dict (column -> value), None if absent."""
+    ingests = _ingests_table(backend)
+    rows = ingests.filter(ingests.ingest_id == ibis.literal(ingest_id)).to_pyarrow().to_pylist()
+    return rows[0] if rows else None
+
+
+def read_ingest_issues(backend: DuckDBBackend, ingest_id: int) -> list[dict[str, Any]]:
+    """Return the stored issues of one ingest, in the order of its report.
+
+    Out: one dict per stored issue: line_number, column_name, severity, reason, raw_value;
+    ordered by line, severity, reason, column and value (missing lines last).
     """
     issues = backend.table("ingest_issues")
     return (
         issues.filter(issues.ingest_id == ibis.literal(ingest_id))
         .drop("ingest_id")
-        .order_by(["severity", "line_number"])
-        .to_pandas()
+        .order_by(["line_number", "severity", "reason", "column_name", "raw_value"])
+        .to_pyarrow()
+        .to_pylist()
     )

@@ -229,6 +229,8 @@ def ingest_file(
                     con, readable.path, info, positions, options, unread, scan.result
                 )
                 if report is not None:
+                    # Loaders add notes after writing the ingests row (totals, currencies).
+                    load.save_notes(con, report)
                     say(1.0, "Done")
                     return report
             staged = read.stage_file(con, readable, info, needed, scratch)
@@ -241,6 +243,7 @@ def ingest_file(
             source = _stage(con, chosen, info.headers, positions, options)
             say(0.8, "Saving")
             report = _load(con, source, meta)
+            load.save_notes(con, report)
             say(1.0, "Done")
             return report
     except BaseException as exc:

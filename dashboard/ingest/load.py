@@ -19,6 +19,7 @@ one rejected issue. A record the CSV reader could not split counts as one reject
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -697,9 +698,29 @@ def finish_report(
         rows_duplicate=duplicate,
         notes=[*meta.read_notes, *notes],
         ingest_id=ingest_id,
+        loaded_at=dt.datetime.now().replace(microsecond=0),
     )
+    report.issue_counts = {
+        (severity, reason): total
+        for severity, reason, total in con.execute(
+            "SELECT severity, reason, count(*) FROM all_issues GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    }
+    for key, total in unlisted.items():
+        report.issue_counts[key] = report.issue_counts.get(key, 0) + total
+    for (_, reason), total in report.issue_counts.items():
+        if total > MAX_ISSUES_PER_REASON:
+            report.notes.append(
+                f"{total:,} rows have the issue '{reason}'; the report and the dataset's load "
+                f"history keep the first {MAX_ISSUES_PER_REASON:,} of them as examples."
+            )
     con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """
+        INSERT INTO ingests (ingest_id, file_name, file_format, table_name, rows_read,
+                             rows_loaded, rows_rejected, rows_duplicate, rows_warned, loaded_at,
+                             sha256, records_read, notes, issue_counts)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
         [
             ingest_id,
             meta.file_name,
@@ -710,8 +731,11 @@ def finish_report(
             rejected,
             duplicate,
             warned,
-            dt.datetime.now().replace(microsecond=0),
+            report.loaded_at,
             meta.sha256,
+            report.records_read,
+            json.dumps(report.notes),
+            json.dumps(sorted([*key, total] for key, total in report.issue_counts.items())),
         ],
     )
     # Examples, not every issue: a huge file where every row has one would not fit in memory.
@@ -736,25 +760,20 @@ def finish_report(
         for row in con.execute(
             """
             SELECT line_number, column_name, reason, raw_value, severity FROM issue_examples
-            ORDER BY line_number, severity, reason
+            ORDER BY line_number, severity, reason, column_name, raw_value
             """
         ).fetchall()
     ]
-    report.issue_counts = {
-        (severity, reason): total
-        for severity, reason, total in con.execute(
-            "SELECT severity, reason, count(*) FROM all_issues GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    }
-    for key, total in unlisted.items():
-        report.issue_counts[key] = report.issue_counts.get(key, 0) + total
-    for (_, reason), total in report.issue_counts.items():
-        if total > MAX_ISSUES_PER_REASON:
-            report.notes.append(
-                f"{total:,} rows have the issue '{reason}'; the report and the dataset's load "
-                f"history keep the first {MAX_ISSUES_PER_REASON:,} of them as examples."
-            )
     return report
+
+
+def save_notes(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    """Store ``report.notes`` in its ``ingests`` row: the notes written after ``finish_report``
+    (what the loaded rows add up to, currencies, ...) become part of the load history."""
+    con.execute(
+        "UPDATE ingests SET notes = ? WHERE ingest_id = ?",
+        [json.dumps(report.notes), report.ingest_id],
+    )
 
 
 def order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[str]:
