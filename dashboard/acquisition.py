@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import channels, cohorts, engines, maturity, spend, store
+from dashboard import analysis, channels, cohorts, engines, maturity, rfm, spend, store
 
 SPEND_TABLE = "marketing_spend"
 
@@ -77,8 +77,10 @@ class ChannelReport:
 
 @dataclass(frozen=True)
 class MaturityReport:
-    """Everything the Maturity page shows: stage per month, effort comparison and the verdicts."""
+    """Everything the Maturity page shows: the store's totals, stage per month, effort comparison
+    and the verdicts."""
 
+    store: maturity.StoreTotals
     stages: pd.DataFrame
     effort: pd.DataFrame
     paragraph: str
@@ -210,13 +212,15 @@ def compute_maturity(
     settings: Settings,
     economics: pd.DataFrame | None = None,
 ) -> MaturityReport:
-    """Stage per month, recommended vs actual retention share, and CLV : CAC health for the stage.
+    """The store's totals, stage per month, recommended vs actual retention share, and CLV : CAC
+    health for the stage.
 
     In: the dataset's tables on any engine (orders, marketing_spend). ``economics``
     (spend.ECONOMICS_COLUMNS) gives the all-channels CLV : CAC; without it the health is
     "unknown".
     """
     orders = tables["orders"]
+    totals = maturity.summarise_store(orders, as_of)
     stages = maturity.detect_stages(orders, as_of, settings.thresholds)
     returning = maturity.summarise_returning(orders, as_of)
     mapped = _read_spend(tables, settings)
@@ -230,7 +234,7 @@ def compute_maturity(
         ratio = float(total.clv_to_cac.iloc[0]) if not total.empty else math.nan
     level, text = spend.assess_clv_cac(ratio, int(stages.months_open.iloc[-1]))
     paragraph = maturity.describe_current_stage(stages, effort, settings.thresholds)
-    return MaturityReport(stages, effort, paragraph, level, text)
+    return MaturityReport(totals, stages, effort, paragraph, level, text)
 
 
 def load_maturity(
@@ -270,10 +274,12 @@ def compute_report(
 ) -> dict[str, object]:
     """The JSON-ready report of ``python -m dashboard report``: the pages' numbers as records.
 
-    In: the dataset's tables on any engine. Out: keys dataset, as_of, period, channels
-    (SUMMARY_COLUMNS rows), spend (cac and economics rows, empty without spend), cohorts (all
-    channels, COHORT_COLUMNS rows), cohort_curve, stages (STAGE_COLUMNS rows), effort
-    (EFFORT_COLUMNS rows), current_stage (paragraph and CLV : CAC health).
+    In: the dataset's tables on any engine. Out: keys dataset, as_of, store (the store's totals,
+    ``maturity.StoreTotals``, guest orders included), period, channels (SUMMARY_COLUMNS rows),
+    spend (cac and economics rows, empty without spend), cohorts (all channels, COHORT_COLUMNS
+    rows), cohort_curve, stages (STAGE_COLUMNS rows), effort (EFFORT_COLUMNS rows),
+    current_stage (paragraph and CLV : CAC health), warnings (sentences: several currencies
+    added up, no customer key).
     """
     attribution = attribute_customers(tables, as_of, settings.rules_frame())
     cells = compute_cohort_cells(tables, as_of, attribution)
@@ -283,6 +289,7 @@ def compute_report(
     return {
         "dataset": dataset,
         "as_of": as_of.isoformat(),
+        "store": _records(pd.DataFrame([asdict(matured.store)]))[0],
         "period": {
             "first_order_from": settings.first_from.isoformat() if settings.first_from else None,
             "first_order_to": settings.first_to.isoformat() if settings.first_to else None,
@@ -304,6 +311,14 @@ def compute_report(
             "clv_to_cac_health": matured.health_level,
             "clv_to_cac_text": matured.health_text,
         },
+        "warnings": [
+            sentence
+            for sentence in (
+                rfm.describe_currency_mix(tables["orders"]),
+                analysis.find_missing_customer_key(tables["orders"]),
+            )
+            if sentence
+        ],
     }
 
 

@@ -99,6 +99,37 @@ def describe_dataset(workspace: Path, dataset: str) -> DatasetOverview:
     )
 
 
+class NoCustomerKeyError(store.WorkspaceError):
+    """No order of the dataset has a customer key, so no customer figure can be computed."""
+
+
+def explain_missing_customer_key(orders: int, orders_without_customer: int) -> str | None:
+    """Return one sentence saying what is missing and how to fix it when none of a dataset's
+    ``orders`` has a customer key (all are ``orders_without_customer``), else None."""
+    if not orders or orders_without_customer < orders:
+        return None
+    counted = f"{orders:,} order{'' if orders == 1 else 's'}"
+    return (
+        f"This dataset has no customer key: its {counted} {'was' if orders == 1 else 'were'} "
+        "loaded without an e-mail, phone or customer id, so no customer can be scored or "
+        "segmented; to get customer figures, load the orders from a file that has one of those "
+        "columns (a Shopify or WooCommerce export, or a table with its customer column mapped) "
+        "into a new dataset."
+    )
+
+
+def find_missing_customer_key(orders: ir.Table) -> str | None:
+    """Return ``explain_missing_customer_key`` of a canonical ``orders`` table on any engine.
+
+    One order with a customer key settles it, so a dataset with customers costs a query that
+    stops at its first such order; the orders are counted only when there is none.
+    """
+    if orders.filter(orders.customer_id.notnull()).limit(1).count().execute():
+        return None
+    total = int(orders.count().execute())
+    return explain_missing_customer_key(total, total)
+
+
 def load_customer_base(
     workspace: Path,
     dataset: str,

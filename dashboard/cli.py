@@ -30,7 +30,8 @@ from dashboard import (
     segment_store,
     store,
 )
-from dashboard.ingest.report import IngestError, IngestReport
+from dashboard.ingest import history as ingest_history
+from dashboard.ingest.report import NOT_RECORDED, IngestError, IngestReport, render_report_csv
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
@@ -215,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
         "values)",
     )
     load.add_argument("--sheet", help="Excel workbooks: the sheet to read (default: the first)")
+    load.add_argument(
+        "--report-out",
+        type=Path,
+        metavar="FILE.csv",
+        help="also write the load report as CSV (counts, the records reconciled, notes, rows per "
+        "reason, the rows with an issue); several files' reports follow each other in it",
+    )
 
     seg = commands.add_parser(
         "segments",
@@ -265,8 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         parents=[common],
-        help="write the channel table, spend (CAC, CLV : CAC), cohorts, stage timeline and "
-        "effort comparison as JSON (the numbers of the Channels, Cohorts and Maturity pages)",
+        help="write the store's totals, the channel table, spend (CAC, CLV : CAC), cohorts, stage "
+        "timeline and effort comparison as JSON (the numbers of the Channels, Cohorts and "
+        "Maturity pages)",
     )
     report.add_argument("--out", required=True, type=Path, help="JSON file to write")
     report.add_argument(
@@ -321,14 +330,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_engine_options(members)
 
+    history = commands.add_parser(
+        "history",
+        parents=[common],
+        help="list the files loaded into a dataset, or show one load's report (--ingest)",
+    )
+    history.add_argument(
+        "--ingest", type=int, metavar="N", help="show the report of load number N (see the list)"
+    )
+    history.add_argument(
+        "--out", type=Path, metavar="FILE.csv", help="with --ingest: write that report as CSV"
+    )
+
     listing = commands.add_parser("datasets", help="list the datasets in the workspace")
     listing.add_argument("--workspace", help="workspace directory")
     return parser
 
 
 def print_report(report: IngestReport) -> None:
-    """Print an ingest report: the summary line, then rejected rows grouped by reason."""
+    """Print an ingest report: the summary line, the records reconciled, the notes, then the
+    rows with an issue grouped by reason."""
     print(report.summary())
+    print(f"  {report.reconciliation()}")
     for note in report.notes:
         print(f"  note: {note}")
     for reason, count in report.reason_counts().most_common():
@@ -388,6 +411,7 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
         )
         ingest.check_mapping(headers, fmt, mapping)
         planned.append((path, fmt, mapping))
+    written = []
     for path, fmt, mapping in planned:
         report = ingest.ingest_file(
             workspace,
@@ -400,6 +424,43 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
             sheet=args.sheet,
         )
         print_report(report)
+        if args.report_out:
+            # Rewritten after each file, so a file that fails leaves the earlier reports written.
+            written.append(render_report_csv(report))
+            write_bytes(args.report_out, b"\r\n".join(written))
+
+
+def write_bytes(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def run_history(args: argparse.Namespace, workspace: Path) -> None:
+    """Print the dataset's loads, newest first; with --ingest, that load's report (and --out)."""
+    import pandas as pd
+
+    if args.out and args.ingest is None:
+        raise ValueError("--out writes the report of one load: give --ingest N too.")
+    with store.open_for_read(workspace, args.dataset) as backend:
+        if args.ingest is None:
+            for row in store.read_ingest_history(backend).itertuples():
+                records = (
+                    NOT_RECORDED if pd.isna(row.records_read) else f"{int(row.records_read):,}"
+                )
+                print(
+                    f"#{row.ingest_id}  {row.loaded_at:%Y-%m-%d %H:%M}  {row.file_name} "
+                    f"({row.file_format} into {row.table_name}): {records} records, "
+                    f"{row.rows_read:,} rows read, {row.rows_loaded:,} loaded, "
+                    f"{row.rows_rejected:,} rejected, {row.rows_duplicate:,} already loaded, "
+                    f"{row.rows_warned:,} with a warning"
+                )
+            return
+        report = ingest_history.read_report(backend, args.ingest)
+    print_report(report)
+    if args.out:
+        write_bytes(args.out, render_report_csv(report))
+        print(f"Wrote the report of load {args.ingest} to {args.out}.")
 
 
 def run_segments(args: argparse.Namespace, workspace: Path) -> None:
@@ -414,13 +475,15 @@ def run_segments(args: argparse.Namespace, workspace: Path) -> None:
 def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[engines.EngineTables]:
     """Yield the dataset's tables on ``--engine``: duckdb reads the workspace, spark ``--parquet``.
 
-    A Spark session started here is stopped at the end; one that was already running (a
+    Orders in several currencies are named on stderr first (``warn_of_mixed_currencies``). A
+    Spark session started here is stopped at the end; one that was already running (a
     notebook's, a test's) is left running.
     """
     if args.engine == "duckdb":
         if args.parquet:
             raise ValueError("--parquet is read by --engine spark; duckdb reads the workspace.")
         with engines.open_tables("duckdb", workspace=workspace, dataset=args.dataset) as tables:
+            warn_of_mixed_currencies(tables)
             yield tables
         return
     if not args.parquet:
@@ -430,10 +493,18 @@ def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[en
         with engines.open_tables(
             "spark", parquet_dir=args.parquet, spark_master=args.spark_master
         ) as tables:
+            warn_of_mixed_currencies(tables)
             yield tables
     finally:
         if started_here:
             engines.stop_spark()
+
+
+def warn_of_mixed_currencies(tables: engines.EngineTables) -> None:
+    """Print ``rfm.describe_currency_mix`` of the orders on stderr when they mix currencies."""
+    warning = rfm.describe_currency_mix(tables.orders)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 @contextmanager
@@ -521,7 +592,11 @@ def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
 
 
 def run_report(args: argparse.Namespace, workspace: Path) -> None:
-    """Write ``acquisition.compute_report`` of the dataset (on --engine) to --out as JSON."""
+    """Write ``acquisition.compute_report`` of the dataset (on --engine) to --out as JSON.
+
+    A dataset whose orders have no customer key still gets its store-level figures; stderr then
+    says why the customer figures (channels, cohorts, returning shares) are empty.
+    """
     import pandas as pd
 
     from dashboard import acquisition, channels, spend
@@ -538,12 +613,17 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
     with open_engine_tables(args, workspace) as tables:
         as_of = args.as_of or latest_date(tables, args.dataset)
         report = acquisition.compute_report(tables, args.dataset, as_of, settings)
+        missing = analysis.find_missing_customer_key(tables.orders)
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    totals = report["store"]
     print(
-        f"Wrote the channel, cohort and maturity report of '{args.dataset}' (analysis date "
-        f"{as_of}) to {args.out}: {len(report['channels'])} channels, "
+        f"Wrote the store, channel, cohort and maturity report of '{args.dataset}' (analysis "
+        f"date {as_of}) to {args.out}: {totals['orders']:,} orders, net revenue "
+        f"{totals['revenue']:,.2f}, {len(report['channels'])} channels, "
         f"stage now {report['current_stage']['stage']}."
     )
+    if missing:
+        print(f"warning: {missing}", file=sys.stderr)
 
 
 def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
@@ -588,6 +668,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(args, workspace)
         elif args.command == "ingest":
             run_ingest(args, workspace)
+        elif args.command == "history":
+            run_history(args, workspace)
         elif args.command == "segments":
             run_segments(args, workspace)
         elif args.command == "export-parquet":

@@ -320,12 +320,16 @@ def load_customer_base(
 
     In: ``open_tables``' tables. Out: an ``analysis.CustomerBase`` whose ``measures`` has the
     columns of ``rfm.build_customer_measures``, held as ``materialise`` says; free it with
-    ``base.close()``. ``as_of`` defaults to the date of the latest order.
+    ``base.close()``. ``as_of`` defaults to the date of the latest order. Raises
+    analysis.NoCustomerKeyError when no order has a customer key.
     """
     if as_of is None:
         as_of = rfm.latest_order_date(tables.orders)
     if as_of is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
+    no_key = analysis.find_missing_customer_key(tables.orders)
+    if no_key:
+        raise analysis.NoCustomerKeyError(no_key)
     window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
     expr = rfm.build_customer_measures(tables.orders, window, rules, tables.customers)
     backend, measures = materialise(tables, expr, "customer_measures")
@@ -339,11 +343,13 @@ def load_configured_base(
     as_of: dt.date | None = None,
     start: dt.date | None = None,
     settings: EngineSettings | None = None,
+    rules: rfm.CountingRules = DEFAULT_RULES,
 ) -> analysis.CustomerBase:
     """Return ``load_customer_base`` of ``dataset`` on the configured engine (the app's loader).
 
     In: a workspace and dataset name; the engine comes from ``settings`` or the environment
-    (``read_engine_settings``). Out: as ``load_customer_base``; free it with ``base.close()``.
+    (``read_engine_settings``); ``rules`` as ``load_customer_base``'s. Out: as
+    ``load_customer_base``; free it with ``base.close()``.
     """
     with open_configured_tables(workspace, dataset, settings) as tables:
-        return load_customer_base(tables, dataset, as_of=as_of, start=start)
+        return load_customer_base(tables, dataset, as_of=as_of, start=start, rules=rules)

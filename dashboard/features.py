@@ -27,7 +27,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import channels, engines, portable, rfm, schemes, segments, store
+from dashboard import analysis, channels, engines, portable, rfm, schemes, segments, store
 
 TREND_WINDOWS_DAYS = (7, 14, 30, 60, 90)
 NUMBER, TEXT, FLAG, DATE, LIST = "number", "text", "flag", "date", "list"
@@ -829,12 +829,16 @@ def build_feature_base(
     In: the dataset's tables on any engine (``engines.open_tables``). Out: a FeatureBase whose
     table has BASE_COLUMNS (``build_behaviour_features``), held as ``engines.materialise`` says;
     free it with ``close()``. ``as_of`` defaults to the date of the latest order. Raises
-    store.WorkspaceError when the dataset has no orders.
+    store.WorkspaceError when the dataset has no orders, analysis.NoCustomerKeyError when no
+    order has a customer key.
     """
     if as_of is None:
         as_of = rfm.latest_order_date(tables["orders"])
     if as_of is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
+    no_key = analysis.find_missing_customer_key(tables["orders"])
+    if no_key:
+        raise analysis.NoCustomerKeyError(no_key)
     window = rfm.Window(as_of=as_of, start=start)
     available = available_sources(tables)
     missing = missing_inputs(tables, available)

@@ -25,7 +25,7 @@ def format_money(value: float | None, currency: str | None = None) -> str:
     symbol = CURRENCY_SYMBOLS.get(currency or "")
     if symbol:
         return f"{sign}{symbol}{amount}"
-    return f"{sign}{amount} {currency}".rstrip()
+    return f"{sign}{amount} {currency or ''}".rstrip()
 
 
 def format_percent(fraction: float | None, digits: int = 1) -> str:

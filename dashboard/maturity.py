@@ -117,6 +117,25 @@ class StageThresholds:
 DEFAULT_THRESHOLDS = StageThresholds()
 
 
+@dataclass(frozen=True)
+class StoreTotals:
+    """The store's own figures up to an analysis date, guest orders included.
+
+    ``orders``: valid orders (not cancelled, total above 0), of which ``orders_without_customer``
+    have no customer key; ``revenue``: net of refunds and returns over the orders not cancelled;
+    ``aov``: revenue / orders (None without orders); first and last valid order dates;
+    ``months_open``: whole months from the first valid order to the analysis date.
+    """
+
+    orders: int
+    orders_without_customer: int
+    revenue: float
+    aov: float | None
+    first_order_on: dt.date | None
+    last_order_on: dt.date | None
+    months_open: int
+
+
 def classify_stage(
     months_open: int, sales_per_day: float, thresholds: StageThresholds = DEFAULT_THRESHOLDS
 ) -> str:
@@ -146,6 +165,37 @@ def _select_sales(orders: ir.Table, as_of: dt.date) -> ir.Table:
     day = orders.ordered_at.date()
     valid = ~orders.is_cancelled & (orders.order_total > 0) & (day <= as_of)
     return orders.filter(valid)
+
+
+def summarise_store(orders: ir.Table, as_of: dt.date) -> StoreTotals:
+    """Return the store's totals up to ``as_of`` (StoreTotals) from canonical ``orders``.
+
+    Every order counts, with or without a customer, so the figures hold for a store whose
+    orders carry no customer key at all. Revenue is summed exactly and cast to float once.
+    """
+    kept = orders.filter(~orders.is_cancelled & (orders.ordered_at.date() <= as_of))
+    sale = kept.order_total > 0
+    row = (
+        kept.aggregate(
+            orders=kept.count(where=sale),
+            orders_without_customer=kept.count(where=sale & kept.customer_id.isnull()),
+            revenue=kept.net_total.sum().cast("float64"),
+            first_order_on=kept.ordered_at.date().min(where=sale),
+            last_order_on=kept.ordered_at.date().max(where=sale),
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    count, revenue, first = int(row["orders"]), row["revenue"] or 0.0, row["first_order_on"]
+    return StoreTotals(
+        orders=count,
+        orders_without_customer=int(row["orders_without_customer"]),
+        revenue=revenue,
+        aov=revenue / count if count else None,
+        first_order_on=first,
+        last_order_on=row["last_order_on"],
+        months_open=count_whole_months(first, as_of) if first else 0,
+    )
 
 
 def detect_stages(

@@ -148,6 +148,28 @@ def latest_order_date(orders: ir.Table) -> dt.date | None:
     return value.date() if hasattr(value, "date") else value
 
 
+def describe_currency_mix(orders: ir.Table) -> str | None:
+    """Return one sentence naming each currency and its orders when there are several, else None.
+
+    In: an ``orders`` table (any state; orders without a currency are left out). Monetary and
+    revenue figures add amounts as they are, so a mix must be said wherever they are shown.
+    """
+    known = orders.filter(orders.currency.notnull())
+    counts = known.group_by("currency").aggregate(orders=known.count()).order_by("currency")
+    rows = counts.to_pyarrow().to_pylist()
+    if len(rows) < 2:
+        return None
+    listed = [
+        f"{row['currency']} ({row['orders']:,} order{'' if row['orders'] == 1 else 's'})"
+        for row in rows
+    ]
+    return (
+        f"Orders are in {len(rows)} currencies, {', '.join(listed[:-1])} and {listed[-1]}: "
+        "revenue and monetary figures add them up without conversion, so compare them within "
+        "one currency or load each currency into its own dataset."
+    )
+
+
 def build_customer_measures(
     orders: ir.Table,
     window: Window,

@@ -47,7 +47,8 @@ with ui.friendly_errors():
     report = ui_acquisition.get_channel_report(selection, settings)
     table, currency = report.table, selection.currency
     if table.empty:
-        st.info("No customer placed a first order in these months.")
+        if not ui_acquisition.warn_missing_customer_key(selection):
+            st.info("No customer placed a first order in these months.")
         st.stop()
 
     unattributed = table[table.channel == channels.UNATTRIBUTED].new_customers.sum()

@@ -28,7 +28,8 @@ with ui.friendly_errors():
     )
     table = cohorts.combine_cohorts(cells, chosen)
     if table.empty:
-        st.info("No customer has a valid order yet.")
+        if not ui_acquisition.warn_missing_customer_key(selection):
+            st.info("No customer has a valid order yet.")
         st.stop()
     curve = cohorts.average_curve(table)
     currency = selection.currency

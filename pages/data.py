@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import ingest, store, ui
+from dashboard.ingest import history as ingest_history
 from dashboard.ui import data as ui_data
 
 ui.require_entry_point("pages/data.py")
@@ -11,7 +12,9 @@ st.caption(
     "Load your store's exports into a dataset: Shopify orders, customers and abandoned "
     "checkouts, WooCommerce orders, UCI-style invoice lines, or any table of orders, order lines, "
     "customers, sessions, marketing spend or survey scores (CSV/TSV, Parquet, Excel, .gz or "
-    ".zip). Every row that could not be loaded is listed with its reason."
+    ".zip). Every file's report reconciles its records with the rows loaded, rejected (with "
+    "the reason, line and value) and already loaded; pick any file in the history to see its "
+    "report again and download it as CSV."
 )
 
 workspace = ui.workspace()
@@ -25,13 +28,11 @@ with ui.friendly_errors():
         with store.open_for_read(workspace, current) as backend:
             history = store.read_ingest_history(backend)
         st.markdown("**Files loaded**")
-        st.dataframe(
-            history,
-            hide_index=True,
-            width="stretch",
-            column_config=ui_data.HISTORY_COLUMNS,
-            column_order=list(ui_data.HISTORY_COLUMNS),
-        )
+        picked = ui_data.show_load_history(history)
+        if picked is not None:
+            with store.open_for_read(workspace, current) as backend:
+                past = ingest_history.read_report(backend, picked)
+            ui_data.show_report(past, key="past_report")
 
     st.subheader("Load a file")
     target_choice = st.radio(
@@ -108,7 +109,7 @@ with ui.friendly_errors():
             st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
             st.rerun()
     if st.session_state.get("last_report") is not None:
-        ui_data.show_report(st.session_state["last_report"])
+        ui_data.show_report(st.session_state["last_report"], key="last_report")
 
     if current:
         with st.expander("Delete a dataset"):

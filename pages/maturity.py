@@ -25,6 +25,8 @@ with ui.friendly_errors():
     )
     current, effort_now = report.stages.iloc[-1], report.effort.iloc[-1]
 
+    ui_acquisition.show_store_totals(report.store, selection.currency)
+    ui_acquisition.warn_missing_customer_key(selection)
     totals = st.columns([1.5, 1, 1, 1])
     totals[0].metric("Stage now", str(current.stage))
     totals[1].metric("Sales a day (last 28 days)", f"{current.sales_per_day:,.1f}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -154,6 +155,65 @@ def test_as_of_option(loaded: Path, tmp_path: Path) -> None:
     assert sorted(rows) == ["carol", "dave", "erin", "frank"]
     assert normalised([rows["frank"]]) == [["frank", "5", "2", "45.00", "3", "2", "1", "Loyal"]]
     assert rows["erin"][1] == "0"
+
+
+def load_orders(tmp_path: Path, text: str, *mapping: str) -> Path:
+    """Load ``text`` as dataset 'shop' of a new workspace with MAP (plus ``mapping``)."""
+    workspace = tmp_path / "ws"
+    source = tmp_path / "orders.csv"
+    source.write_text(text, encoding="utf-8")
+    argv = ["ingest", "--workspace", str(workspace), "--dataset", "shop", str(source)]
+    assert cli.main([*argv, "--format", "generic", "--map", *MAP, *mapping]) == 0
+    return workspace
+
+
+def test_include_zero_value_counts_a_free_order(tmp_path: Path) -> None:
+    # bob's free sample on 03-28, after his 30.00 order on 03-25
+    workspace = load_orders(tmp_path, ORDERS_CSV + "1013,bob,2024-03-28 10:00:00,0.00\n")
+    default, counted = tmp_path / "default.csv", tmp_path / "counted.csv"
+    assert cli.main(segments_argv(workspace, default, *CUSTOM)) == 0
+    assert cli.main(segments_argv(workspace, counted, *CUSTOM, "--include-zero-value")) == 0
+    # left out (the default): every customer as in EXPECTED, bob 311 Recent
+    assert normalised(read_csv(default)[1:]) == EXPECTED
+    # counted: bob's last order is 03-28 (recency 3), F 2, M 30 + 0 -> R3 F2 M1 = 321 Loyal
+    bob = ["bob", "3", "2", "30.00", "3", "2", "1", "Loyal"]
+    assert normalised(read_csv(counted)[1:]) == [EXPECTED[0], bob, *EXPECTED[2:]]
+
+
+# A few orders in two currencies: alice pays in EUR, bob and carol in USD, one guest in USD.
+CURRENCY_CSV = """\
+Order No,Buyer,Placed,Amount,Money
+1,alice,2024-03-01 10:00:00,10.00,EUR
+2,alice,2024-03-02 10:00:00,20.00,eur
+3,bob,2024-03-03 10:00:00,30.00,USD
+4,carol,2024-03-04 10:00:00,40.00,USD
+5,,2024-03-05 10:00:00,50.00,USD
+"""
+CURRENCY_WARNING = (
+    "warning: Orders are in 2 currencies, EUR (2 orders) and USD (3 orders): revenue and "
+    "monetary figures add them up without conversion, so compare them within one currency or "
+    "load each currency into its own dataset."
+)
+
+
+@pytest.mark.parametrize("command", ["segments", "report"])
+def test_several_currencies_are_named_on_stderr(tmp_path: Path, capsys, command: str) -> None:
+    workspace = load_orders(tmp_path, CURRENCY_CSV, "currency=Money")
+    capsys.readouterr()
+    argv = [command, "--workspace", str(workspace), "--dataset", "shop"]
+    assert cli.main([*argv, "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().err.strip() == CURRENCY_WARNING
+    if command == "report":  # the JSON says it too
+        report = json.loads((tmp_path / "out").read_text(encoding="utf-8"))
+        assert report["warnings"] == [CURRENCY_WARNING.removeprefix("warning: ")]
+
+
+def test_one_currency_gives_no_warning(tmp_path: Path, capsys) -> None:
+    single = "\n".join(line for line in CURRENCY_CSV.splitlines() if "EUR" not in line.upper())
+    workspace = load_orders(tmp_path, single + "\n", "currency=Money")
+    capsys.readouterr()
+    assert cli.main(segments_argv(workspace, tmp_path / "out.csv")) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_datasets_lists_the_dataset(loaded: Path, capsys) -> None:
@@ -354,3 +414,83 @@ def test_demo_loads_every_demo_file(tmp_path: Path, capsys) -> None:
         "abandoned_checkouts": checkouts.Name.nunique(),
         "marketing_spend": len(pd.read_csv(files / "marketing_spend.csv")),
     }
+
+
+# ------------------------------------------------------- no customer key (bad input 18)
+
+# No customer column at all. Orders 3 (cancelled) and 5 (total 0) are not sales.
+GUEST_CSV = """\
+Order,Placed,Total,Refund,Cancelled
+1,2024-01-05 10:00:00,10.00,0,no
+2,2024-02-10 09:30:00,20.50,5.50,no
+3,2024-02-11 18:00:00,40.00,0,yes
+4,2024-03-20 12:00:00,7.25,,no
+5,2024-03-21 12:00:00,0.00,,no
+"""
+NO_CUSTOMER_KEY = (
+    "This dataset has no customer key: its 5 orders were loaded without an e-mail, phone or "
+    "customer id, so no customer can be scored or segmented; to get customer figures, load the "
+    "orders from a file that has one of those columns (a Shopify or WooCommerce export, or a "
+    "table with its customer column mapped) into a new dataset."
+)
+
+
+@pytest.fixture
+def guests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A workspace whose dataset 'shop' holds GUEST_CSV, loaded with the guessed mapping."""
+    workspace = tmp_path / "ws"
+    source = tmp_path / "guests.csv"
+    source.write_text(GUEST_CSV, encoding="utf-8")
+    argv = ["ingest", "--workspace", str(workspace), "--dataset", "shop", str(source)]
+    assert cli.main([*argv, "--map", "ordered_at=Placed"]) == 0
+    out = capsys.readouterr().out
+    assert "5 orders rows read, 5 loaded, 0 rejected, 5 loaded with a warning." in out
+    assert "note: The file has no customer column" in out
+    return workspace
+
+
+@pytest.mark.parametrize("command", ["segments", "migration", "export"])
+def test_customer_commands_say_the_customer_key_is_missing(
+    guests: Path, tmp_path: Path, capsys, command: str
+) -> None:
+    definition = tmp_path / "repeat.json"
+    definition.write_text(
+        '{"match": "all", "groups": [{"match": "all", "conditions": '
+        '[{"feature": "orders", "operator": ">=", "value": 2}]}]}',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    extra = {"export": ["--definition", str(definition), "--format", "csv"]}.get(command, [])
+    argv = [command, "--workspace", str(guests), "--dataset", "shop", "--out", str(out), *extra]
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert assert_one_line_error(capsys) == f"error: {NO_CUSTOMER_KEY}"
+    assert not out.exists()
+
+
+def test_report_gives_the_store_totals_without_customers(
+    guests: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "report.json"
+    argv = ["report", "--workspace", str(guests), "--dataset", "shop", "--out", str(out)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr()
+    # Sales: orders 1, 2 and 4. Revenue, cancelled order 3 left out: 10.00 + (20.50 - 5.50)
+    # + 7.25 + 0.00 = 32.25; AOV 32.25 / 3 = 10.75. Analysis date = latest order, 2024-03-21:
+    # two whole months since the first sale on 2024-01-05.
+    assert "3 orders, net revenue 32.25, 0 channels" in printed.out
+    assert printed.err.strip() == f"warning: {NO_CUSTOMER_KEY}"
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["store"] == {
+        "orders": 3,
+        "orders_without_customer": 3,
+        "revenue": 32.25,
+        "aov": 10.75,
+        "first_order_on": "2024-01-05",
+        "last_order_on": "2024-03-20",
+        "months_open": 2,
+    }
+    assert report["channels"] == [] and report["cohorts"] == []
+    assert report["warnings"] == [NO_CUSTOMER_KEY]
+    # Guest orders are sales for the stages: one in each month's trailing 28 days (orders 1, 2
+    # and 4; order 3 is cancelled, order 5 is worth 0).
+    assert [row["orders_trailing"] for row in report["stages"]] == [1, 1, 1]

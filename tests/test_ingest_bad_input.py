@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import cli, ingest, store
-from dashboard.ingest import IngestError, lines, load
+from dashboard import analysis, cli, ingest, store
+from dashboard.ingest import IngestError, lines, load, one_pass
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -635,6 +635,94 @@ def test_rows_without_a_customer_key_are_kept_with_a_warning(
     assert query(workspace, "shop", "SELECT sum(order_total), count(customer_id) FROM orders") == [
         (Decimal("16.00"), 1)
     ]
+
+
+NO_CUSTOMER_COLUMN_NOTE = (
+    "The file has no customer column, so every order was loaded without a customer: the orders "
+    "count in store totals (orders, revenue, average order value) but no customer can be scored "
+    "or segmented. To get customer figures, map a column with each order's customer e-mail, "
+    "phone or customer id (or add one to the file) and load it into a new dataset."
+)
+
+
+def test_a_file_without_a_customer_column_loads_guest_orders_both_ways(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row 18: no customer key at all. Every order loads without a customer, each with the guest
+    warning, and the report says once what is missing; the one-pass and staged loads agree."""
+    path = write(
+        tmp_path,
+        "order_id,date,amount\n"
+        "A1,2024-01-05 10:00:00,10.00\n"
+        "A2,2024-02-10 09:30:00,20.50\n"
+        "A3,2024-02-11 18:00:00,5.00\n",
+    )
+    mapping = {"order_id": "order_id", "ordered_at": "date", "order_total": "amount"}
+    real = one_pass.load_clean_orders
+    one_pass_reports: list[ingest.IngestReport | None] = []
+
+    def spy(*args: object, **kwargs: object) -> ingest.IngestReport | None:
+        one_pass_reports.append(real(*args, **kwargs))
+        return one_pass_reports[-1]
+
+    monkeypatch.setattr(one_pass, "load_clean_orders", spy)
+    fast = ingest.ingest_file(workspace, "fast", path, mapping=mapping)
+    monkeypatch.setattr(one_pass, "load_clean_orders", lambda *args, **kwargs: None)
+    staged = ingest.ingest_file(workspace, "staged", path, mapping=mapping)
+    assert one_pass_reports == [fast]  # the clean file did go the one-pass way
+    for report in (fast, staged):
+        assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 3, 0)
+        assert report.rows_warned == 3
+        assert report.notes == [NO_CUSTOMER_COLUMN_NOTE]
+        assert issues(report) == [
+            (line, None, "warning", load.NO_CUSTOMER_KEY, None) for line in (2, 3, 4)
+        ]
+    stored = {
+        dataset: (
+            query(
+                workspace,
+                dataset,
+                "SELECT order_id, customer_id, order_total FROM orders ORDER BY order_id",
+            ),
+            query(workspace, dataset, "SELECT rows_loaded, rows_warned FROM ingests"),
+            query(workspace, dataset, "SELECT * FROM ingest_issues ORDER BY ALL"),
+        )
+        for dataset in ("fast", "staged")
+    }
+    assert stored["fast"] == stored["staged"]
+    assert stored["fast"][0] == [
+        ("A1", None, Decimal("10.00")),
+        ("A2", None, Decimal("20.50")),
+        ("A3", None, Decimal("5.00")),
+    ]
+    assert stored["fast"][1] == [(3, 3)]
+    overview = analysis.describe_dataset(workspace, "fast")
+    assert (overview.orders, overview.orders_without_customer) == (3, 3)
+
+
+def test_a_guessed_mapping_without_a_customer_keeps_the_good_rows(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """Row 18 with a bad row (the staged load): the header guess finds no customer column, so only
+    order date and amount are required; the valid orders load, the bad amount is rejected."""
+    path = write(
+        tmp_path,
+        "Order Date,Total\n"  # 1
+        "2024-03-01,12.00\n"  # 2
+        "2024-03-02,twelve\n"  # 3: rejected
+        "2024-03-03,3\n",  # 4
+    )
+    report = ingest.ingest_file(workspace, "shop", path)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 2, 1)
+    assert [(i.line_number, i.severity, i.reason) for i in report.issues] == [
+        (2, "warning", load.NO_CUSTOMER_KEY),
+        (3, "rejected", "amount is not a number"),
+        (4, "warning", load.NO_CUSTOMER_KEY),
+    ]
+    assert report.notes == [NO_CUSTOMER_COLUMN_NOTE]
+    assert query(
+        workspace, "shop", "SELECT count(*), count(customer_id), sum(order_total) FROM orders"
+    ) == [(2, 0, Decimal("15.00"))]
 
 
 def test_stored_issue_examples_are_capped_but_counts_are_exact(

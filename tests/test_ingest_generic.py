@@ -204,7 +204,7 @@ def test_guess_mapping_reads_common_header_styles(
 
 def test_order_fields_spec() -> None:
     required = {f for f, spec in ingest.ORDER_FIELDS.items() if spec.required}
-    assert required == {"customer_id", "ordered_at", "order_total"}
+    assert required == {"ordered_at", "order_total"}  # no customer: guest orders (case 18)
     assert list(ingest.ORDER_FIELDS)[3:] == [
         "order_id",
         "refunded_amount",

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import ingest, store
+from dashboard import analysis, ingest, store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"
@@ -180,6 +180,33 @@ def test_guest_order_is_kept_with_a_warning(workspace: Path) -> None:
     assert query(workspace, "shop", "SELECT rows_warned FROM ingests") == [(1,)]
     assert query(workspace, "shop", "SELECT line_number, severity FROM ingest_issues") == [
         (7, "warning")
+    ]
+
+
+@pytest.mark.parametrize("drop", [(), ("Cancelled at",)], ids=["cancelled-at", "no-cancelled-at"])
+def test_a_voided_order_is_cancelled_without_cancelled_at(
+    workspace: Path, tmp_path: Path, drop: tuple[str, ...]
+) -> None:
+    # alice's #2001 (137.00 on 03-20) voided, Cancelled at empty; spelled as exports vary
+    path = rewrite(SMALL, tmp_path / "voided.csv", drop, **{"#2001|Financial Status": " Voided "})
+    ingest.ingest_file(workspace, "shop", path)
+    assert query(workspace, "shop", "SELECT order_id, is_cancelled FROM orders ORDER BY 1") == [
+        ("#2001", True),
+        ("#2002", False),
+        ("#2003", False),
+        ("#2004", True),  # voided, and cancelled at 10:00 when that column is there
+        ("#2005", False),
+    ]
+    base = analysis.load_customer_base(workspace, "shop")
+    try:
+        measures = base.measures.order_by("customer_id").to_pandas()
+    finally:
+        base.close()
+    # as of 2024-11-03 (#2003): alice keeps #2002 alone, 01-17, 50.00 - 20.00 refunded, 291 days
+    # before (14 + 29 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 3); bob keeps #2005, 06-30, 126
+    assert measures[["customer_id", "frequency", "monetary", "recency_days"]].values.tolist() == [
+        ["alice@example.com", 1, Decimal("30.00"), 291],
+        ["bob@example.com", 1, Decimal("100.00"), 126],
     ]
 
 

@@ -1,7 +1,8 @@
 """WooCommerce order exports and the UCI Online Retail layout, detected from their headers.
 
 Small files are written inline with hand-computed expectations; the real UCI France and
-Germany subsets (tests/data, see its README) are checked against counts pandas computes here.
+Germany subsets and the whole UCI file (tests/data, see its README) are checked against counts
+pandas computes here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -267,6 +269,77 @@ def test_uci_country_files_match_counts_computed_with_pandas(workspace: Path, na
     assert query(workspace, "retail", "SELECT min(ordered_at), max(ordered_at) FROM orders") == [
         (dates.min().to_pydatetime(), dates.max().to_pydatetime())
     ]
+
+
+def test_the_whole_uci_file_loads_as_pandas_counts_it(workspace: Path) -> None:
+    path = DATA / "online_retail.parquet"
+    lines = pd.read_parquet(path)
+    # Ten-thousandths of a pound, exact in integers: no unit price has more than 4 decimals.
+    lines["value"] = lines.Quantity.astype("int64") * (lines.UnitPrice * 10_000).round().astype(
+        "int64"
+    )
+    lines["line"] = np.arange(len(lines)) + 2  # counted like a CSV's lines, the header first
+    first = lines.drop_duplicates("InvoiceNo").set_index("InvoiceNo")
+    invoices = pd.DataFrame(
+        {
+            "value": lines.groupby("InvoiceNo").value.sum(),
+            "line": first.line,
+            "customer": first.CustomerID,
+        }
+    )
+    # Each invoice's total to the cent, half away from zero.
+    invoices["cents"] = np.sign(invoices.value) * ((invoices.value.abs() + 50) // 100)
+    is_return = invoices.index.str.startswith("C")
+    refused = invoices[~is_return & (invoices.cents < 0)]
+    kept = invoices.drop(refused.index)
+    kept_return = kept.index.str.startswith("C")
+    keyless = lines.CustomerID.isna()
+
+    report = ingest.ingest_file(workspace, "retail", path)
+
+    assert report.file_format == "uci-online-retail"
+    assert (report.records_read, report.rows_read) == (len(lines), len(invoices))
+    assert (report.rows_loaded, report.rows_rejected) == (len(kept), len(refused))
+    # Two "Adjust bad debt" invoices (A563186, A563187) are negative sales, not C returns.
+    assert len(refused) == 2
+    reason = "negative amount: returns must be given as refunded_amount"
+    assert report.reason_counts().most_common() == [(reason, len(refused))]
+    assert [(i.line_number, i.raw_value) for i in report.issues if i.severity == "rejected"] == [
+        (line, str(Decimal(int(cents)).scaleb(-2)))
+        for line, cents in zip(refused.line, refused.cents, strict=True)
+    ]
+    no_customer = int(kept.customer.isna().sum())
+    assert report.rows_warned == no_customer
+    assert (
+        f"{keyless.sum():,} lines ({lines.InvoiceNo[keyless].nunique():,} invoices) have no "
+        "CustomerID: kept for store totals, not scored." in report.notes
+    )
+    assert any(
+        n.startswith(f"{is_return.sum():,} invoices starting with 'C' are returns")
+        for n in report.notes
+    )
+    stored = query(
+        workspace,
+        "retail",
+        """
+        SELECT count(*), count(*) FILTER (WHERE is_cancelled),
+               count(*) FILTER (WHERE financial_status = 'returned' AND refunded_amount > 0),
+               count(*) FILTER (WHERE order_total = 0 AND refunded_amount = 0),
+               count(DISTINCT customer_id), count(*) FILTER (WHERE customer_id IS NULL),
+               sum(net_total), (SELECT count(*) FROM order_lines)
+        FROM orders
+        """,
+    )[0]
+    assert stored == (
+        len(kept),
+        0,  # the file has no cancellations: C invoices are returns
+        int(kept_return.sum()),
+        int((~kept_return & (kept.cents == 0)).sum()),
+        kept.customer.nunique(),
+        no_customer,
+        Decimal(int(kept.cents.sum())).scaleb(-2),
+        int(lines.InvoiceNo.isin(kept.index).sum()),
+    )
 
 
 def test_store_formats_can_be_forced_and_say_what_they_miss(

@@ -45,6 +45,7 @@ def stage_orders(
     mark = _detect_decimal(con, cells, labels, ("order_total", "refunded_amount"), options)
     create_order_rows(con, order_expressions(cells, date_order, mark.mark), "raw_rows")
     notes = [
+        note_missing_customer(cells),
         date_order.note(labels["ordered_at"]),
         mark.note,
         _note_status_words(con, cells.get("is_cancelled"), labels.get("is_cancelled")),
@@ -62,14 +63,18 @@ def stage_orders(
 def order_expressions(
     cells: dict[str, str], date_order: values.DateOrder, mark: str
 ) -> dict[str, str]:
-    """Return the ``order_rows`` expression of each mapped field over the staging ``cells``."""
+    """Return the ``order_rows`` expression of each mapped field over the staging ``cells``.
+
+    Without a customer column every order's customer_id is NULL (a guest order).
+    """
     expressions = {
-        "customer_id": values.customer_key(cells["customer_id"]),
         "ordered_at_raw": values.text(cells["ordered_at"]),
         "ordered_at": values.local_timestamp(cells["ordered_at"], date_order),
         "total_raw": values.text(cells["order_total"]),
         "order_total": values.amount(cells["order_total"], mark),
     }
+    if "customer_id" in cells:
+        expressions["customer_id"] = values.customer_key(cells["customer_id"])
     if "order_id" in cells:
         expressions["order_id"] = values.text(cells["order_id"])
     if "refunded_amount" in cells:
@@ -102,6 +107,7 @@ def quiet_order_condition(cells: dict[str, str], options: values.ReadOptions) ->
         *(
             f"NOT coalesce({rounded_id_condition(cells[f])}, false)"
             for f in ("order_id", "customer_id")
+            if f in cells
         ),
     ]
     if "is_cancelled" in cells:
@@ -114,6 +120,23 @@ def quiet_order_condition(cells: dict[str, str], options: values.ReadOptions) ->
             if f in cells
         ]
     return " AND ".join(conditions)
+
+
+def note_missing_customer(cells: dict[str, str]) -> str | None:
+    """Say, for a mapped orders file without a customer column, what its orders lack and the fix.
+
+    Each order still gets the ``NO_CUSTOMER_KEY`` warning, as a guest order in any file does, so
+    the counts match the dataset's orders without a customer; this note says it once for the file.
+    """
+    if "customer_id" in cells:
+        return None
+    return (
+        "The file has no customer column, so every order was loaded without a customer: the "
+        "orders count in store totals (orders, revenue, average order value) but no customer can "
+        "be scored or segmented. To get customer figures, map a column with each order's "
+        "customer e-mail, phone or customer id (or add one to the file) and load it into a new "
+        "dataset."
+    )
 
 
 def stage_customers(

@@ -30,7 +30,10 @@ _DATE_FORMS = (
 )
 ORDER_FIELDS: dict[str, FieldSpec] = {
     "customer_id": FieldSpec(
-        "Customer", True, "Who ordered: customer id or e-mail (e-mails are lower-cased)."
+        "Customer",
+        False,
+        "Who ordered: customer id, e-mail (lower-cased) or phone. Without it every order is a "
+        "guest order: counted in store totals, but no customer can be scored or segmented.",
     ),
     "ordered_at": FieldSpec("Order date", True, f"When the order was placed: {_DATE_FORMS}."),
     "order_total": FieldSpec(

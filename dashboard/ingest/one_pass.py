@@ -64,13 +64,14 @@ def load_clean_orders(
                 raise _NotClean
             read.create_read_issues(con)
             unlisted = _collect_warnings(
-                con, path, info, cells, (ingest_id, loaded), labels["customer_id"]
+                con, path, info, cells, (ingest_id, loaded), labels.get("customer_id")
             )
             meta = load.FileMeta(
                 meta.file_name, sha256, meta.read_notes, meta.today, records=loaded
             )
+            notes = [n for n in (generic.note_missing_customer(cells),) if n]
             report = load.finish_report(
-                con, ingest_id, meta, "generic", "orders", loaded, 0, [], unlisted
+                con, ingest_id, meta, "generic", "orders", loaded, 0, notes, unlisted
             )
             # What order_notes reads of the staged load's verdicts: every row a new order.
             con.execute(
@@ -156,14 +157,15 @@ def _collect_warnings(
     info: read.FileInfo,
     cells: dict[str, str],
     counts: tuple[int, int],
-    label: str,
+    label: str | None,
 ) -> dict[tuple[str, str], int]:
     """Fill ``load_issues`` with the staged load's one warning: orders without a customer key.
 
     The report keeps the first ``load.MAX_ISSUES_PER_REASON`` warnings of a reason and counts
     the rest. The insert kept no line numbers, so a second, narrow read of the file, in its
     order, finds the first records without a key and stops; their lines come from the file's
-    start. Out: the warnings counted but not listed, by (severity, reason).
+    start; without a customer column every record is one. Out: the warnings counted but not
+    listed, by (severity, reason).
     """
     ingest_id, loaded = counts
     con.execute(
@@ -175,7 +177,11 @@ def _collect_warnings(
     ).fetchone()[0]
     if not keyless:
         return {}
-    records = _first_keyless_records(con, path, info, cells, load.MAX_ISSUES_PER_REASON)
+    records = (
+        _first_keyless_records(con, path, info, cells, load.MAX_ISSUES_PER_REASON)
+        if "customer_id" in cells
+        else np.arange(min(keyless, load.MAX_ISSUES_PER_REASON))
+    )
     numbers = _record_lines(path, records, loaded)
     con.register("warned_lines", pa.table({"line_number": pa.array(numbers, pa.int64())}))
     try:

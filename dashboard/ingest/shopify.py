@@ -6,12 +6,14 @@ and 79 columns; customers: before 2019, 2021-2023 and 2023+). Rules, per formats
 Orders: one order per ``Name``; order-level columns come from the order's first row that has a
 ``Total`` (Shopify fills them on the first line-item row only). customer_id = lower(trim(Email))
 (guest orders have none); ``Created at`` is kept as the local time written (offset dropped);
-cancelled = ``Cancelled at`` is set; refunded = ``Refunded Amount`` (empty = 0); country =
-Billing Country, else Shipping Country; utm_source / utm_medium / utm_campaign and channel come
-from ``utm_source: x`` / ``Channel: x`` lines of the ``Note Attributes`` cell; referrer from
-``Referring Site``, a ``referrer:`` note line, ``Landing Site`` or a ``landing_site:`` note line.
-Each row with a ``Lineitem name`` becomes an order line numbered 1..n in file order; category =
-the product name before " - " (``Ceramic Mug - Sand`` -> ``Ceramic Mug``), else the Vendor.
+cancelled = ``Cancelled at`` is set or ``Financial Status`` is ``voided`` (a voided payment is
+no sale, even on an order that was never cancelled); refunded = ``Refunded Amount`` (empty = 0);
+country = Billing Country, else Shipping Country; utm_source / utm_medium / utm_campaign and
+channel come from ``utm_source: x`` / ``Channel: x`` lines of the ``Note Attributes`` cell;
+referrer from ``Referring Site``, a ``referrer:`` note line, ``Landing Site`` or a
+``landing_site:`` note line. Each row with a ``Lineitem name`` becomes an order line numbered
+1..n in file order; category = the product name before " - " (``Ceramic Mug - Sand`` ->
+``Ceramic Mug``), else the Vendor.
 
 Customers: customer_id = lower(trim(Email)), else the Customer ID (with a warning: such a
 customer cannot be matched to orders, which are keyed by e-mail).
@@ -172,9 +174,8 @@ def stage_orders(
             f"CASE WHEN {values.text(refunded)} IS NULL THEN 0 "
             f"ELSE {values.amount(refunded, mark.mark)} END"
         )
-    cancelled = cell("Cancelled at")
-    if cancelled != MISSING:
-        expressions["is_cancelled"] = f"{values.text(cancelled)} IS NOT NULL"
+    voided = f"coalesce(lower({values.text(cell('Financial Status'))}) = 'voided', false)"
+    expressions["is_cancelled"] = f"{values.text(cell('Cancelled at'))} IS NOT NULL OR {voided}"
     create_order_rows(con, expressions, _order_level(name, total))
 
     product = cell("Lineitem name")

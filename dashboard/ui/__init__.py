@@ -38,12 +38,13 @@ SESSION_LOCK = "session_lock"
 
 @dataclass(frozen=True)
 class Selection:
-    """What the sidebar chose: dataset, analysis date, window start and scheme."""
+    """What the sidebar chose: dataset, analysis date, window start, counting rules and scheme."""
 
     dataset: str
     overview: analysis.DatasetOverview
     as_of: dt.date
     start: dt.date | None
+    rules: rfm.CountingRules
     scheme: schemes.Scheme
 
     @property
@@ -59,7 +60,8 @@ def workspace() -> Path:
 
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Run a page body one at a time per session, showing problems as sentences.
+    """Run a page body one at a time per session, showing problems as sentences (a dataset
+    whose orders have no customer key as a warning: the data is missing, nothing failed).
 
     When a widget changes while a run is busy, Streamlit starts the new run in another thread
     before the old one reaches its next stop point; both would use the session's private DuckDB
@@ -69,6 +71,8 @@ def friendly_errors() -> Iterator[None]:
     with lock:
         try:
             yield
+        except analysis.NoCustomerKeyError as exc:
+            st.warning(str(exc))
         except KNOWN_ERRORS as exc:
             st.error(str(exc))
         except Exception:
@@ -94,6 +98,19 @@ def get_overview(name: str) -> analysis.DatasetOverview:
     return st.session_state["overview"]
 
 
+def get_currency_warning(name: str, overview: analysis.DatasetOverview) -> str | None:
+    """Return ``rfm.describe_currency_mix`` of the dataset, kept in this session per version."""
+    if len(overview.currencies) < 2:
+        return None
+    key = ("currency_warning", name, dataset_version(name))
+    if st.session_state.get("currency_warning_key") != key:
+        with store.open_for_read(workspace(), name) as backend:
+            warning = rfm.describe_currency_mix(backend.table("orders"))
+        st.session_state["currency_warning"] = warning
+        st.session_state["currency_warning_key"] = key
+    return st.session_state["currency_warning"]
+
+
 def choose_dataset() -> str | None:
     """Sidebar dataset picker (the demo store preselected); None when the workspace is empty."""
     names = store.list_datasets(workspace())
@@ -108,7 +125,7 @@ def choose_dataset() -> str | None:
 
 
 def render_sidebar() -> Selection | None:
-    """Draw the shared sidebar (dataset, analysis date, window, scheme) and return the choice."""
+    """Draw the shared sidebar (dataset, date, window, counting, scheme); return the choice."""
     name = choose_dataset()
     if name is None:
         return None
@@ -132,29 +149,45 @@ def render_sidebar() -> Selection | None:
     )
     months = {"Last 12 months": 12, "Last 24 months": 24}.get(window)
     start = as_of - dt.timedelta(days=round(months * 365.25 / 12) - 1) if months else None
+    count_zero_value = st.sidebar.checkbox(
+        "Count zero-value orders as purchases",
+        value=False,
+        key="count_zero_value",
+        help="Orders with a total of 0 (free samples, 100% discounts, replacements) count for "
+        "frequency and recency when ticked; by default they do not.",
+    )
+    rules = rfm.CountingRules(exclude_zero_value=not count_zero_value)
     scheme = choose_scheme()
-    if len(overview.currencies) > 1:
-        st.sidebar.warning(
-            "Orders are in several currencies ("
-            + ", ".join(overview.currencies)
-            + "); revenue figures add them up as they are."
-        )
-    return Selection(name, overview, as_of, start, scheme)
+    currency_warning = get_currency_warning(name, overview)
+    if currency_warning:
+        st.sidebar.warning(currency_warning)
+    return Selection(name, overview, as_of, start, rules, scheme)
 
 
 def get_customer_base(selection: Selection) -> analysis.CustomerBase:
     """Return the per-customer measures for the selection, computed once per session and key.
 
-    They are computed on the configured engine (DuckDB, or Spark: see ``engines``).
+    They are computed on the configured engine (DuckDB, or Spark: see ``engines``) with the
+    sidebar's counting rules.
     """
-    key = (selection.dataset, dataset_version(selection.dataset), selection.as_of, selection.start)
+    key = (
+        selection.dataset,
+        dataset_version(selection.dataset),
+        selection.as_of,
+        selection.start,
+        selection.rules,
+    )
     if st.session_state.get("base_key") != key:
         with st.spinner("Computing per-customer measures (once per dataset and date)…"):
             previous = st.session_state.pop("base", None)
             if previous is not None:
                 previous.close()
             st.session_state["base"] = engines.load_configured_base(
-                workspace(), selection.dataset, as_of=selection.as_of, start=selection.start
+                workspace(),
+                selection.dataset,
+                as_of=selection.as_of,
+                start=selection.start,
+                rules=selection.rules,
             )
             st.session_state["base_key"] = key
             st.session_state.pop("quantile_key", None)

@@ -247,6 +247,40 @@ def edit_stage_thresholds() -> maturity.StageThresholds:
     )
 
 
+def warn_missing_customer_key(selection: ui.Selection) -> bool:
+    """Show why customer figures are empty when no order of the dataset has a customer key
+    (``analysis.explain_missing_customer_key``, from the sidebar's overview); return whether."""
+    overview = selection.overview
+    missing = analysis.explain_missing_customer_key(
+        overview.orders, overview.orders_without_customer
+    )
+    if missing:
+        st.warning(missing)
+    return missing is not None
+
+
+def show_store_totals(totals: maturity.StoreTotals, currency: str | None) -> None:
+    """Four figures of the whole store, guest orders included: orders, revenue, AOV, months."""
+    columns = st.columns(4)
+    columns[0].metric(
+        "Orders",
+        formatting.format_count(totals.orders),
+        help="Valid orders up to the analysis date (not cancelled, total above 0), "
+        f"{totals.orders_without_customer:,} of them without a customer.",
+    )
+    columns[1].metric(
+        "Net revenue",
+        formatting.format_money(totals.revenue, currency),
+        help="Order totals minus refunds and returns, cancelled orders left out.",
+    )
+    columns[2].metric("Average order value", formatting.format_money(totals.aov, currency))
+    columns[3].metric(
+        "Months open",
+        formatting.format_count(totals.months_open),
+        help="Whole months from the first sale to the analysis date.",
+    )
+
+
 def show_clv_cac_health(level: str, text: str) -> None:
     """Show a CLV : CAC verdict in the colour of its level."""
     if level == "healthy":

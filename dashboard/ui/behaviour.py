@@ -89,13 +89,15 @@ def show_notice() -> None:
 
 
 def get_feature_base(selection: ui.Selection) -> features.FeatureBase:
-    """Return the feature table of the selection, built once per dataset, date and rules."""
+    """Return the feature table of the selection, built once per dataset, date, counting rules
+    and channel rules."""
     rules = ui_acquisition.acquisition_settings().rules
     key = (
         selection.dataset,
         ui.dataset_version(selection.dataset),
         selection.as_of,
         selection.start,
+        selection.rules,
         rules,
     )
     held = st.session_state.get("bh_base")
@@ -108,7 +110,7 @@ def get_feature_base(selection: ui.Selection) -> features.FeatureBase:
                 selection.dataset,
                 as_of=selection.as_of,
                 start=selection.start,
-                params=features.FeatureParams(channel_rules=rules),
+                params=features.FeatureParams(counting=selection.rules, channel_rules=rules),
             )
         held = (key, base)
         st.session_state["bh_base"] = held

@@ -10,9 +10,8 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import analysis, formatting, ingest
-from dashboard.export import to_csv_bytes
 from dashboard.ingest.load import MAX_ISSUES_PER_REASON
-from dashboard.ingest.report import IngestReport
+from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 
 FORMAT_LABELS = {
     "shopify-orders": "Shopify orders export",
@@ -32,6 +31,7 @@ HISTORY_COLUMNS = {
     "file_name": st.column_config.TextColumn("File", width="large"),
     "file_format": st.column_config.TextColumn("Format"),
     "table_name": st.column_config.TextColumn("Into table"),
+    "records_read": st.column_config.TextColumn("Records in the file"),
     "rows_read": st.column_config.NumberColumn("Rows read", format="localized"),
     "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
     "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
@@ -72,7 +72,10 @@ def save_upload(uploaded: UploadedFile) -> Path:
 
 
 def mapping_editor(headers: list[str], file_format: str = "generic") -> dict[str, str]:
-    """Let the analyst confirm or change the guessed column mapping of a mapped format's file."""
+    """Let the analyst confirm or change the guessed column mapping of a mapped format's file.
+
+    An orders file may leave the customer unmapped; a hint then says what that means.
+    """
     guessed = ingest.guess_mapping(headers, file_format)
     st.markdown("**Confirm the columns** (guessed from the header names):")
     mapping: dict[str, str] = {}
@@ -90,15 +93,54 @@ def mapping_editor(headers: list[str], file_format: str = "generic") -> dict[str
             )
         if choice != options[0]:
             mapping[field] = choice
+    if file_format == "generic" and "customer_id" not in mapping:
+        st.info(
+            "No customer column: every order will be loaded without a customer. Store totals "
+            "(orders, revenue, average order value, the Maturity page) still work, but no "
+            "customer can be scored or segmented. Choose the column with each order's customer "
+            "e-mail, phone or customer id if the file has one."
+        )
     return mapping
 
 
-def show_report(report: IngestReport) -> None:
-    """Show an ingest report: counts, rejected rows grouped by reason, issues as a table."""
+def show_load_history(history: pd.DataFrame) -> int | None:
+    """Show the dataset's loads and return the one picked to see its report (None: none yet).
+
+    In: ``store.read_ingest_history`` (one row per load, newest first).
+    """
+    st.dataframe(
+        history.assign(
+            records_read=[
+                NOT_RECORDED if pd.isna(n) else formatting.format_count(n)
+                for n in history["records_read"]
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config=HISTORY_COLUMNS,
+        column_order=list(HISTORY_COLUMNS),
+    )
+    labels = {
+        int(row.ingest_id): f"#{row.ingest_id} {row.file_name} ({row.loaded_at:%Y-%m-%d %H:%M})"
+        for row in history.itertuples()
+    }
+    return st.selectbox(
+        "See the report of a load",
+        list(labels),
+        index=None,
+        format_func=labels.get,
+        placeholder="Choose a file",
+    )
+
+
+def show_report(report: IngestReport, key: str) -> None:
+    """Show an ingest report: counts, the records reconciled, rejected rows grouped by reason,
+    issues as a table, and the whole report as a CSV download (``key`` names its button)."""
     if report.rows_rejected or report.rows_warned:
         st.warning(report.summary())
     else:
         st.success(report.summary())
+    st.caption(report.reconciliation())
     for note in report.notes:
         st.info(note)
     reasons = report.reason_counts()
@@ -118,9 +160,10 @@ def show_report(report: IngestReport) -> None:
         )
         with st.expander(f"{listed} (line numbers count the header as line 1)"):
             st.dataframe(issues, hide_index=True, width="stretch")
-        st.download_button(
-            "Download the row issues (CSV)",
-            to_csv_bytes(issues),
-            file_name=f"ingest-report-{Path(report.file_name).stem}.csv",
-            mime="text/csv",
-        )
+    st.download_button(
+        "Download the report (CSV)",
+        render_report_csv(report),
+        file_name=f"ingest-report-{report.ingest_id}-{Path(report.file_name).stem}.csv",
+        mime="text/csv",
+        key=f"{key}_download",
+    )

@@ -126,7 +126,10 @@ def explain_computation(
     window = base.window
     with st.expander("How these numbers are computed"):
         st.markdown(f"**Scheme.** {scheme.rule}")
-        st.markdown(f"**What counts.** {base.rules.describe()}")
+        st.markdown(
+            f"**What counts.** {base.rules.describe()} Whether orders with a total of 0 count "
+            "is the sidebar's 'Count zero-value orders as purchases'."
+        )
         text = f"**Window.** Analysis date {window.as_of:%d %b %Y}; " + (
             f"orders since {window.start:%d %b %Y}." if window.start else "all history."
         )
