@@ -72,7 +72,7 @@ with ui.friendly_errors():
                     ",": "Comma (1.234,50)",
                 }.get,
             )
-            sheet = st.text_input("Excel sheet (empty: the first)") or None
+        sheet = ui_data.choose_sheet(path, uploaded.name)
         headers = ingest.read_headers(path, sheet)
         formats = [f for f in ingest.FORMATS if f != "auto"]
         file_format = st.selectbox(

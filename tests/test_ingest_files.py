@@ -76,6 +76,14 @@ def test_excel_sheet_is_read_by_name_with_sheet_row_numbers(
     ]
 
 
+def test_a_workbook_lists_its_sheets_in_order(tmp_path: Path) -> None:
+    assert ingest.list_sheets(workbook(tmp_path / "orders.xlsx")) == ["Read me", "Orders"]
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(IngestError):
+        ingest.list_sheets(damaged)
+
+
 def test_an_unknown_sheet_is_named_with_the_ones_there(workspace: Path, tmp_path: Path) -> None:
     path = workbook(tmp_path / "orders.xlsx")
     with pytest.raises(IngestError) as caught:

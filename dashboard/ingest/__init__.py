@@ -39,6 +39,7 @@ from dashboard.ingest import (
     shopify,
     tables,
     uci,
+    unpack,
     woocommerce,
 )
 from dashboard.ingest.load import CustomerSource, OrderSource
@@ -68,6 +69,7 @@ __all__ = [
     "fields_for",
     "guess_mapping",
     "ingest_file",
+    "list_sheets",
     "read_headers",
 ]
 
@@ -81,6 +83,7 @@ FORMATS = (
     *MAPPED_FORMATS,
 )
 read_headers = read.read_headers
+list_sheets = unpack.list_sheets
 # DuckDB may use this much memory, or MEMORY_PER_FILE_BYTE times the file's size if larger, but
 # never more than MAX_MEMORY_SHARE of the machine's memory, before it spills temporary tables to
 # disk. 0.8 keeps the peak of a 10M-order CSV at about 1.3x the file (1.0 gave 1.5x, 2.0 2.6x),

@@ -213,9 +213,18 @@ def _only_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     return members[0]
 
 
+def list_sheets(path: Path) -> list[str]:
+    """Return the worksheet names of an Excel workbook, in its order (the first is the default).
+
+    Raises IngestError for a damaged workbook or one without sheets.
+    """
+    with _open_workbook(path) as workbook:
+        return list(workbook.sheetnames)
+
+
 @contextmanager
-def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
-    """Yield the chosen (default: first) worksheet of a workbook, read-only, and its name."""
+def _open_workbook(path: Path) -> Iterator[Any]:
+    """Yield an openpyxl workbook opened read-only, once it is known not to be a zip bomb."""
     # openpyxl takes a second to import; only workbook uploads pay for it.
     import openpyxl
 
@@ -229,9 +238,16 @@ def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
         except Exception as exc:  # openpyxl raises many kinds of error for a damaged file
             raise IngestError(DAMAGED_WORKBOOK) from exc
         stack.callback(workbook.close)
-        names = workbook.sheetnames
-        if not names:
+        if not workbook.sheetnames:
             raise IngestError("This Excel workbook has no sheets.")
+        yield workbook
+
+
+@contextmanager
+def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
+    """Yield the chosen (default: first) worksheet of a workbook, read-only, and its name."""
+    with _open_workbook(path) as workbook:
+        names = workbook.sheetnames
         name = names[0] if sheet is None else sheet
         if name not in names:
             raise IngestError(

@@ -71,6 +71,21 @@ def save_upload(uploaded: UploadedFile) -> Path:
     return target
 
 
+def choose_sheet(path: Path, file_name: str) -> str | None:
+    """Let the analyst pick the worksheet of an uploaded Excel workbook that has several;
+    None (the first sheet, or no sheet at all) otherwise."""
+    if not file_name.lower().endswith(".xlsx"):
+        return None
+    names = ingest.list_sheets(path)
+    if len(names) < 2:
+        return None
+    return st.selectbox(
+        "Excel sheet",
+        names,
+        help="The workbook has several sheets; the first is read unless you pick another.",
+    )
+
+
 def mapping_editor(headers: list[str], file_format: str = "generic") -> dict[str, str]:
     """Let the analyst confirm or change the guessed column mapping of a mapped format's file.
 
