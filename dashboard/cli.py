@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -422,12 +422,23 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
             date_order=args.date_order,
             decimal=args.decimal,
             sheet=args.sheet,
+            progress=show_progress(path.name) if sys.stderr.isatty() else None,
         )
         print_report(report)
         if args.report_out:
             # Rewritten after each file, so a file that fails leaves the earlier reports written.
             written.append(render_report_csv(report))
             write_bytes(args.report_out, b"\r\n".join(written))
+
+
+def show_progress(name: str) -> Callable[[float, str], None]:
+    """Return an ingest progress callback that rewrites one line on stderr (for a terminal)."""
+
+    def show(fraction: float, message: str) -> None:
+        end = "\n" if fraction >= 1 else ""
+        print(f"\r{name}: {message} ({fraction:.0%})\033[K", end=end, file=sys.stderr, flush=True)
+
+    return show
 
 
 def write_bytes(path: Path, content: bytes) -> None:

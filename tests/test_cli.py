@@ -367,6 +367,20 @@ def test_ingest_guesses_the_fields_not_given_in_map(tmp_path: Path, capsys) -> N
     assert "12 orders rows read, 12 loaded" in capsys.readouterr().out
 
 
+def test_ingest_shows_progress_on_a_terminal_only(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("piped", "terminal"):
+        (tmp_path / name).mkdir()
+    load_orders(tmp_path / "piped", ORDERS_CSV)
+    assert capsys.readouterr().err == ""  # piped or captured: no progress lines
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    load_orders(tmp_path / "terminal", ORDERS_CSV)
+    shown = capsys.readouterr().err
+    assert shown.startswith("\rorders.csv: Checking the file (0%)")
+    assert shown.endswith("\rorders.csv: Done (100%)\033[K\n")
+
+
 def test_ingest_date_order_option(tmp_path: Path, capsys) -> None:
     source = tmp_path / "orders.csv"
     source.write_text("customer,date,amount\na,03/04/2024,1.00\n", encoding="utf-8")
