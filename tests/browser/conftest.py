@@ -92,11 +92,14 @@ class Server:
 
 
 @contextmanager
-def run_server(workspace: Path, log: Path) -> Iterator[Server]:
+def run_server(workspace: Path, log: Path, options: tuple[str, ...] = ()) -> Iterator[Server]:
     """Run the app over ``workspace`` until the block ends, as the benchmarks do
-    (``bench.streamlit_server``: a free loopback port, no file watcher, stopped afterwards)."""
+    (``bench.streamlit_server``: a free loopback port, no file watcher, stopped afterwards);
+    ``options`` are extra ``streamlit run`` settings."""
     environment = {"SEGMENTS_WORKSPACE": str(workspace), "SEGMENTS_DATASET": DATASET}
-    with streamlit_server.run_server(REPO / "streamlit_app.py", log, environment) as running:
+    with streamlit_server.run_server(
+        REPO / "streamlit_app.py", log, environment, options
+    ) as running:
         yield Server(running, workspace)
 
 
@@ -115,6 +118,26 @@ def fresh_server(demo_workspace: Path, tmp_path: Path) -> Iterator[Server]:
     shutil.copy2(demo_workspace / f"{DATASET}.duckdb", workspace)
     with run_server(workspace, tmp_path / "streamlit.log") as up:
         yield up
+
+
+@pytest.fixture
+def small_upload_server(demo_workspace: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server over a copy of the demo workspace whose upload limit is 1 MB."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy2(demo_workspace / f"{DATASET}.duckdb", workspace)
+    options = ("--server.maxUploadSize", "1")
+    with run_server(workspace, tmp_path / "streamlit.log", options) as up:
+        yield up
+
+
+@pytest.fixture
+def small_upload_limit(
+    browser, small_upload_server: Server, request: pytest.FixtureRequest
+) -> Iterator[Visit]:
+    """The app's home page on a server that refuses uploads above 1 MB."""
+    with open_tab(browser, small_upload_server, "/", request) as tab:
+        yield tab
 
 
 @pytest.fixture(scope="session")

@@ -341,3 +341,29 @@ def test_a_deep_link_to_the_data_page_works_on_a_new_server(deep_link_first) -> 
     assert [label.split("\n")[-1] for label in nav][:2] == ["Segments", "Data"], nav
     page.get_by_text("Files loaded", exact=True).wait_for(timeout=10_000)
     assert_no_problem(page)
+
+
+def test_a_file_above_the_upload_limit_is_refused_with_the_limit(
+    small_upload_limit, tmp_path: Path
+) -> None:
+    """Bad input 8: the browser refuses a file above ``server.maxUploadSize`` and states the
+    limit; nothing is loaded (the CLI has no limit: see test_ingest_bad_input)."""
+    page = small_upload_limit.page
+    open_segments(page)
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Data").click()
+    page.get_by_text("Load a file", exact=True).wait_for()
+    wait_idle(page)
+    uploader = page.locator('[data-testid="stFileUploader"]').first
+    uploader.get_by_text("1MB per file").wait_for()
+    big = tmp_path / "big_orders.csv"
+    row = "order-{},someone{}@example.com,2024-01-05 10:00:00,12.50\n"
+    big.write_text(
+        "order_id,email,ordered_at,total\n" + "".join(row.format(i, i) for i in range(40_000))
+    )
+    assert big.stat().st_size > 2**20
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(big)
+    uploader.get_by_text("Error: File must be 1.0MB or smaller.").wait_for()
+    wait_idle(page)
+    assert page.get_by_role("button", name="Load file").count() == 0
+    workspace = small_upload_limit.server.workspace
+    assert sorted(workspace.glob("*.duckdb")) == [workspace / "demo.duckdb"]
