@@ -110,24 +110,29 @@ def server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield up
 
 
-@pytest.fixture
-def fresh_server(demo_workspace: Path, tmp_path: Path) -> Iterator[Server]:
-    """A server of its own that has not run the app yet, over a copy of the demo workspace."""
+@contextmanager
+def serve_a_copy(
+    demo_workspace: Path, tmp_path: Path, options: tuple[str, ...] = ()
+) -> Iterator[Server]:
+    """A server of its own over a copy of the demo workspace in ``tmp_path``."""
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     shutil.copy2(demo_workspace / f"{DATASET}.duckdb", workspace)
-    with run_server(workspace, tmp_path / "streamlit.log") as up:
+    with run_server(workspace, tmp_path / "streamlit.log", options) as up:
+        yield up
+
+
+@pytest.fixture
+def fresh_server(demo_workspace: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server of its own that has not run the app yet, over a copy of the demo workspace."""
+    with serve_a_copy(demo_workspace, tmp_path) as up:
         yield up
 
 
 @pytest.fixture
 def small_upload_server(demo_workspace: Path, tmp_path: Path) -> Iterator[Server]:
     """A server over a copy of the demo workspace whose upload limit is 1 MB."""
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    shutil.copy2(demo_workspace / f"{DATASET}.duckdb", workspace)
-    options = ("--server.maxUploadSize", "1")
-    with run_server(workspace, tmp_path / "streamlit.log", options) as up:
+    with serve_a_copy(demo_workspace, tmp_path, ("--server.maxUploadSize", "1")) as up:
         yield up
 
 
