@@ -193,8 +193,10 @@ def run(workspace: Path, target: Path, name: str, arguments: tuple[str, ...]) ->
             data = path.read_bytes()
             if path.name.endswith(".stamp.json"):
                 stamp = json.loads(data)
-                stamp.pop("exported_at", None)
+                stamp.pop("created_at", None)
                 data = json.dumps(stamp, indent=1, sort_keys=True).encode()
+            else:
+                data = re.sub(rb"(?m)^loaded at,.*$", b"loaded at,<t>", data)
             (folder / path.name).write_bytes(data)
     shutil.rmtree(out)
 

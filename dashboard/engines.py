@@ -32,12 +32,14 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from dashboard import analysis, rfm, store
-from dashboard.parquet_export import find_partition_column
+from dashboard.rfm import analysis
+from dashboard.rfm import cut_points
+from dashboard.workspace import store
+from dashboard.workspace.parquet_export import find_partition_column
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
-DEFAULT_RULES = rfm.CountingRules()
+DEFAULT_RULES = cut_points.CountingRules()
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 TABLES = tuple(store.SCHEMA)  # every table of a dataset, and of its Parquet export
 ENGINE_ENV = "SEGMENTS_ENGINE"
@@ -313,27 +315,27 @@ def load_customer_base(
     dataset: str,
     as_of: dt.date | None = None,
     start: dt.date | None = None,
-    rules: rfm.CountingRules = DEFAULT_RULES,
+    rules: cut_points.CountingRules = DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> analysis.CustomerBase:
     """Build the per-customer measures once, on any engine (the expensive step).
 
     In: ``open_tables``' tables. Out: an ``analysis.CustomerBase`` whose ``measures`` has the
-    columns of ``rfm.build_customer_measures``, held as ``materialise`` says; free it with
+    columns of ``cut_points.build_customer_measures``, held as ``materialise`` says; free it with
     ``base.close()``. ``as_of`` defaults to the date of the latest order. Raises
     analysis.NoCustomerKeyError when no order has a customer key.
     """
     if as_of is None:
-        as_of = rfm.latest_order_date(tables.orders)
+        as_of = cut_points.latest_order_date(tables.orders)
     if as_of is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     no_key = analysis.find_missing_customer_key(tables.orders)
     if no_key:
         raise analysis.NoCustomerKeyError(no_key)
-    window = rfm.Window(as_of=as_of, start=start, excluded=excluded)
-    expr = rfm.build_customer_measures(tables.orders, window, rules, tables.customers)
+    window = cut_points.Window(as_of=as_of, start=start, excluded=excluded)
+    expr = cut_points.build_customer_measures(tables.orders, window, rules, tables.customers)
     backend, measures = materialise(tables, expr, "customer_measures")
-    outside = int((measures.status == rfm.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
+    outside = int((measures.status == cut_points.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
     return analysis.CustomerBase(dataset, window, rules, backend, measures, outside)
 
 
@@ -343,7 +345,7 @@ def load_configured_base(
     as_of: dt.date | None = None,
     start: dt.date | None = None,
     settings: EngineSettings | None = None,
-    rules: rfm.CountingRules = DEFAULT_RULES,
+    rules: cut_points.CountingRules = DEFAULT_RULES,
 ) -> analysis.CustomerBase:
     """Return ``load_customer_base`` of ``dataset`` on the configured engine (the app's loader).
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import store
+from dashboard.workspace import store
 from dashboard.ingest import (
     generic,
     lines,

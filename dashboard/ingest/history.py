@@ -12,7 +12,7 @@ from collections import Counter
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard import store
+from dashboard.workspace import store
 from dashboard.ingest.load import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import IngestReport, RowIssue
 

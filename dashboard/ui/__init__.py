@@ -18,7 +18,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import analysis, engines, formatting, migration, rfm, scheme_io, schemes, store
+from dashboard import engines, formatting
+from dashboard.rfm import analysis
+from dashboard.rfm import migration
+from dashboard.rfm import cut_points
+from dashboard.rfm import scheme_io
+from dashboard.rfm import schemes
+from dashboard.workspace import store
 from dashboard.ingest.report import IngestError
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
@@ -26,7 +32,7 @@ LOG = logging.getLogger("dashboard")
 KNOWN_ERRORS = (
     store.WorkspaceError,
     IngestError,
-    rfm.CutsError,
+    cut_points.CutsError,
     schemes.SchemeError,
     migration.MigrationError,
 )
@@ -44,7 +50,7 @@ class Selection:
     overview: analysis.DatasetOverview
     as_of: dt.date
     start: dt.date | None
-    rules: rfm.CountingRules
+    rules: cut_points.CountingRules
     scheme: schemes.Scheme
 
     @property
@@ -99,13 +105,13 @@ def get_overview(name: str) -> analysis.DatasetOverview:
 
 
 def get_currency_warning(name: str, overview: analysis.DatasetOverview) -> str | None:
-    """Return ``rfm.describe_currency_mix`` of the dataset, kept in this session per version."""
+    """Return ``cut_points.describe_currency_mix`` of the dataset, kept in this session per version."""
     if len(overview.currencies) < 2:
         return None
     key = ("currency_warning", name, dataset_version(name))
     if st.session_state.get("currency_warning_key") != key:
         with store.open_for_read(workspace(), name) as backend:
-            warning = rfm.describe_currency_mix(backend.table("orders"))
+            warning = cut_points.describe_currency_mix(backend.table("orders"))
         st.session_state["currency_warning"] = warning
         st.session_state["currency_warning_key"] = key
     return st.session_state["currency_warning"]
@@ -156,7 +162,7 @@ def render_sidebar() -> Selection | None:
         help="Orders with a total of 0 (free samples, 100% discounts, replacements) count for "
         "frequency and recency when ticked; by default they do not.",
     )
-    rules = rfm.CountingRules(exclude_zero_value=not count_zero_value)
+    rules = cut_points.CountingRules(exclude_zero_value=not count_zero_value)
     scheme = choose_scheme()
     currency_warning = get_currency_warning(name, overview)
     if currency_warning:
@@ -194,7 +200,7 @@ def get_customer_base(selection: Selection) -> analysis.CustomerBase:
     return st.session_state["base"]
 
 
-def get_quantile_cuts(base: analysis.CustomerBase, scheme: schemes.Scheme) -> rfm.Cuts:
+def get_quantile_cuts(base: analysis.CustomerBase, scheme: schemes.Scheme) -> cut_points.Cuts:
     """Return the quantile cut points of the base for the scheme, cached in this session."""
     key = (st.session_state.get("base_key"), scheme.key)
     if st.session_state.get("quantile_key") != key:

@@ -10,7 +10,12 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from dashboard import acquisition, analysis, channels, formatting, maturity, spend, ui
+from dashboard import formatting, ui
+from dashboard.acquisition import reports
+from dashboard.rfm import analysis
+from dashboard.acquisition import channels
+from dashboard.acquisition import maturity
+from dashboard.acquisition import spend
 from dashboard.ui import studio as ui_studio
 
 _T = TypeVar("_T")
@@ -29,9 +34,9 @@ def _data_key(selection: ui.Selection) -> tuple[object, ...]:
     return (selection.dataset, ui.dataset_version(selection.dataset), selection.as_of)
 
 
-def acquisition_settings(**changes: object) -> acquisition.Settings:
+def acquisition_settings(**changes: object) -> reports.Settings:
     """Return the channel rules and spend mapping last applied in this session, with ``changes``."""
-    held = acquisition.Settings(
+    held = reports.Settings(
         rules=st.session_state.get("channel_rules", channels.DEFAULT_RULES),
         spend_mapping=st.session_state.get("spend_mapping", spend.DEFAULT_MAPPING),
     )
@@ -67,7 +72,7 @@ def _edit_table(
         st.session_state.pop(slot, None)
     elif applied:
         try:
-            st.session_state[slot] = acquisition.rows_of(validate(edited))
+            st.session_state[slot] = reports.rows_of(validate(edited))
         except ValueError as exc:
             st.error(str(exc))
             return
@@ -141,51 +146,51 @@ def dataset_has_spend(selection: ui.Selection) -> bool:
     return _keep(
         "has_spend",
         _data_key(selection),
-        lambda: acquisition.has_spend(ui.workspace(), selection.dataset),
+        lambda: reports.has_spend(ui.workspace(), selection.dataset),
     )
 
 
-def get_attribution(selection: ui.Selection, settings: acquisition.Settings) -> pd.DataFrame:
+def get_attribution(selection: ui.Selection, settings: reports.Settings) -> pd.DataFrame:
     """Return each customer's channel for the selection and rules, computed once per key."""
     return _keep(
         "attribution",
         (*_data_key(selection), settings.rules),
-        lambda: acquisition.load_attribution(
+        lambda: reports.load_attribution(
             ui.workspace(), selection.dataset, selection.as_of, settings.rules_frame()
         ),
     )
 
 
-def get_cohort_cells(selection: ui.Selection, settings: acquisition.Settings) -> pd.DataFrame:
+def get_cohort_cells(selection: ui.Selection, settings: reports.Settings) -> pd.DataFrame:
     """Return the cohort cells per channel for the selection and rules, computed once per key."""
     attribution = get_attribution(selection, settings)
     return _keep(
         "cohort_cells",
         (*_data_key(selection), settings.rules),
-        lambda: acquisition.load_cohort_cells(
+        lambda: reports.load_cohort_cells(
             ui.workspace(), selection.dataset, selection.as_of, attribution
         ),
     )
 
 
 def get_channel_report(
-    selection: ui.Selection, settings: acquisition.Settings
-) -> acquisition.ChannelReport:
+    selection: ui.Selection, settings: reports.Settings
+) -> reports.ChannelReport:
     """Return the channel table and spend figures for the settings, computed once per key."""
     attribution = get_attribution(selection, settings)
     cells = get_cohort_cells(selection, settings)
     return _keep(
         "channel_report",
         (*_data_key(selection), settings),
-        lambda: acquisition.load_channel_report(
+        lambda: reports.load_channel_report(
             ui.workspace(), selection.dataset, selection.as_of, settings, attribution, cells
         ),
     )
 
 
 def get_maturity(
-    selection: ui.Selection, settings: acquisition.Settings
-) -> acquisition.MaturityReport:
+    selection: ui.Selection, settings: reports.Settings
+) -> reports.MaturityReport:
     """Return stages, effort and CLV : CAC health (all history), computed once per key."""
     economics = None
     if dataset_has_spend(selection):
@@ -196,7 +201,7 @@ def get_maturity(
     return _keep(
         "maturity",
         (*_data_key(selection), settings, economics is None),
-        lambda: acquisition.load_maturity(
+        lambda: reports.load_maturity(
             ui.workspace(), selection.dataset, selection.as_of, settings, economics
         ),
     )

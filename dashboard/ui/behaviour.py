@@ -17,16 +17,13 @@ import ibis.expr.types as ir
 import pandas as pd
 import streamlit as st
 
-from dashboard import (
-    behaviour,
-    builder,
-    features,
-    formatting,
-    segment_export,
-    segment_store,
-    ui,
-)
-from dashboard.builder import Condition, Definition, DefinitionError, Group
+from dashboard import formatting, ui
+from dashboard.behaviour import presets
+from dashboard.behaviour import builder
+from dashboard.behaviour import features
+from dashboard.behaviour import segment_export
+from dashboard.behaviour import segment_store
+from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
 from dashboard.ui import acquisition as ui_acquisition
 from dashboard.ui import studio as ui_studio
 
@@ -159,24 +156,24 @@ def show_missing_inputs(missing: dict[str, str]) -> None:
 # ---------------------------------------------------------------- presets
 
 
-def choose_preset() -> behaviour.Preset:
+def choose_preset() -> presets.Preset:
     """A selectbox of the presets; returns the chosen one."""
     key = st.selectbox(
         "Behavioural segment",
-        list(behaviour.PRESETS),
-        format_func=lambda k: behaviour.PRESETS[k].name,
+        list(presets.PRESETS),
+        format_func=lambda k: presets.PRESETS[k].name,
         key="bh_preset",
     )
-    preset = behaviour.PRESETS[key]
+    preset = presets.PRESETS[key]
     st.caption(f"{preset.description} Data it needs: {preset.needs}.")
     return preset
 
 
-def preset_gaps(preset: behaviour.Preset, missing: dict[str, str], view: ir.Table) -> list[str]:
+def preset_gaps(preset: presets.Preset, missing: dict[str, str], view: ir.Table) -> list[str]:
     """What the preset waits for: missing input files, and sets with no value to choose from."""
-    gaps = behaviour.missing_for_preset(preset, missing)
+    gaps = presets.missing_for_preset(preset, missing)
     for param in preset.params:
-        if param.kind == behaviour.SET_PARAM and not known_values(view, param.feature):
+        if param.kind == presets.SET_PARAM and not known_values(view, param.feature):
             label = features.FEATURES[param.feature].label.lower()
             gaps.append(
                 f"No customer has a {label} yet: upload a customers file, or orders that carry "
@@ -185,18 +182,18 @@ def preset_gaps(preset: behaviour.Preset, missing: dict[str, str], view: ir.Tabl
     return gaps
 
 
-def preset_controls(preset: behaviour.Preset, view: ir.Table) -> dict[str, object]:
+def preset_controls(preset: presets.Preset, view: ir.Table) -> dict[str, object]:
     """One widget per parameter of the preset; returns the chosen values."""
     values: dict[str, object] = {}
     columns = st.columns(max(len(preset.params), 1))
     for column, param in zip(columns, preset.params, strict=False):
         key = f"bh_param_{preset.key}_{param.key}"
         with column:
-            if param.kind == behaviour.CHOICE_PARAM:
+            if param.kind == presets.CHOICE_PARAM:
                 values[param.key] = st.select_slider(
                     param.label, options=list(param.options), value=param.default, key=key
                 )
-            elif param.kind == behaviour.SET_PARAM:
+            elif param.kind == presets.SET_PARAM:
                 options = known_values(view, param.feature)
                 values[param.key] = st.multiselect(
                     param.label, options, default=options[:1], key=key
@@ -632,16 +629,16 @@ def comparable_segments(
     found: dict[str, Definition] = {}
     for name in segment_store.list_segments(ui.workspace(), dataset):
         found[f"{name} (saved)"] = segment_store.load_segment(ui.workspace(), dataset, name)
-    for preset in behaviour.PRESETS.values():
-        if behaviour.missing_for_preset(preset, missing):
+    for preset in presets.PRESETS.values():
+        if presets.missing_for_preset(preset, missing):
             continue
         values = {
             p.key: known_values(view, p.feature)[:1]
             for p in preset.params
-            if p.kind == behaviour.SET_PARAM
+            if p.kind == presets.SET_PARAM
         }
         if all(values.values()):
-            found[preset.name] = behaviour.preset_definition(preset, values, spec)
+            found[preset.name] = presets.preset_definition(preset, values, spec)
     return found
 
 
@@ -651,7 +648,7 @@ def compare_segments(
     """Overlap matrix (counts and %) and the SCALE table of the chosen segments."""
     found = comparable_segments(selection.dataset, view, base.missing, spec)
     defaults = [
-        behaviour.PRESETS[k].name for k in DEFAULT_COMPARED if behaviour.PRESETS[k].name in found
+        presets.PRESETS[k].name for k in DEFAULT_COMPARED if presets.PRESETS[k].name in found
     ]
     chosen = st.multiselect("Segments to compare", list(found), default=defaults, key="bh_compare")
     if len(chosen) < 2:

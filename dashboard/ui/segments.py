@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import analysis, formatting, rfm, schemes, sensitivity, ui
+from dashboard import formatting, ui
+from dashboard.rfm import analysis
+from dashboard.rfm import cut_points
+from dashboard.rfm import schemes
+from dashboard.rfm import sensitivity
 from dashboard.export import to_csv_bytes
 from dashboard.ui import studio as ui_studio
 
@@ -20,7 +24,7 @@ def _rising_defaults(values: tuple[float | None, ...], floor: float, step: float
     return out
 
 
-def cut_sliders(selection: ui.Selection, quantile: rfm.Cuts, limits: dict[str, float]) -> rfm.Cuts:
+def cut_sliders(selection: ui.Selection, quantile: cut_points.Cuts, limits: dict[str, float]) -> cut_points.Cuts:
     """Draw one slider per cut point (R, F, M in three columns) and return the chosen cuts."""
     n = selection.scheme.n_scores
     frequency_defaults = (
@@ -55,7 +59,7 @@ def cut_sliders(selection: ui.Selection, quantile: rfm.Cuts, limits: dict[str, f
                     )
                 )
             chosen[measure] = tuple(values)
-    return rfm.validate_cuts(rfm.Cuts(chosen["recency"], chosen["frequency"], chosen["monetary"]))
+    return cut_points.validate_cuts(cut_points.Cuts(chosen["recency"], chosen["frequency"], chosen["monetary"]))
 
 
 def summary_column_config(currency: str | None) -> dict[str, object]:
@@ -84,16 +88,16 @@ def present_summary(summary: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def warn_collapsed_bins(base: analysis.CustomerBase, cuts: rfm.Cuts) -> None:
+def warn_collapsed_bins(base: analysis.CustomerBase, cuts: cut_points.Cuts) -> None:
     """Say which scores ties made unreachable, with the one-time buyer share and a remedy."""
-    collapsed = rfm.collapsed_scores(cuts)
+    collapsed = cut_points.collapsed_scores(cuts)
     if not collapsed:
         return
     lost = "; ".join(
         f"a {measure} score of {' or '.join(map(str, scores))}"
         for measure, scores in collapsed.items()
     )
-    one_time = rfm.share_one_time_buyers(base.measures)
+    one_time = cut_points.share_one_time_buyers(base.measures)
     st.warning(
         f"Ties merged some quantile bins: no customer can get {lost}. "
         f"{formatting.format_percent(one_time)} of scored customers bought exactly once. "
@@ -120,7 +124,7 @@ def show_headline(summary: pd.DataFrame, currency: str | None) -> None:
 
 
 def explain_computation(
-    base: analysis.CustomerBase, scheme: schemes.Scheme, cuts: rfm.Cuts
+    base: analysis.CustomerBase, scheme: schemes.Scheme, cuts: cut_points.Cuts
 ) -> None:
     """An expander stating the scheme rule, what counts, the window and the cut points."""
     window = base.window
@@ -144,7 +148,7 @@ def explain_computation(
 
 
 def offer_segment_download(
-    selection: ui.Selection, base: analysis.CustomerBase, cuts: rfm.Cuts, summary: pd.DataFrame
+    selection: ui.Selection, base: analysis.CustomerBase, cuts: cut_points.Cuts, summary: pd.DataFrame
 ) -> None:
     """Pick a segment (or everyone) and download its customers as a formula-safe CSV."""
     st.subheader("Download customers")
@@ -168,7 +172,7 @@ def offer_segment_download(
 
 
 def show_segment_changes(
-    base: analysis.CustomerBase, scheme: schemes.Scheme, cuts: rfm.Cuts
+    base: analysis.CustomerBase, scheme: schemes.Scheme, cuts: cut_points.Cuts
 ) -> None:
     """Remember ``cuts`` and say how many customers changed segment at the last move of the cuts.
 

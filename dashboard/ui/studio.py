@@ -9,20 +9,17 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import (
-    analysis,
-    backtest,
-    explain,
-    formatting,
-    migration,
-    rfm,
-    scheme_io,
-    schemes,
-    ui,
-)
+from dashboard import formatting, ui
+from dashboard.rfm import analysis
+from dashboard.rfm import backtest
+from dashboard.rfm import explain
+from dashboard.rfm import migration
+from dashboard.rfm import cut_points
+from dashboard.rfm import scheme_io
+from dashboard.rfm import schemes
 
 if TYPE_CHECKING:
-    from dashboard.clustering import Clustering
+    from dashboard.rfm.clustering import Clustering
 
 
 def _cut_context(scheme: schemes.Scheme) -> tuple[object, schemes.Scheme]:
@@ -31,7 +28,7 @@ def _cut_context(scheme: schemes.Scheme) -> tuple[object, schemes.Scheme]:
 
 def studio_scoring(
     selection: ui.Selection, base: analysis.CustomerBase
-) -> tuple[migration.Scoring, rfm.Cuts]:
+) -> tuple[migration.Scoring, cut_points.Cuts]:
     """Return the scoring the Segments page last used (quantiles unless sliders moved) and cuts.
 
     The same scoring is applied at every date of the migration and the backtest.
@@ -84,11 +81,11 @@ def get_backtest(
 
 
 def get_clusters(
-    base: analysis.CustomerBase, cuts: rfm.Cuts, scheme: schemes.Scheme, compute: bool
+    base: analysis.CustomerBase, cuts: cut_points.Cuts, scheme: schemes.Scheme, compute: bool
 ) -> Clustering | None:
     """Return the clusters for the base, cuts and scheme if computed (now when ``compute``)."""
     # scikit-learn takes seconds to import; only sessions that cluster pay for it.
-    from dashboard import clustering
+    from dashboard.rfm import clustering
 
     key = (st.session_state.get("base_key"), cuts, scheme)
     slot = st.session_state.get("clusters")
@@ -107,7 +104,7 @@ def get_clusters(
 
 
 def explain_customer(
-    base: analysis.CustomerBase, cuts: rfm.Cuts, scheme: schemes.Scheme, key: str
+    base: analysis.CustomerBase, cuts: cut_points.Cuts, scheme: schemes.Scheme, key: str
 ) -> dict[str, object] | None:
     """Return the explanation of the customer with id or email ``key`` (None when unknown)."""
     return explain.explain_customer(base, cuts, scheme, key, ui.workspace())
@@ -183,7 +180,7 @@ def centre_column_config(currency: str | None) -> dict[str, object]:
     }
 
 
-def show_explanation(found: dict[str, object], cuts: rfm.Cuts, currency: str | None) -> None:
+def show_explanation(found: dict[str, object], cuts: cut_points.Cuts, currency: str | None) -> None:
     """Draw one explained customer: segment, the rule step by step, measures and cut points."""
     st.subheader(f"{found['customer_id']}: {found['segment'] or 'not scored'}")
     if len(found["matches"]) > 1:

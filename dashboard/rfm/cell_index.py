@@ -8,7 +8,7 @@ no hash table, no query compilation. At 1M customers this takes about 10 ms wher
 aggregation as a query takes 50-100 ms.
 
 It gives exactly what ``segments.summarise_cells`` and the transition count of ``sensitivity``
-compute with Ibis (the tests compare them): the threshold rule of ``rfm.score_customers`` on the
+compute with Ibis (the tests compare them): the threshold rule of ``cut_points.score_customers`` on the
 same float64 values, revenue summed in integer cents (exact below 2**53 cents) and divided by 100
 once, as the decimal sum cast to float64 is. The Ibis versions stay the definition and what runs
 on other engines; this index is built only for a base held in a private in-memory DuckDB.
@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from dashboard import rfm
+from dashboard.rfm import cut_points
 
 # Scores 1..5 are digits in base 6, so a cell code r*36 + f*6 + m fits in one byte.
 _BASE = 6
@@ -58,7 +58,7 @@ class CellIndex:
     prospect_revenue: float
     # The codes of the last few cut points: a slider move scores its new cuts once for the
     # summary and the "changed since the last move" count, and the previous cuts not again.
-    recent_codes: dict[rfm.Cuts, np.ndarray] = field(default_factory=dict, compare=False)
+    recent_codes: dict[cut_points.Cuts, np.ndarray] = field(default_factory=dict, compare=False)
 
 
 def _index_measure(values: np.ndarray) -> MeasureIndex:
@@ -70,18 +70,18 @@ def _index_measure(values: np.ndarray) -> MeasureIndex:
 def build_cell_index(measures: ir.Table) -> CellIndex:
     """Read the scored customers and prospects of ``measures`` once and index them.
 
-    In: the table of ``rfm.build_customer_measures``. Out: a CellIndex (two queries: the scored
+    In: the table of ``cut_points.build_customer_measures``. Out: a CellIndex (two queries: the scored
     customers' recency, frequency, monetary as float64 and in cents; the prospects' count and
     revenue).
     """
-    scored = measures.filter(measures.status == rfm.STATUS_SCORED)
+    scored = measures.filter(measures.status == cut_points.STATUS_SCORED)
     columns = scored.select(
         recency=scored.recency_days.cast("float64"),
         frequency=scored.frequency.cast("float64"),
         monetary=scored.monetary.cast("float64"),
         cents=(scored.monetary * 100).cast("int64").cast("float64"),
     ).to_pyarrow()
-    prospects = measures.filter(measures.status == rfm.STATUS_PROSPECT)
+    prospects = measures.filter(measures.status == cut_points.STATUS_PROSPECT)
     counts = prospects.aggregate(
         customers=prospects.count(), revenue=prospects.monetary.sum().cast("float64")
     ).to_pyarrow()
@@ -100,7 +100,7 @@ def build_cell_index(measures: ir.Table) -> CellIndex:
 
 
 def _score_values(values: np.ndarray, cuts: tuple[float | None, ...], at_most: bool) -> np.ndarray:
-    """Score sorted distinct ``values`` by the threshold rule of ``rfm.score_customers``.
+    """Score sorted distinct ``values`` by the threshold rule of ``cut_points.score_customers``.
 
     at_most (recency): 1 + #(cuts c with value <= c); else 1 + #(cuts c with value >= c).
     """
@@ -115,7 +115,7 @@ def _score(index: MeasureIndex, cuts: tuple[float | None, ...], at_most: bool) -
     return _score_values(index.values, cuts, at_most)[index.positions]
 
 
-def score_cells(index: CellIndex, cuts: rfm.Cuts) -> np.ndarray:
+def score_cells(index: CellIndex, cuts: cut_points.Cuts) -> np.ndarray:
     """Return each scored customer's cell code r * 36 + f * 6 + m (uint8) under ``cuts``.
 
     The codes of the last RECENT_CODES cut points are kept on the index and reused.
@@ -144,7 +144,7 @@ def _sum_per_code(codes: np.ndarray, weights: np.ndarray, size: int) -> np.ndarr
     return np.bincount(codes, weights=weights, minlength=size)
 
 
-def count_cells(index: CellIndex, cuts: rfm.Cuts) -> pd.DataFrame:
+def count_cells(index: CellIndex, cuts: cut_points.Cuts) -> pd.DataFrame:
     """Aggregate the customers per score cell, as ``segments.summarise_cells`` does.
 
     In: a CellIndex and cut points. Out: one row per (r_score, f_score, m_score) cell that has
@@ -170,7 +170,7 @@ def count_cells(index: CellIndex, cuts: rfm.Cuts) -> pd.DataFrame:
     return cells
 
 
-def count_transitions(index: CellIndex, old: rfm.Cuts, new: rfm.Cuts) -> pd.DataFrame:
+def count_transitions(index: CellIndex, old: cut_points.Cuts, new: cut_points.Cuts) -> pd.DataFrame:
     """Count the scored customers per (old cell, new cell) pair.
 
     In: a CellIndex and two sets of cut points. Out: one row per pair that has customers:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import channels
+from dashboard.acquisition import channels
 
 CELL_COLUMNS = [
     "channel",

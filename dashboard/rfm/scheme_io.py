@@ -33,17 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import store
-from dashboard.schemes import (
-    PRESETS,
-    PROSPECTS,
-    Cell,
-    Scheme,
-    SchemeError,
-    all_cells,
-    build_scheme,
-    round_half_up_mean,
-)
+from dashboard.workspace import store
+from dashboard.rfm.schemes import PRESETS, PROSPECTS, Cell, Scheme, SchemeError, all_cells, build_scheme, round_half_up_mean
 
 GRIDS: dict[str, tuple[str, Callable[[int, int], int]]] = {
     "r_fm": ("FM", round_half_up_mean),

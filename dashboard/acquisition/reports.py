@@ -19,7 +19,14 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import analysis, channels, cohorts, engines, maturity, rfm, spend, store
+from dashboard import engines
+from dashboard.rfm import analysis
+from dashboard.acquisition import channels
+from dashboard.acquisition import cohorts
+from dashboard.acquisition import maturity
+from dashboard.rfm import cut_points
+from dashboard.acquisition import spend
+from dashboard.workspace import store
 
 SPEND_TABLE = "marketing_spend"
 
@@ -314,7 +321,7 @@ def compute_report(
         "warnings": [
             sentence
             for sentence in (
-                rfm.describe_currency_mix(tables["orders"]),
+                cut_points.describe_currency_mix(tables["orders"]),
                 analysis.find_missing_customer_key(tables["orders"]),
             )
             if sentence

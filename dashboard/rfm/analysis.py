@@ -15,8 +15,11 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import cell_index, rfm, segments, store
-from dashboard.schemes import Scheme
+from dashboard.rfm import cell_index
+from dashboard.rfm import cut_points
+from dashboard.rfm import segments
+from dashboard.workspace import store
+from dashboard.rfm.schemes import Scheme
 
 SCORING_MODES = ("quantile", "custom")
 
@@ -38,7 +41,7 @@ class DatasetOverview:
 class CustomerBase:
     """The materialised per-customer measures of one dataset for one window.
 
-    ``measures`` has the columns of ``rfm.build_customer_measures`` and lives in ``backend``:
+    ``measures`` has the columns of ``cut_points.build_customer_measures`` and lives in ``backend``:
     a private in-memory DuckDB owned by whoever holds this object (one per user session), or,
     when built by ``engines.load_customer_base`` on Spark, a table cached in that Spark session.
     ``cells`` is the in-memory index of the slider step, built on first use (see
@@ -46,8 +49,8 @@ class CustomerBase:
     """
 
     dataset: str
-    window: rfm.Window
-    rules: rfm.CountingRules
+    window: cut_points.Window
+    rules: cut_points.CountingRules
     backend: BaseBackend
     measures: ir.Table
     customers_outside_window: int
@@ -135,7 +138,7 @@ def load_customer_base(
     dataset: str,
     as_of: dt.date | None = None,
     start: dt.date | None = None,
-    rules: rfm.CountingRules = rfm.DEFAULT_RULES,
+    rules: cut_points.CountingRules = cut_points.DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> CustomerBase:
     """Build the per-customer measures of ``dataset`` in the workspace (DuckDB) once.
@@ -154,30 +157,30 @@ def resolve_cuts(
     base: CustomerBase,
     scheme: Scheme,
     mode: str = "quantile",
-    custom: rfm.Cuts | None = None,
-) -> rfm.Cuts:
+    custom: cut_points.Cuts | None = None,
+) -> cut_points.Cuts:
     """Return the cut points to score with: quantiles of the base, or the analyst's own.
 
     A scheme with fixed recency cuts (Klaviyo: 180 and 365 days) keeps them in quantile mode.
     """
     if mode not in SCORING_MODES:
-        raise rfm.CutsError(f"Scoring mode must be one of {', '.join(SCORING_MODES)}.")
+        raise cut_points.CutsError(f"Scoring mode must be one of {', '.join(SCORING_MODES)}.")
     if mode == "custom":
         if custom is None:
-            raise rfm.CutsError("Custom scoring needs cut points for R, F and M.")
+            raise cut_points.CutsError("Custom scoring needs cut points for R, F and M.")
         if custom.n_scores != scheme.n_scores:
-            raise rfm.CutsError(
+            raise cut_points.CutsError(
                 f"The scheme uses {scheme.n_scores} scores; give {scheme.n_scores - 1} cut points "
                 "per measure."
             )
-        return rfm.validate_cuts(custom)
-    cuts = rfm.quantile_cuts(base.measures, scheme.n_scores)
+        return cut_points.validate_cuts(custom)
+    cuts = cut_points.quantile_cuts(base.measures, scheme.n_scores)
     if scheme.fixed_recency_cuts is not None:
         cuts = replace(cuts, recency=scheme.fixed_recency_cuts)
     return cuts
 
 
-def segment_summary(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> pd.DataFrame:
+def segment_summary(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme) -> pd.DataFrame:
     """Return the per-segment table (segments.SUMMARY_COLUMNS) for these cuts and scheme."""
     cells = index_cells(base)
     if cells is None:
@@ -186,7 +189,7 @@ def segment_summary(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> pd.Da
 
 
 def segment_members(
-    base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme, segment: str | None = None
+    base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme, segment: str | None = None
 ) -> pd.DataFrame:
     """Return one row per customer (all, or those of ``segment``) with measures, scores, segment."""
     table = segments.assign_segments(base.measures, cuts, scheme)
@@ -201,12 +204,12 @@ def measure_limits(base: CustomerBase) -> dict[str, float]:
     """Return slider ranges per measure: the largest recency, and the 99th percentile of F and M.
 
     Percentiles keep a few wholesale customers from stretching the sliders past use. They are
-    ``rfm.interpolated_quantile`` values, the same on every engine.
+    ``cut_points.interpolated_quantile`` values, the same on every engine.
     """
-    scored = base.measures.filter(base.measures.status == rfm.STATUS_SCORED)
+    scored = base.measures.filter(base.measures.status == cut_points.STATUS_SCORED)
     recency = scored.recency_days.max().execute()
-    frequency = rfm.interpolated_quantile(scored.frequency, 0.99)
-    monetary = rfm.interpolated_quantile(scored.monetary, 0.99)
+    frequency = cut_points.interpolated_quantile(scored.frequency, 0.99)
+    monetary = cut_points.interpolated_quantile(scored.monetary, 0.99)
     return {
         "recency": float(0 if pd.isna(recency) else recency),
         "frequency": float(frequency or 1),

@@ -45,8 +45,12 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import features, rfm, scheme_io, schemes, store
-from dashboard.features import DATE, FEATURES, FLAG, LIST, NUMBER, TEXT
+from dashboard.behaviour import features
+from dashboard.rfm import cut_points
+from dashboard.rfm import scheme_io
+from dashboard.rfm import schemes
+from dashboard.workspace import store
+from dashboard.behaviour.features import DATE, FEATURES, FLAG, LIST, NUMBER, TEXT
 
 MATCHES = ("all", "any")
 COMPARISONS = (">", ">=", "<", "<=")
@@ -94,7 +98,7 @@ class RfmSpec:
     """How the RFM columns are scored: a scheme spec and cut points (None = quantiles)."""
 
     scheme: str = schemes.DEFAULT_SCHEME
-    cuts: rfm.Cuts | None = None
+    cuts: cut_points.Cuts | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ def validate_definition(definition: Definition, require_conditions: bool = True)
     if len(definition.description) > MAX_DESCRIPTION:
         raise DefinitionError(f"The description holds at most {MAX_DESCRIPTION} characters.")
     if definition.rfm.cuts is not None:
-        rfm.validate_cuts(definition.rfm.cuts)
+        cut_points.validate_cuts(definition.rfm.cuts)
     return Definition(tuple(groups), definition.match, definition.rfm, definition.description)
 
 
@@ -239,19 +243,19 @@ def _require(document: object, what: str, kind: type) -> object:
     return document
 
 
-def _parse_cuts(value: object) -> rfm.Cuts | None:
+def _parse_cuts(value: object) -> cut_points.Cuts | None:
     if value is None:
         return None
-    cuts = _require(value, "rfm.cuts", dict)
+    cuts = _require(value, "cut_points.cuts", dict)
     try:
-        parsed = rfm.Cuts(
+        parsed = cut_points.Cuts(
             *(tuple(float(v) for v in cuts[k]) for k in ("recency", "frequency", "monetary"))
         )
     except (KeyError, TypeError, ValueError):
         raise DefinitionError(
-            "rfm.cuts needs recency, frequency and monetary lists of numbers."
+            "cut_points.cuts needs recency, frequency and monetary lists of numbers."
         ) from None
-    return rfm.validate_cuts(parsed)
+    return cut_points.validate_cuts(parsed)
 
 
 def definition_from_dict(document: object, require_conditions: bool = True) -> Definition:
@@ -275,7 +279,7 @@ def definition_from_dict(document: object, require_conditions: bool = True) -> D
     spec = _require(doc.get("rfm", {}), "rfm", dict)
     scheme = spec.get("scheme", schemes.DEFAULT_SCHEME)
     if not isinstance(scheme, str):
-        raise DefinitionError("rfm.scheme must be a scheme key.")
+        raise DefinitionError("cut_points.scheme must be a scheme key.")
     definition = Definition(
         tuple(groups),
         str(doc.get("match", "all")),

@@ -13,8 +13,10 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from dashboard import engines, rfm, store
-from dashboard.migration import Scoring, order_segments, segments_at
+from dashboard import engines
+from dashboard.rfm import cut_points
+from dashboard.workspace import store
+from dashboard.rfm.migration import Scoring, order_segments, segments_at
 
 DEFAULT_HORIZON_DAYS = 90
 ALL_CUSTOMERS = "All customers"
@@ -39,7 +41,7 @@ class Backtest:
     as_of: dt.date
     horizon_end: dt.date
     data_end: dt.date | None
-    cuts: rfm.Cuts
+    cuts: cut_points.Cuts
     table: pd.DataFrame
 
     @property
@@ -59,14 +61,14 @@ def run_backtest(
     period) and revenue_per_customer. Customers first seen after ``as_of`` are not counted.
     """
     if horizon_days < 1:
-        raise rfm.CutsError("The follow-up period must be at least one day.")
+        raise cut_points.CutsError("The follow-up period must be at least one day.")
     horizon_end = as_of + dt.timedelta(days=horizon_days)
-    following = rfm.Window(as_of=horizon_end, start=as_of + dt.timedelta(days=1))
+    following = cut_points.Window(as_of=horizon_end, start=as_of + dt.timedelta(days=1))
     with engines.open_configured_tables(workspace, dataset) as tables:
         labelled, cuts = segments_at(tables, dataset, as_of, scoring)
         orders = tables.orders
-        data_end = rfm.latest_order_date(orders)
-        future = rfm.build_customer_measures(orders, following, scoring.rules)
+        data_end = cut_points.latest_order_date(orders)
+        future = cut_points.build_customer_measures(orders, following, scoring.rules)
         activity = future.select("customer_id", "frequency", revenue=future.monetary).to_pyarrow()
     scratch = store.open_scratch()
     try:

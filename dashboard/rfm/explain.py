@@ -13,9 +13,12 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from dashboard import rfm, scheme_io, segments, store
-from dashboard.analysis import CustomerBase
-from dashboard.schemes import PROSPECTS, Scheme, round_half_up_mean
+from dashboard.rfm import cut_points
+from dashboard.rfm import scheme_io
+from dashboard.rfm import segments
+from dashboard.workspace import store
+from dashboard.rfm.analysis import CustomerBase
+from dashboard.rfm.schemes import PROSPECTS, Scheme, round_half_up_mean
 
 
 def format_number(value: float) -> str:
@@ -112,7 +115,7 @@ def _lookup_email(workspace: Path | None, dataset: str, customer_id: str) -> str
 
 def explain_customer(
     base: CustomerBase,
-    cuts: rfm.Cuts,
+    cuts: cut_points.Cuts,
     scheme: Scheme,
     key: str,
     workspace: Path | None = None,
@@ -138,7 +141,7 @@ def explain_customer(
         "status": row.status,
         "segment": None,
         "measures": {
-            "recency_days": None if row.status != rfm.STATUS_SCORED else int(row.recency_days),
+            "recency_days": None if row.status != cut_points.STATUS_SCORED else int(row.recency_days),
             "frequency": int(row.frequency),
             "monetary": float(row.monetary),
             "first_order_on": _to_date(row.first_order_on),
@@ -151,13 +154,13 @@ def explain_customer(
         },
         "scores": None,
     }
-    if row.status == rfm.STATUS_PROSPECT:
+    if row.status == cut_points.STATUS_PROSPECT:
         explained["segment"] = PROSPECTS
         explained["reasons"] = [
             f"No valid order up to {base.window.as_of:%Y-%m-%d} -> {PROSPECTS} (not scored)"
         ]
         return explained
-    if row.status == rfm.STATUS_OUTSIDE_WINDOW:
+    if row.status == cut_points.STATUS_OUTSIDE_WINDOW:
         explained["reasons"] = [
             "Valid orders only before the look-back window: not scored and in no segment"
         ]

@@ -13,8 +13,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dashboard import builder, features
-from dashboard.builder import Condition, Definition, DefinitionError, Group
+from dashboard.behaviour import builder
+from dashboard.behaviour import features
+from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
 
 NUMBER_PARAM, CHOICE_PARAM, SET_PARAM = "number", "choice", "set"
 

@@ -16,20 +16,16 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from dashboard import (
-    analysis,
-    builder,
-    engines,
-    export,
-    ingest,
-    migration,
-    rfm,
-    scheme_io,
-    schemes,
-    segment_export,
-    segment_store,
-    store,
-)
+from dashboard import engines, export, ingest
+from dashboard.rfm import analysis
+from dashboard.behaviour import builder
+from dashboard.rfm import migration
+from dashboard.rfm import cut_points
+from dashboard.rfm import scheme_io
+from dashboard.rfm import schemes
+from dashboard.behaviour import segment_export
+from dashboard.behaviour import segment_store
+from dashboard.workspace import store
 from dashboard.ingest import history as ingest_history
 from dashboard.ingest.report import NOT_RECORDED, IngestError, IngestReport, render_report_csv
 
@@ -37,7 +33,7 @@ EXIT_BAD_INPUT = 2
 USER_ERRORS = (
     store.WorkspaceError,
     IngestError,
-    rfm.CutsError,
+    cut_points.CutsError,
     schemes.SchemeError,
     ValueError,
     FileNotFoundError,
@@ -129,13 +125,13 @@ def add_engine_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def read_custom_cuts(args: argparse.Namespace) -> rfm.Cuts | None:
+def read_custom_cuts(args: argparse.Namespace) -> cut_points.Cuts | None:
     """Return the ``--r/f/m-cuts`` of ``--scoring custom`` (None in quantile mode)."""
     if args.scoring != "custom":
         return None
     if not (args.r_cuts and args.f_cuts and args.m_cuts):
         raise ValueError("--scoring custom needs --r-cuts, --f-cuts and --m-cuts.")
-    return rfm.Cuts(args.r_cuts, args.f_cuts, args.m_cuts)
+    return cut_points.Cuts(args.r_cuts, args.f_cuts, args.m_cuts)
 
 
 def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -369,11 +365,11 @@ def print_report(report: IngestReport) -> None:
 
 def run_demo(args: argparse.Namespace, workspace: Path) -> None:
     """Generate the demo store files and load them into a fresh dataset, replacing the old one."""
-    from dashboard import demo_store
+    from dashboard.demo import store_generator
 
     files_dir = Path(args.files_dir) if args.files_dir else store.DEFAULT_WORKSPACE.parent / "demo"
     started = time.perf_counter()
-    files = demo_store.write_demo_files(files_dir, seed=args.seed)
+    files = store_generator.write_demo_files(files_dir, seed=args.seed)
     staging = f"{args.dataset}-building"
     store.delete_dataset(workspace, staging)
     try:
@@ -477,7 +473,7 @@ def run_history(args: argparse.Namespace, workspace: Path) -> None:
 def run_segments(args: argparse.Namespace, workspace: Path) -> None:
     """Score the dataset and write the per-customer CSV (and optionally the summary)."""
     scheme = scheme_io.resolve_scheme(workspace, args.scheme, args.scores)
-    rules = rfm.CountingRules(exclude_zero_value=not args.include_zero_value)
+    rules = cut_points.CountingRules(exclude_zero_value=not args.include_zero_value)
     with customer_base(args, workspace, rules) as base:
         write_segments(args, base, scheme)
 
@@ -512,15 +508,15 @@ def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[en
 
 
 def warn_of_mixed_currencies(tables: engines.EngineTables) -> None:
-    """Print ``rfm.describe_currency_mix`` of the orders on stderr when they mix currencies."""
-    warning = rfm.describe_currency_mix(tables.orders)
+    """Print ``cut_points.describe_currency_mix`` of the orders on stderr when they mix currencies."""
+    warning = cut_points.describe_currency_mix(tables.orders)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
 
 
 @contextmanager
 def customer_base(
-    args: argparse.Namespace, workspace: Path, rules: rfm.CountingRules
+    args: argparse.Namespace, workspace: Path, rules: cut_points.CountingRules
 ) -> Iterator[analysis.CustomerBase]:
     """Yield the customer base of the dataset on ``--engine`` (see ``open_engine_tables``)."""
     with open_engine_tables(args, workspace) as tables:
@@ -540,7 +536,7 @@ def customer_base(
 
 def latest_date(tables: engines.EngineTables, dataset: str) -> dt.date:
     """Return the date of the dataset's latest order; raise when it has none."""
-    found = rfm.latest_order_date(tables.orders)
+    found = cut_points.latest_order_date(tables.orders)
     if found is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     return found
@@ -572,7 +568,7 @@ def run_migration(args: argparse.Namespace, workspace: Path) -> None:
         scheme=scheme_io.resolve_scheme(workspace, args.scheme, args.scores),
         mode=args.scoring,
         custom=read_custom_cuts(args),
-        rules=rfm.CountingRules(exclude_zero_value=not args.include_zero_value),
+        rules=cut_points.CountingRules(exclude_zero_value=not args.include_zero_value),
         excluded=tuple(args.exclude),
     )
     with open_engine_tables(args, workspace) as tables:
@@ -594,7 +590,7 @@ def run_migration(args: argparse.Namespace, workspace: Path) -> None:
 
 def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
     """Write the dataset's tables as Parquet under --out (see dashboard.parquet_export)."""
-    from dashboard import parquet_export
+    from dashboard.workspace import parquet_export
 
     counts = parquet_export.export_parquet(workspace, args.dataset, args.out)
     tables = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
@@ -603,27 +599,29 @@ def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
 
 
 def run_report(args: argparse.Namespace, workspace: Path) -> None:
-    """Write ``acquisition.compute_report`` of the dataset (on --engine) to --out as JSON.
+    """Write ``reports.compute_report`` of the dataset (on --engine) to --out as JSON.
 
     A dataset whose orders have no customer key still gets its store-level figures; stderr then
     says why the customer figures (channels, cohorts, returning shares) are empty.
     """
     import pandas as pd
 
-    from dashboard import acquisition, channels, spend
+    from dashboard.acquisition import reports
+    from dashboard.acquisition import channels
+    from dashboard.acquisition import spend
 
-    settings = acquisition.Settings(
+    settings = reports.Settings(
         first_from=args.first_from, first_to=args.first_to, expected_years=args.expected_years
     )
     if args.rules:
         rules = channels.validate_rules(pd.read_csv(args.rules, dtype=str, keep_default_na=False))
-        settings = replace(settings, rules=acquisition.rows_of(rules))
+        settings = replace(settings, rules=reports.rows_of(rules))
     if args.spend_mapping:
         mapping = spend.validate_mapping(pd.read_csv(args.spend_mapping, dtype=str))
-        settings = replace(settings, spend_mapping=acquisition.rows_of(mapping))
+        settings = replace(settings, spend_mapping=reports.rows_of(mapping))
     with open_engine_tables(args, workspace) as tables:
         as_of = args.as_of or latest_date(tables, args.dataset)
-        report = acquisition.compute_report(tables, args.dataset, as_of, settings)
+        report = reports.compute_report(tables, args.dataset, as_of, settings)
         missing = analysis.find_missing_customer_key(tables.orders)
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     totals = report["store"]

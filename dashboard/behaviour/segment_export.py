@@ -30,9 +30,12 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import builder, engines, export, features, rfm
-from dashboard.builder import Definition, DefinitionError
-from dashboard.features import DATE, FEATURES, LIST
+from dashboard import engines, export
+from dashboard.behaviour import builder
+from dashboard.behaviour import features
+from dashboard.rfm import cut_points
+from dashboard.behaviour.builder import Definition, DefinitionError
+from dashboard.behaviour.features import DATE, FEATURES, LIST
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
@@ -142,7 +145,7 @@ def export_segment(
     fmt: str,
     dataset: str,
     segment: str,
-    window: rfm.Window,
+    window: cut_points.Window,
     columns: Sequence[str] | None = None,
     tag: str | None = None,
 ) -> SegmentFile:

@@ -12,9 +12,10 @@ from typing import NamedTuple
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import cell_index, rfm
-from dashboard.analysis import CustomerBase, index_cells
-from dashboard.schemes import Scheme
+from dashboard.rfm import cell_index
+from dashboard.rfm import cut_points
+from dashboard.rfm.analysis import CustomerBase, index_cells
+from dashboard.rfm.schemes import Scheme
 
 TRANSITION_COLUMNS = ["segment_from", "segment_to", "customers", "revenue"]
 
@@ -27,15 +28,15 @@ class SegmentChanges(NamedTuple):
     transitions: pd.DataFrame
 
 
-def count_transitions(measures: ir.Table, old_cuts: rfm.Cuts, new_cuts: rfm.Cuts) -> pd.DataFrame:
+def count_transitions(measures: ir.Table, old_cuts: cut_points.Cuts, new_cuts: cut_points.Cuts) -> pd.DataFrame:
     """Count scored customers per (old cell, new cell) with one Ibis aggregation.
 
     Out: the columns of ``cell_index.count_transitions``, ordered the same way.
     """
-    old = rfm.score_customers(measures, old_cuts).rename(
+    old = cut_points.score_customers(measures, old_cuts).rename(
         r_from="r_score", f_from="f_score", m_from="m_score"
     )
-    both = rfm.score_customers(old, new_cuts)
+    both = cut_points.score_customers(old, new_cuts)
     keys = ["r_from", "f_from", "m_from", "r_score", "f_score", "m_score"]
     return (
         both.group_by(keys)
@@ -46,7 +47,7 @@ def count_transitions(measures: ir.Table, old_cuts: rfm.Cuts, new_cuts: rfm.Cuts
 
 
 def segment_changes(
-    base: CustomerBase, old_cuts: rfm.Cuts, new_cuts: rfm.Cuts, scheme: Scheme
+    base: CustomerBase, old_cuts: cut_points.Cuts, new_cuts: cut_points.Cuts, scheme: Scheme
 ) -> SegmentChanges:
     """Compare the segments of the scored customers under two sets of cut points.
 
@@ -56,7 +57,7 @@ def segment_changes(
     to the revenue of all scored customers. Prospects are not scored and never change.
     """
     if not old_cuts.n_scores == new_cuts.n_scores == scheme.n_scores:
-        raise rfm.CutsError(
+        raise cut_points.CutsError(
             f"Both sets of cut points need {scheme.n_scores - 1} cuts per measure for this scheme."
         )
     index = index_cells(base)

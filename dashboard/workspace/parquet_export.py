@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 from typing import NamedTuple
 
-from dashboard import store
+from dashboard.workspace import store
 
 
 class Partitioning(NamedTuple):

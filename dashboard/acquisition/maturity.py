@@ -22,7 +22,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import channels, cohorts
+from dashboard.acquisition import channels
+from dashboard.acquisition import cohorts
 
 STAGES = ("Just started", "Gaining traction", "Consistent", "Established", "Well established")
 STAGE_COLUMNS = [

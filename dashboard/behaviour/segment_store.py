@@ -20,8 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard import builder, store
-from dashboard.builder import Definition, DefinitionError
+from dashboard.behaviour import builder
+from dashboard.workspace import store
+from dashboard.behaviour.builder import Definition, DefinitionError
 
 SEGMENTS_FOLDER = "segments"
 MAX_FILE_CHARS = 2_000_000

@@ -16,9 +16,9 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from dashboard import rfm
-from dashboard.analysis import CustomerBase, segment_members
-from dashboard.schemes import PROSPECTS, Scheme
+from dashboard.rfm import cut_points
+from dashboard.rfm.analysis import CustomerBase, segment_members
+from dashboard.rfm.schemes import PROSPECTS, Scheme
 
 RANDOM_STATE = 0
 N_INIT = 10
@@ -135,7 +135,7 @@ def score_candidates(features: np.ndarray, candidates: range = K_CANDIDATES) -> 
     return pd.DataFrame({"k": list(fitted), "silhouette": scores}, columns=["k", "silhouette"])
 
 
-def cluster_customers(base: CustomerBase, cuts: rfm.Cuts, scheme: Scheme) -> Clustering:
+def cluster_customers(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme) -> Clustering:
     """Cluster the scored customers of ``base`` and cross-tabulate with the scheme's segments.
 
     In: the base's measures, scored with ``cuts`` and ``scheme`` for the cross-tab. Out: see

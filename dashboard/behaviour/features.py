@@ -6,7 +6,7 @@ database; presets, the builder, overlap and SCALE only filter and aggregate it. 
 segment depend on cut points that move with sliders, so they are attached afterwards
 (``attach_rfm``), a cheap step over the materialised table.
 
-Order features follow the RFM rules (rfm.py): an order is valid when it is not cancelled and its
+Order features follow the RFM rules (cut_points.py): an order is valid when it is not cancelled and its
 total is above 0; order counts, revenue, discount share, refunds, intervals, categories and trend
 shares use the valid orders inside the window; cancelled orders never count. A feature whose
 input file was not loaded is NULL for everyone, and ``missing_inputs`` says which file enables it.
@@ -27,7 +27,13 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import analysis, channels, engines, portable, rfm, schemes, segments, store
+from dashboard import engines, portable
+from dashboard.rfm import analysis
+from dashboard.acquisition import channels
+from dashboard.rfm import cut_points
+from dashboard.rfm import schemes
+from dashboard.rfm import segments
+from dashboard.workspace import store
 
 TREND_WINDOWS_DAYS = (7, 14, 30, 60, 90)
 NUMBER, TEXT, FLAG, DATE, LIST = "number", "text", "flag", "date", "list"
@@ -380,7 +386,7 @@ FEATURE_SCHEMA = ibis.schema({name: f.dtype for name, f in FEATURES.items()})
 class FeatureParams:
     """What the feature table depends on besides the data: counting rules and channel rules."""
 
-    counting: rfm.CountingRules = field(default_factory=rfm.CountingRules)
+    counting: cut_points.CountingRules = field(default_factory=cut_points.CountingRules)
     channel_rules: tuple[tuple[object, ...], ...] = channels.DEFAULT_RULES
 
 
@@ -389,7 +395,7 @@ class RfmScoring:
     """The scheme and cut points for the RFM columns; ``cuts`` None means quantile cuts."""
 
     scheme: schemes.Scheme = field(default_factory=lambda: schemes.PRESETS[schemes.DEFAULT_SCHEME])
-    cuts: rfm.Cuts | None = None
+    cuts: cut_points.Cuts | None = None
 
 
 @dataclass
@@ -402,7 +408,7 @@ class FeatureBase:
     """
 
     dataset: str
-    window: rfm.Window
+    window: cut_points.Window
     params: FeatureParams
     backend: BaseBackend
     table: ir.Table
@@ -474,9 +480,9 @@ def _join(left: ir.Table, right: ir.Table) -> ir.Table:
     return joined.drop(*(c for c in joined.columns if c == "customer_id_right"))
 
 
-def _order_flags(orders: ir.Table, window: rfm.Window, counting: rfm.CountingRules) -> ir.Table:
+def _order_flags(orders: ir.Table, window: cut_points.Window, counting: cut_points.CountingRules) -> ir.Table:
     """The orders with a known customer up to the analysis date, with day, is_valid, is_counted
-    and in_window flags, by the same rules as ``rfm.build_customer_measures``."""
+    and in_window flags, by the same rules as ``cut_points.build_customer_measures``."""
     day = orders.ordered_at.date()
     in_window = day <= window.as_of
     if window.start is not None:
@@ -636,7 +642,7 @@ def _known_ids(tables: Mapping[str, ir.Table], available: set[str], as_of: dt.da
 
 def build_behaviour_features(
     tables: Mapping[str, ir.Table],
-    window: rfm.Window,
+    window: cut_points.Window,
     params: FeatureParams = FeatureParams(),
     available: set[str] | None = None,
 ) -> ir.Table:
@@ -653,8 +659,8 @@ def build_behaviour_features(
     as_of = window.as_of
     orders = tables["orders"]
     known = _known_ids(tables, available, as_of)
-    measures = rfm.build_customer_measures(orders, window, params.counting, known)
-    scored = measures.filter(measures.status == rfm.STATUS_SCORED)
+    measures = cut_points.build_customer_measures(orders, window, params.counting, known)
+    scored = measures.filter(measures.status == cut_points.STATUS_SCORED)
     averages = scored.aggregate(
         _avg_revenue=_exact_mean(scored.monetary),
         _avg_orders=_exact_mean(scored.frequency),
@@ -716,11 +722,11 @@ def _select_features(t: ir.Table, available: set[str], as_of: dt.date) -> ir.Tab
         "orders_ever": t.orders_ever,
         "net_revenue": t.monetary,
         "aov": t.monetary.cast("float64") / some_orders,
-        "revenue_vs_average": (t.status == rfm.STATUS_SCORED).ifelse(
+        "revenue_vs_average": (t.status == cut_points.STATUS_SCORED).ifelse(
             t.monetary.cast("float64") / t._avg_revenue.nullif(0), ibis.null("float64")
         ),
         "revenue_percentile": t.revenue_percentile,
-        "orders_vs_average": (t.status == rfm.STATUS_SCORED).ifelse(
+        "orders_vs_average": (t.status == cut_points.STATUS_SCORED).ifelse(
             orders.cast("float64") / t._avg_orders.nullif(0), ibis.null("float64")
         ),
         "median_days_between_orders": interval,
@@ -761,16 +767,16 @@ def _select_features(t: ir.Table, available: set[str], as_of: dt.date) -> ir.Tab
     ).order_by("customer_id")
 
 
-def resolve_rfm_cuts(table: ir.Table, scoring: RfmScoring) -> rfm.Cuts:
+def resolve_rfm_cuts(table: ir.Table, scoring: RfmScoring) -> cut_points.Cuts:
     """Return the cut points of ``scoring`` for a feature table: its own, or quantile cuts.
 
     Quantile cuts keep a scheme's fixed recency cuts (Klaviyo), as on the Segments page.
     """
     if scoring.cuts is not None:
-        return rfm.validate_cuts(scoring.cuts)
-    cuts = rfm.quantile_cuts(_as_measures(table), scoring.scheme.n_scores)
+        return cut_points.validate_cuts(scoring.cuts)
+    cuts = cut_points.quantile_cuts(_as_measures(table), scoring.scheme.n_scores)
     if scoring.scheme.fixed_recency_cuts is not None:
-        cuts = rfm.Cuts(scoring.scheme.fixed_recency_cuts, cuts.frequency, cuts.monetary)
+        cuts = cut_points.Cuts(scoring.scheme.fixed_recency_cuts, cuts.frequency, cuts.monetary)
     return cuts
 
 
@@ -780,7 +786,7 @@ def _as_measures(table: ir.Table) -> ir.Table:
     )
 
 
-def attach_rfm(table: ir.Table, scheme: schemes.Scheme, cuts: rfm.Cuts) -> ir.Table:
+def attach_rfm(table: ir.Table, scheme: schemes.Scheme, cuts: cut_points.Cuts) -> ir.Table:
     """Add r_score, f_score, m_score and rfm_segment to a feature table (the cheap step).
 
     In: a table with BASE_COLUMNS. Out: the same rows with all FEATURE_SCHEMA columns; customers
@@ -798,7 +804,7 @@ def attach_rfm(table: ir.Table, scheme: schemes.Scheme, cuts: rfm.Cuts) -> ir.Ta
 
 def build_customer_features(
     tables: Mapping[str, ir.Table],
-    window: rfm.Window,
+    window: cut_points.Window,
     params: FeatureParams = FeatureParams(),
     scoring: RfmScoring = RfmScoring(),
 ) -> ir.Table:
@@ -833,13 +839,13 @@ def build_feature_base(
     order has a customer key.
     """
     if as_of is None:
-        as_of = rfm.latest_order_date(tables["orders"])
+        as_of = cut_points.latest_order_date(tables["orders"])
     if as_of is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     no_key = analysis.find_missing_customer_key(tables["orders"])
     if no_key:
         raise analysis.NoCustomerKeyError(no_key)
-    window = rfm.Window(as_of=as_of, start=start)
+    window = cut_points.Window(as_of=as_of, start=start)
     available = available_sources(tables)
     missing = missing_inputs(tables, available)
     expr = build_behaviour_features(tables, window, params, available)

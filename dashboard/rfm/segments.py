@@ -1,6 +1,6 @@
 """The cheap step: scores -> segments -> per-segment summary, re-run on every slider move.
 
-The expensive per-customer measures are built once (``rfm.build_customer_measures``); here
+The expensive per-customer measures are built once (``cut_points.build_customer_measures``); here
 customers are grouped by score cell (at most 125 groups) and the cells are mapped to segments,
 so a slider move costs one small aggregation.
 """
@@ -14,8 +14,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from dashboard import rfm
-from dashboard.schemes import PROSPECTS, Scheme
+from dashboard.rfm import cut_points
+from dashboard.rfm.schemes import PROSPECTS, Scheme
 
 SUMMARY_COLUMNS = [
     "segment",
@@ -30,7 +30,7 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summarise_cells(measures: ir.Table, cuts: rfm.Cuts) -> pd.DataFrame:
+def summarise_cells(measures: ir.Table, cuts: cut_points.Cuts) -> pd.DataFrame:
     """Aggregate the customers per score cell.
 
     In: the table of ``build_customer_measures``. Out: one row per (r_score, f_score, m_score)
@@ -39,7 +39,7 @@ def summarise_cells(measures: ir.Table, cuts: rfm.Cuts) -> pd.DataFrame:
     (r_score, f_score, m_score), prospects last, so float sums over them do not depend on the
     order an engine returns groups in.
     """
-    scored = rfm.score_customers(measures, cuts)
+    scored = cut_points.score_customers(measures, cuts)
     cells = (
         scored.group_by(["r_score", "f_score", "m_score"])
         .aggregate(
@@ -51,7 +51,7 @@ def summarise_cells(measures: ir.Table, cuts: rfm.Cuts) -> pd.DataFrame:
         .order_by(["r_score", "f_score", "m_score"])
         .to_pandas()
     )
-    prospects = measures.filter(measures.status == rfm.STATUS_PROSPECT)
+    prospects = measures.filter(measures.status == cut_points.STATUS_PROSPECT)
     counts = prospects.aggregate(
         customers=prospects.count(), revenue=prospects.monetary.sum().cast("float64")
     ).to_pandas()
@@ -126,14 +126,14 @@ def summarise_segments(cells: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
         )
 
 
-def assign_segments(measures: ir.Table, cuts: rfm.Cuts, scheme: Scheme) -> ir.Table:
+def assign_segments(measures: ir.Table, cuts: cut_points.Cuts, scheme: Scheme) -> ir.Table:
     """Per-customer scores and segment.
 
     In: the table of ``build_customer_measures``. Out: one row per scored customer or prospect:
     customer_id, recency_days, frequency, monetary, r_score, f_score, m_score (null for
     prospects), segment, ordered by customer_id.
     """
-    scored = rfm.score_customers(measures, cuts)
+    scored = cut_points.score_customers(measures, cuts)
     mapping = ibis.memtable(
         pd.DataFrame(
             [(r * 100 + f * 10 + m, seg) for (r, f, m), seg in scheme.cells.items()],
@@ -155,7 +155,7 @@ def assign_segments(measures: ir.Table, cuts: rfm.Cuts, scheme: Scheme) -> ir.Ta
         "m_score",
         "segment",
     )
-    prospects = measures.filter(measures.status == rfm.STATUS_PROSPECT).select(
+    prospects = measures.filter(measures.status == cut_points.STATUS_PROSPECT).select(
         "customer_id",
         recency_days=ibis.null("int64"),
         frequency=measures.frequency,

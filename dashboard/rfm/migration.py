@@ -17,8 +17,12 @@ import pandas as pd
 import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard import analysis, engines, rfm, segments, store
-from dashboard.schemes import PROSPECTS, Scheme
+from dashboard import engines
+from dashboard.rfm import analysis
+from dashboard.rfm import cut_points
+from dashboard.rfm import segments
+from dashboard.workspace import store
+from dashboard.rfm.schemes import PROSPECTS, Scheme
 
 DEFAULT_GAP_DAYS = 90
 NOT_YET = "Not a customer yet"
@@ -40,8 +44,8 @@ class Scoring:
 
     scheme: Scheme
     mode: str = "quantile"
-    custom: rfm.Cuts | None = None
-    rules: rfm.CountingRules = rfm.CountingRules()
+    custom: cut_points.Cuts | None = None
+    rules: cut_points.CountingRules = cut_points.CountingRules()
     window_days: int | None = None
     excluded: tuple[tuple[dt.date, dt.date], ...] = ()
 
@@ -59,7 +63,7 @@ def order_segments(scheme: Scheme) -> list[str]:
 
 def segments_at(
     tables: engines.EngineTables, dataset: str, as_of: dt.date, scoring: Scoring
-) -> tuple[pa.Table, rfm.Cuts]:
+) -> tuple[pa.Table, cut_points.Cuts]:
     """Score a dataset's tables as of ``as_of``; return every known customer's segment and cuts.
 
     In: the dataset's tables on any engine (``engines.open_tables``). Out: an Arrow table with
@@ -79,7 +83,7 @@ def segments_at(
         cuts = analysis.resolve_cuts(base, scoring.scheme, scoring.mode, scoring.custom)
         labelled = segments.assign_segments(base.measures, cuts, scoring.scheme)
         measures = base.measures
-        outside = measures.filter(measures.status == rfm.STATUS_OUTSIDE_WINDOW).select(
+        outside = measures.filter(measures.status == cut_points.STATUS_OUTSIDE_WINDOW).select(
             "customer_id", segment=ibis.literal(OUTSIDE_WINDOW), monetary=measures.monetary
         )
         table = labelled.select("customer_id", "segment", "monetary").union(outside).to_pyarrow()
@@ -100,8 +104,8 @@ class Migration:
     date_from: dt.date
     date_to: dt.date
     scheme: Scheme
-    cuts_from: rfm.Cuts
-    cuts_to: rfm.Cuts
+    cuts_from: cut_points.Cuts
+    cuts_to: cut_points.Cuts
     backend: DuckDBBackend
     customers: ir.Table
 

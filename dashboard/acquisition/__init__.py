@@ -1,0 +1,1 @@
+"""Acquisition: channel attribution, spend and CAC, cohorts, maturity stages, the store report."""

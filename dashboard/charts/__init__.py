@@ -1,0 +1,1 @@
+"""Charts: pandas DataFrame in, plotly figure out, one module per domain."""

@@ -1,0 +1,1 @@
+"""The DuckDB workspace: one file per dataset (schema, connections, sealing), Parquet export."""
