@@ -15,8 +15,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts
-from dashboard.schemes import PRESETS, PROSPECTS
+from dashboard.charts import rfm_charts
+from dashboard.rfm.schemes import PRESETS, PROSPECTS
 from dashboard.ui import segments as ui_segments
 
 SEGMENTS = [*PRESETS["shopify"].segments, PROSPECTS]
@@ -89,7 +89,7 @@ def draw_page() -> None:
     columns[1].metric("Prospects (no valid order)", f"{summary.customers.iloc[-1]:,}")
     columns[2].metric("Net revenue", f"USD {summary.revenue.sum():,.0f}")
     columns[3].metric("Average order value", "USD 75.00")
-    st.plotly_chart(charts.plot_segment_shares(summary), width="stretch")
+    st.plotly_chart(rfm_charts.plot_segment_shares(summary), width="stretch")
     st.dataframe(
         ui_segments.present_summary(summary),
         hide_index=True,

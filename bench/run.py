@@ -63,7 +63,8 @@ from bench.timing import (  # noqa: E402
     profile_once,
     time_interleaved,
 )
-from dashboard import analysis, store  # noqa: E402
+from dashboard.rfm import analysis
+from dashboard.workspace import store
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"

@@ -40,7 +40,9 @@ from bench.generate import (  # noqa: E402
 )
 from bench.results import Entry, Results, make_check_entry  # noqa: E402
 from bench.timing import Timing  # noqa: E402
-from dashboard import analysis, engines, export, parquet_export, schemes, store  # noqa: E402
+from dashboard import engines, export
+from dashboard.rfm import analysis, schemes
+from dashboard.workspace import parquet_export, store
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"

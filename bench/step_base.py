@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from bench.checks import Figures, query_figures
-from dashboard import analysis
+from dashboard.rfm import analysis
 
 BASE_SQL = """
 WITH bounds AS (SELECT CAST(max(ordered_at) AS DATE) AS as_of FROM orders),

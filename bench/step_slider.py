@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from bench.checks import Figures, normalise
-from dashboard import analysis, rfm
-from dashboard.schemes import PROSPECTS, Scheme, get_scheme
+from dashboard.rfm import analysis, cut_points
+from dashboard.rfm.schemes import PROSPECTS, Scheme, get_scheme
 
 SCHEME_KEY = "shopify"
 # Quintile-ish cuts of the generated data (about N/3 customers, 2 years of orders).
-CUTS = rfm.Cuts(
+CUTS = cut_points.Cuts(
     recency=(30.0, 90.0, 180.0, 365.0),
     frequency=(2.0, 3.0, 5.0, 8.0),
     monetary=(75.0, 150.0, 250.0, 400.0),
@@ -58,7 +58,7 @@ def code_segments(scheme: Scheme) -> pd.Series:
 
 def summarise_pandas(measures: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     """Score, group by cell, label and summarise per segment, all in pandas."""
-    scored = measures.loc[measures.status == rfm.STATUS_SCORED]
+    scored = measures.loc[measures.status == cut_points.STATUS_SCORED]
     code = (
         score_by_cuts(scored.recency_days, CUTS.recency, descending=True) * 100
         + score_by_cuts(scored.frequency, CUTS.frequency, descending=False) * 10
@@ -72,7 +72,7 @@ def summarise_pandas(measures: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     )
     cells["segment"] = code_segments(scheme).reindex(cells.index).to_numpy()
     per_segment = cells.groupby("segment").sum()
-    prospects = measures.loc[measures.status == rfm.STATUS_PROSPECT]
+    prospects = measures.loc[measures.status == cut_points.STATUS_PROSPECT]
     per_segment.loc[PROSPECTS] = [len(prospects), prospects.monetary.sum(), 0, 0]
     summary = per_segment.reindex([*scheme.segments, PROSPECTS], fill_value=0)
     summary["share_customers"] = summary.customers / summary.customers.sum()

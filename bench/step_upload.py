@@ -27,7 +27,7 @@ from bench.processes import read_cpu_seconds
 from bench.step_ingest import ingest_duckdb, remove_database
 from bench.streamlit_server import APP, REPO_ROOT, run_server
 from bench.timing import Timing
-from dashboard import store
+from dashboard.workspace import store
 
 CONFIG = REPO_ROOT / ".streamlit" / "config.toml"
 DEFAULT_UPLOAD_LIMIT_MB = 200

@@ -32,8 +32,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from dashboard.rfm import analysis
-from dashboard.rfm import cut_points
+from dashboard.rfm import analysis, cut_points
 from dashboard.workspace import store
 from dashboard.workspace.parquet_export import find_partition_column
 

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import behaviour, builder, ui
+from dashboard import ui
+from dashboard.behaviour import builder, presets
 from dashboard.ui import behaviour as ub
 
 ui.require_entry_point("pages/behaviour.py")
@@ -40,7 +41,7 @@ with ui.friendly_errors(), ub.definition_errors():
                 st.info(message)
             if not needed:
                 values = ub.preset_controls(preset, view)
-                definition = behaviour.preset_definition(preset, values, spec)
+                definition = presets.preset_definition(preset, values, spec)
                 st.markdown(f"**Rule:** {builder.describe_definition(definition)}")
                 ub.show_live_result(view, definition, currency, key="preset")
                 st.button(

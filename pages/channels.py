@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import acquisition, channel_charts, channels, formatting, spend, ui
+from dashboard import formatting, ui
+from dashboard.acquisition import channels, reports, spend
+from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
 
 ui.require_entry_point("pages/channels.py")
@@ -41,7 +43,7 @@ with ui.friendly_errors():
     settings = ui_acquisition.acquisition_settings(
         first_from=first_from, first_to=first_to, expected_years=years
     )
-    attribution = acquisition.select_period(
+    attribution = reports.select_period(
         ui_acquisition.get_attribution(selection, settings), first_from, first_to
     )
     report = ui_acquisition.get_channel_report(selection, settings)
@@ -68,8 +70,8 @@ with ui.friendly_errors():
     )
 
     left, right = st.columns(2)
-    left.plotly_chart(channel_charts.plot_channel_shares(table), width="stretch")
-    right.plotly_chart(channel_charts.plot_channel_value(table, currency), width="stretch")
+    left.plotly_chart(acquisition_charts.plot_channel_shares(table), width="stretch")
+    right.plotly_chart(acquisition_charts.plot_channel_value(table, currency), width="stretch")
     st.dataframe(
         table,
         hide_index=True,
@@ -83,12 +85,12 @@ with ui.friendly_errors():
         "analysis date, and the revenue of their orders in those first days."
     )
     with st.expander("Which evidence decided each channel"):
-        st.dataframe(acquisition.count_evidence(attribution), hide_index=True, width="stretch")
+        st.dataframe(reports.count_evidence(attribution), hide_index=True, width="stretch")
 
     st.subheader("Where each channel's customers are now")
     cells = ui_acquisition.get_channel_segments(selection, attribution)
     st.plotly_chart(
-        channel_charts.plot_channel_segments(channels.pivot_channel_segments(cells)),
+        acquisition_charts.plot_channel_segments(channels.pivot_channel_segments(cells)),
         width="stretch",
     )
     st.dataframe(
@@ -115,8 +117,8 @@ with ui.friendly_errors():
     if not total.empty:
         ui_acquisition.show_clv_cac_health(*spend.assess_clv_cac(float(total.clv_to_cac.iloc[0])))
     left, right = st.columns(2)
-    left.plotly_chart(channel_charts.plot_clv_cac(economics), width="stretch")
-    right.plotly_chart(channel_charts.plot_cac(report.cac, currency), width="stretch")
+    left.plotly_chart(acquisition_charts.plot_clv_cac(economics), width="stretch")
+    right.plotly_chart(acquisition_charts.plot_cac(report.cac, currency), width="stretch")
     st.dataframe(
         economics,
         hide_index=True,

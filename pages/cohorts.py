@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import channel_charts, cohorts, formatting, ui
+from dashboard import formatting, ui
+from dashboard.acquisition import cohorts
+from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
 
 ui.require_entry_point("pages/cohorts.py")
@@ -52,12 +54,14 @@ with ui.friendly_errors():
 
     st.markdown("**Customers ordering in each month since their first order**")
     st.plotly_chart(
-        channel_charts.plot_cohort_heatmap(cohorts.pivot_cohorts(table, "retention"), "percent"),
+        acquisition_charts.plot_cohort_heatmap(
+            cohorts.pivot_cohorts(table, "retention"), "percent"
+        ),
         width="stretch",
     )
     st.markdown("**Cumulative revenue per customer**")
     st.plotly_chart(
-        channel_charts.plot_cohort_heatmap(
+        acquisition_charts.plot_cohort_heatmap(
             cohorts.pivot_cohorts(table, cumulative), "money", currency
         ),
         width="stretch",

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard import ingest, store, ui
+from dashboard import ingest, ui
 from dashboard.ingest import history as ingest_history
 from dashboard.ui import data as ui_data
+from dashboard.workspace import store
 
 ui.require_entry_point("pages/data.py")
 st.title("Data")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import channel_charts, formatting, ui
+from dashboard import formatting, ui
+from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
 
 ui.require_entry_point("pages/maturity.py")
@@ -42,8 +43,8 @@ with ui.friendly_errors():
     st.markdown(report.paragraph)
     ui_acquisition.show_clv_cac_health(report.health_level, report.health_text)
 
-    st.plotly_chart(channel_charts.plot_maturity_timeline(report.stages), width="stretch")
-    st.plotly_chart(channel_charts.plot_retention_effort(report.effort), width="stretch")
+    st.plotly_chart(acquisition_charts.plot_maturity_timeline(report.stages), width="stretch")
+    st.plotly_chart(acquisition_charts.plot_retention_effort(report.effort), width="stretch")
     st.caption(
         "Actual shares are of valid orders by known customers; guest orders are left out because "
         "nobody knows whether they come back. Spend shares need spend rows tagged acquisition or "

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import analysis, charts, ui
+from dashboard import ui
+from dashboard.charts import rfm_charts
+from dashboard.rfm import analysis
 from dashboard.ui import segments as ui_segments
 
 ui.require_entry_point("pages/segments.py")
@@ -36,7 +38,7 @@ with ui.friendly_errors():
     ui_segments.show_segment_changes(base, scheme, cuts)
     summary = analysis.segment_summary(base, cuts, scheme)
     ui_segments.show_headline(summary, selection.currency)
-    st.plotly_chart(charts.plot_segment_shares(summary), width="stretch")
+    st.plotly_chart(rfm_charts.plot_segment_shares(summary), width="stretch")
     st.dataframe(
         ui_segments.present_summary(summary),
         hide_index=True,

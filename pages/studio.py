@@ -4,7 +4,9 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import backtest, charts, export, migration, scheme_io, ui
+from dashboard import export, ui
+from dashboard.charts import rfm_charts
+from dashboard.rfm import backtest, migration, scheme_io
 from dashboard.ui import studio as ui_studio
 
 ui.require_entry_point("pages/studio.py")
@@ -56,8 +58,8 @@ with ui.friendly_errors():
                 format_func={"customers": "Customers", "revenue_to": "Revenue"}.get,
             )
             matrix = migration.pivot_transitions(transitions, scheme, measure)
-            st.plotly_chart(charts.plot_transition_heatmap(matrix), width="stretch")
-            st.plotly_chart(charts.plot_migration_sankey(transitions, measure), width="stretch")
+            st.plotly_chart(rfm_charts.plot_transition_heatmap(matrix), width="stretch")
+            st.plotly_chart(rfm_charts.plot_migration_sankey(transitions, measure), width="stretch")
             labels = ["Any segment", *migration.order_segments(scheme)]
             left, right = st.columns(2)
             segment_from = left.selectbox("Moved from", labels)
@@ -84,7 +86,7 @@ with ui.friendly_errors():
             )
             result = ui_studio.get_backtest(selection, scoring, as_of, int(days))
             ui_studio.show_backtest_notes(result)
-            st.plotly_chart(charts.plot_repeat_rates(result.table), width="stretch")
+            st.plotly_chart(rfm_charts.plot_repeat_rates(result.table), width="stretch")
             st.dataframe(
                 result.table,
                 hide_index=True,

@@ -23,10 +23,11 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from dashboard import rfm, store
+from dashboard.rfm import cut_points
+from dashboard.workspace import store
 
 AS_OF = dt.date(2025, 3, 31)
-WINDOW = rfm.Window(as_of=AS_OF)
+WINDOW = cut_points.Window(as_of=AS_OF)
 DATASET = "tiny"
 
 ORDERS = [

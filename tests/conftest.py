@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import store
+from dashboard.workspace import store
 
 # Columns a test may give for one order; the rest are filled in by ``make_dataset``.
 _ORDER_COLUMNS = (
@@ -98,10 +98,11 @@ def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     Returns (workspace, dataset name). Fails (does not skip) when the demo store or ingest
     is missing.
     """
-    from dashboard import demo_store, ingest
+    from dashboard import ingest
+    from dashboard.demo import store_generator
 
     root = tmp_path_factory.mktemp("demo")
-    files = demo_store.write_demo_files(root / "files", seed=7)
+    files = store_generator.write_demo_files(root / "files", seed=7)
     workspace = store.resolve_workspace(root / "workspace")
     ingest.ingest_file(workspace, "demo", files.orders, file_format="shopify-orders")
     ingest.ingest_file(workspace, "demo", files.customers, file_format="shopify-customers")

@@ -3,7 +3,7 @@
 Nothing here uses the engine's analysis modules: orders are read from the Shopify export with
 pandas (one row per order: its first row with a Total), and each customer's channel is decided by
 plain Python written from GA4's channel definitions and the demo store's documented encoding
-(dashboard/demo_store.py docstring), not from dashboard.channels' rule table.
+(dashboard/demo/store_generator.py docstring), not from dashboard.channels' rule table.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import store
+from dashboard.workspace import store
 
 AS_OF = dt.date(2026, 10, 31)
 HORIZONS = (90, 180, 365)
@@ -33,7 +33,8 @@ SOCIAL = {
     "x",
     "reddit",
 }
-# How the demo's marketers name spend lines -> channel group (TikTok Ads: see dashboard/spend.py).
+# How the demo's marketers name spend lines -> channel group
+# (TikTok Ads: see dashboard/acquisition/spend.py).
 SPEND_CHANNELS = {
     "Google Ads": "Paid Search",
     "Meta Ads": "Paid Social",

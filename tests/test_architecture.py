@@ -3,8 +3,8 @@
 1. Only the dashboard/ui/ package and pages/ import streamlit.
 2. Pages hold no SQL text and do not import duckdb.
 3. No SQL text built with f-strings, ``.format`` or ``+``/``%`` reaches ``.execute()``, ``.sql()``
-   or ``.raw_sql()`` in dashboard/, except the schema DDL of store.ensure_schema (identifiers from
-   the SCHEMA constant) and dashboard/ingest/ (DuckDB SQL from its own identifiers).
+   or ``.raw_sql()`` in dashboard/, except the schema DDL of workspace/store.ensure_schema
+   (identifiers from the SCHEMA constant) and dashboard/ingest/ (DuckDB SQL from its own names).
 
 Each checker is also run on a small bad snippet, so a broken checker cannot pass silently.
 """
@@ -157,7 +157,7 @@ def test_checkers_find_bad_code() -> None:
 
 def test_engine_does_not_import_streamlit() -> None:
     files = engine_files()
-    assert any(relative(p) == "dashboard/rfm.py" for p in files)
+    assert any(relative(p) == "dashboard/rfm/cut_points.py" for p in files)
     offenders = [
         f"{relative(p)}:{line}"
         for p in files
@@ -186,7 +186,11 @@ def test_importing_the_engine_does_not_load_streamlit() -> None:
     assert done.stdout.strip() == "[]"
     # the analysis module alone, as the brief names it
     alone = subprocess.run(
-        [sys.executable, "-c", "import sys, dashboard.analysis; print('streamlit' in sys.modules)"],
+        [
+            sys.executable,
+            "-c",
+            "import sys, dashboard.rfm.analysis; print('streamlit' in sys.modules)",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -208,7 +212,7 @@ def test_pages_hold_no_sql_and_no_duckdb() -> None:
 
 
 def test_no_sql_text_built_at_run_time() -> None:
-    allowed = {("dashboard/store.py", "ensure_schema")}
+    allowed = {("dashboard/workspace/store.py", "ensure_schema")}
     offenders = []
     for path in engine_files():
         rel = relative(path)
@@ -222,7 +226,7 @@ def test_no_sql_text_built_at_run_time() -> None:
 
 def test_the_store_exception_is_the_schema_ddl() -> None:
     # the one allowed function exists and builds its statements from our own schema only
-    source = (ENGINE / "store.py").read_text(encoding="utf-8")
+    source = (ENGINE / "workspace" / "store.py").read_text(encoding="utf-8")
     assert {name for _, name in dynamic_sql_calls(source)} == {"ensure_schema"}
     assert "for table, columns in SCHEMA.items()" in source
     assert "for table, names in _DROPPED_COLUMNS.items()" in source

@@ -19,8 +19,10 @@ from behaviour_cases import (
     write_tiny_store,
 )
 
-from dashboard import behaviour, builder, features, rfm, segment_store, store
-from dashboard.builder import Condition, Definition, DefinitionError, Group
+from dashboard.behaviour import builder, features, presets, segment_store
+from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
+from dashboard.rfm import cut_points
+from dashboard.workspace import store
 
 
 @pytest.fixture(scope="module")
@@ -97,34 +99,34 @@ def test_the_two_condition_segment(view) -> None:
     assert members(view, definition) == TWO_CONDITION_MEMBERS
 
 
-@pytest.mark.parametrize("key", sorted(behaviour.PRESETS))
+@pytest.mark.parametrize("key", sorted(presets.PRESETS))
 def test_every_preset_finds_its_hand_computed_members(view, key: str) -> None:
     values, expected = PRESET_CASES[key]
-    preset = behaviour.PRESETS[key]
-    assert members(view, behaviour.preset_definition(preset, values)) == expected
+    preset = presets.PRESETS[key]
+    assert members(view, presets.preset_definition(preset, values)) == expected
     if key in EMPTY_BY_DEFAULT:
-        assert members(view, behaviour.preset_definition(preset)) == set()
+        assert members(view, presets.preset_definition(preset)) == set()
 
 
 def test_every_segment_of_the_reference_has_a_preset() -> None:
-    assert set(PRESET_CASES) == set(behaviour.PRESETS)
-    assert len(behaviour.PRESETS) == 19
-    for preset in behaviour.PRESETS.values():
-        for name in behaviour.preset_features(preset):
+    assert set(PRESET_CASES) == set(presets.PRESETS)
+    assert len(presets.PRESETS) == 19
+    for preset in presets.PRESETS.values():
+        for name in presets.preset_features(preset):
             assert name in features.FEATURES, (preset.key, name)
 
 
 def test_preset_parameters_are_checked() -> None:
-    lapsed = behaviour.PRESETS["lapsed"]
+    lapsed = presets.PRESETS["lapsed"]
     with pytest.raises(DefinitionError, match="at least 1"):
-        behaviour.preset_definition(lapsed, {"days": 0})
+        presets.preset_definition(lapsed, {"days": 0})
     with pytest.raises(DefinitionError, match="no parameter"):
-        behaviour.preset_definition(lapsed, {"weeks": 3})
+        presets.preset_definition(lapsed, {"weeks": 3})
     with pytest.raises(DefinitionError, match="at least one value"):
-        behaviour.preset_definition(behaviour.PRESETS["location"])
+        presets.preset_definition(presets.PRESETS["location"])
     with pytest.raises(DefinitionError, match="choose one of"):
-        behaviour.preset_definition(behaviour.PRESETS["trend_followers"], {"launch_days": 8})
-    coupon = behaviour.preset_definition(behaviour.PRESETS["coupon"], {"share": 35})
+        presets.preset_definition(presets.PRESETS["trend_followers"], {"launch_days": 8})
+    coupon = presets.preset_definition(presets.PRESETS["coupon"], {"share": 35})
     assert coupon.groups[0].conditions[0] == Condition("discount_share", ">=", 0.35)
 
 
@@ -133,9 +135,7 @@ def test_a_preset_without_its_data_names_the_file(tmp_path: Path) -> None:
     name = write_tiny_store(workspace, "orders-only", orders_only=True)
     with store.open_for_read(workspace, name) as backend:
         missing = features.missing_inputs(features.read_tables(backend))
-    messages = {
-        key: behaviour.missing_for_preset(p, missing) for key, p in behaviour.PRESETS.items()
-    }
+    messages = {key: presets.missing_for_preset(p, missing) for key, p in presets.PRESETS.items()}
     assert messages["curious"] == ["Upload a sessions file to enable 'Curious prospects'."]
     assert messages["abandoned_carts"] == [
         "Upload an abandoned checkouts export to enable 'Abandoned carts'."
@@ -172,7 +172,7 @@ def test_bad_conditions_are_refused(condition: Condition, message: str) -> None:
 
 def test_definitions_round_trip_through_json() -> None:
     definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
-    cuts = rfm.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
+    cuts = cut_points.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
     dated = Definition(
         (
             Group(
@@ -242,9 +242,9 @@ def test_live_counts_and_preview(view) -> None:
 
 def test_overlap_counts_and_shares(tiny_base, tiny_workspace) -> None:
     chosen = {
-        "coupon": behaviour.preset_definition(behaviour.PRESETS["coupon"], {"share": 30.0}),
-        "newsletter": behaviour.preset_definition(behaviour.PRESETS["newsletter"]),
-        "prospects": behaviour.preset_definition(behaviour.PRESETS["prospects"]),
+        "coupon": presets.preset_definition(presets.PRESETS["coupon"], {"share": 30.0}),
+        "newsletter": presets.preset_definition(presets.PRESETS["newsletter"]),
+        "prospects": presets.preset_definition(presets.PRESETS["prospects"]),
     }
     counts, shares = builder.overlap_matrix(tiny_base.table, chosen, tiny_workspace)
     # coupon {A, b}, newsletter {A, D}, prospects {D, E}
@@ -259,8 +259,8 @@ def test_overlap_counts_and_shares(tiny_base, tiny_workspace) -> None:
 
 def test_scale_table(tiny_base, tiny_workspace) -> None:
     chosen = {
-        "coupon": behaviour.preset_definition(behaviour.PRESETS["coupon"], {"share": 30.0}),
-        "one_time": behaviour.preset_definition(behaviour.PRESETS["one_time"]),
+        "coupon": presets.preset_definition(presets.PRESETS["coupon"], {"share": 30.0}),
+        "one_time": presets.preset_definition(presets.PRESETS["one_time"]),
     }
     table = builder.scale_table(tiny_base.table, chosen, tiny_workspace).set_index("segment")
     coupon, one_time = table.loc["coupon"], table.loc["one_time"]

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from dashboard import analysis, cell_index, rfm, store
+from dashboard.rfm import analysis, cell_index, cut_points
+from dashboard.workspace import store
 
 # a, b, c scored; d a prospect whose only invoice was a return; e bought only before the window.
 MEASURES = pa.table(
@@ -24,7 +25,7 @@ MEASURES = pa.table(
     }
 )
 # 3 scores; the two monetary cuts are equal, as ties make quantile cuts.
-CUTS = rfm.Cuts(recency=(30.0, 60.0), frequency=(2.0, 5.0), monetary=(100.0, 100.0))
+CUTS = cut_points.Cuts(recency=(30.0, 60.0), frequency=(2.0, 5.0), monetary=(100.0, 100.0))
 
 
 @pytest.fixture
@@ -53,14 +54,14 @@ def test_cells_by_hand(index: cell_index.CellIndex) -> None:
 
 def test_a_cut_no_value_reaches_is_skipped(index: cell_index.CellIndex) -> None:
     # None marks a score nobody can get: b's 150 passes only the first cut -> M2.
-    cuts = rfm.Cuts(CUTS.recency, CUTS.frequency, monetary=(100.0, None))
+    cuts = cut_points.Cuts(CUTS.recency, CUTS.frequency, monetary=(100.0, None))
     cells = cell_index.count_cells(index, cuts)
     assert rows(cells)[0] == (2, 2, 2, 1, 150.0, 3, 40)
 
 
 def test_transitions_by_hand(index: cell_index.CellIndex) -> None:
     # Moving the recency cuts to 5 and 30: a 10 d R3 -> R2; b and c 40 d R2 -> R1.
-    moved = rfm.Cuts(recency=(5.0, 30.0), frequency=CUTS.frequency, monetary=CUTS.monetary)
+    moved = cut_points.Cuts(recency=(5.0, 30.0), frequency=CUTS.frequency, monetary=CUTS.monetary)
     assert rows(cell_index.count_transitions(index, CUTS, moved)) == [
         (2, 2, 3, 1, 2, 3, 1, 150.0),
         (2, 3, 1, 1, 3, 1, 1, -5.25),
@@ -72,5 +73,5 @@ def test_a_base_on_another_engine_is_not_indexed() -> None:
     class Elsewhere:
         name = "pyspark"
 
-    base = analysis.CustomerBase("x", None, rfm.DEFAULT_RULES, Elsewhere(), None, 0)
+    base = analysis.CustomerBase("x", None, cut_points.DEFAULT_RULES, Elsewhere(), None, 0)
     assert analysis.index_cells(base) is None

@@ -17,7 +17,9 @@ import ibis
 import pandas as pd
 import pytest
 
-from dashboard import acquisition, analysis, channels, schemes, spend, store
+from dashboard.acquisition import channels, reports, spend
+from dashboard.rfm import analysis, schemes
+from dashboard.workspace import store
 
 D = dt.date
 EVIDENCE = (
@@ -548,7 +550,7 @@ def demo_with_spend(demo_dataset, tmp_path_factory) -> Path:
 def test_demo_attribution_matches_the_independent_one(demo_dataset, demo_reference) -> None:
     workspace, name = demo_dataset
     _, expected = demo_reference
-    found = acquisition.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
+    found = reports.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
     merged = found.merge(expected, on="customer_id", how="outer", indicator=True)
     assert (merged._merge == "both").all()
     assert (merged.first_order_on == merged.first_day).all()
@@ -572,10 +574,10 @@ def test_demo_attribution_matches_the_independent_one(demo_dataset, demo_referen
 def test_demo_channel_table_matches_pandas(demo_dataset, demo_reference) -> None:
     workspace, name = demo_dataset
     orders, expected_firsts = demo_reference
-    attribution = acquisition.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
-    cells = acquisition.load_cohort_cells(workspace, name, ref.AS_OF, attribution)
-    report = acquisition.load_channel_report(
-        workspace, name, ref.AS_OF, acquisition.Settings(), attribution, cells
+    attribution = reports.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
+    cells = reports.load_cohort_cells(workspace, name, ref.AS_OF, attribution)
+    report = reports.load_channel_report(
+        workspace, name, ref.AS_OF, reports.Settings(), attribution, cells
     )
     assert not report.has_spend and report.economics.empty
     table = report.table.set_index("channel")
@@ -598,7 +600,7 @@ def test_demo_channel_table_matches_pandas(demo_dataset, demo_reference) -> None
 
 def test_demo_channel_segment_matrix_covers_every_scored_customer(demo_dataset) -> None:
     workspace, name = demo_dataset
-    attribution = acquisition.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
+    attribution = reports.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
     base = analysis.load_customer_base(workspace, name, as_of=ref.AS_OF)
     try:
         scheme = schemes.PRESETS[schemes.DEFAULT_SCHEME]
@@ -616,12 +618,12 @@ def test_demo_channel_segment_matrix_covers_every_scored_customer(demo_dataset) 
 
 def test_demo_cac_matches_pandas(demo_dataset, demo_with_spend, demo_reference) -> None:
     _, firsts = demo_reference
-    attribution = acquisition.load_attribution(
+    attribution = reports.load_attribution(
         demo_with_spend, "demo", ref.AS_OF, channels.default_rules()
     )
-    cells = acquisition.load_cohort_cells(demo_with_spend, "demo", ref.AS_OF, attribution)
-    report = acquisition.load_channel_report(
-        demo_with_spend, "demo", ref.AS_OF, acquisition.Settings(), attribution, cells
+    cells = reports.load_cohort_cells(demo_with_spend, "demo", ref.AS_OF, attribution)
+    report = reports.load_channel_report(
+        demo_with_spend, "demo", ref.AS_OF, reports.Settings(), attribution, cells
     )
     assert report.has_spend and report.unmapped == ()
     raw = ref.read_spend(ref.files_dir(demo_dataset[0]) / "marketing_spend.csv")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cli, ingest, store
+from dashboard import cli, ingest
 from dashboard.ingest import history
 from dashboard.ingest.report import IngestReport, render_report_csv
+from dashboard.workspace import store
 
 # Line 3 is rejected (its amount is a formula); line 4 has no customer (a warning).
 ORDERS = (

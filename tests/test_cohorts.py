@@ -12,7 +12,8 @@ import demo_reference as ref
 import pandas as pd
 import pytest
 
-from dashboard import acquisition, channels, cohorts, store
+from dashboard.acquisition import channels, cohorts, reports
+from dashboard.workspace import store
 
 D = dt.date
 AS_OF = D(2025, 4, 15)
@@ -142,8 +143,8 @@ def expected_cohorts(orders: pd.DataFrame, firsts: pd.DataFrame) -> pd.DataFrame
 def demo(demo_dataset: tuple[Path, str]) -> dict[str, pd.DataFrame]:
     workspace, name = demo_dataset
     orders = ref.read_orders(ref.files_dir(workspace) / "shopify_orders.csv")
-    attribution = acquisition.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
-    cells = acquisition.load_cohort_cells(workspace, name, ref.AS_OF, attribution)
+    attribution = reports.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
+    cells = reports.load_cohort_cells(workspace, name, ref.AS_OF, attribution)
     return {"orders": orders, "firsts": ref.attribute(orders), "cells": cells}
 
 

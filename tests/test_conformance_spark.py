@@ -2,7 +2,7 @@
 
 Each dataset is built in a DuckDB workspace, exported with ``parquet_export.export_parquet`` and
 then run through the whole pipeline on both engines: the RFM pipeline (``engines.open_tables`` ->
-``engines.load_customer_base`` -> ``rfm.quantile_cuts`` -> ``segments.summarise_cells`` /
+``engines.load_customer_base`` -> ``cut_points.quantile_cuts`` -> ``segments.summarise_cells`` /
 ``summarise_segments`` / ``assign_segments``, slider ranges) and every other analysis (the
 behavioural feature table, a saved two-condition segment's members, channel attribution and the
 channel table, spend, cohort cells, maturity stages and effort). Results are compared exactly:
@@ -47,21 +47,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import (
-    acquisition,
-    analysis,
-    builder,
-    cli,
-    engines,
-    export,
-    features,
-    parquet_export,
-    rfm,
-    schemes,
-    segment_store,
-    segments,
-    store,
-)
+from dashboard import cli, engines, export
+from dashboard.acquisition import reports
+from dashboard.behaviour import builder, features, segment_store
+from dashboard.rfm import analysis, cut_points, schemes, segments
+from dashboard.workspace import parquet_export, store
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short jobs on 2 cores: the quick JIT tier and a serial GC start Spark and its queries faster.
@@ -413,7 +403,7 @@ def run_pipeline(
     spec: tuple[Path, str, Path],
     scheme_keys: tuple[str, ...],
     window: dict[str, object],
-    rules: rfm.CountingRules,
+    rules: cut_points.CountingRules,
 ) -> dict[str, object]:
     """Everything the product computes for one dataset on one engine, as exact text."""
     workspace, dataset, export_dir = spec
@@ -421,20 +411,20 @@ def run_pipeline(
     with engines.open_tables(
         engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
     ) as tables:
-        results["latest_order_date"] = rfm.latest_order_date(tables.orders)
+        results["latest_order_date"] = cut_points.latest_order_date(tables.orders)
         base = engines.load_customer_base(tables, dataset, rules=rules, **window)
         try:
             measures = base.measures.order_by("customer_id").to_pandas()
             results["measures"] = rows(measures)
             results["outside_window"] = base.customers_outside_window
-            results["one_time_share"] = rfm.share_one_time_buyers(base.measures)
+            results["one_time_share"] = cut_points.share_one_time_buyers(base.measures)
             results["slider_limits"] = analysis.measure_limits(base)
             for key in scheme_keys:
                 scheme = schemes.get_scheme(key)
                 cuts = analysis.resolve_cuts(base, scheme)
                 cells = segments.summarise_cells(base.measures, cuts)
                 results[f"{key}/cuts"] = cuts
-                results[f"{key}/collapsed"] = rfm.collapsed_scores(cuts)
+                results[f"{key}/collapsed"] = cut_points.collapsed_scores(cuts)
                 results[f"{key}/cells"] = rows(cells)
                 results[f"{key}/summary"] = rows(segments.summarise_segments(cells, scheme))
                 members = analysis.segment_members(base, cuts, scheme)  # assign_segments
@@ -463,17 +453,19 @@ def assert_identical(duck: dict[str, object], spark: dict[str, object]) -> None:
 
 CASES = [
     # dataset, schemes, window, counting rules
-    pytest.param("generated", tuple(schemes.PRESETS), {}, rfm.CountingRules(), id="generated"),
+    pytest.param(
+        "generated", tuple(schemes.PRESETS), {}, cut_points.CountingRules(), id="generated"
+    ),
     pytest.param(
         "generated",
         ("shopify",),
         {"as_of": dt.date(2024, 6, 30), "start": dt.date(2023, 7, 1)},
-        rfm.CountingRules(exclude_zero_value=False),
+        cut_points.CountingRules(exclude_zero_value=False),
         id="generated-window-zero-value",
     ),
-    pytest.param("uci", ("shopify", "klaviyo"), {}, rfm.CountingRules(), id="online-retail"),
+    pytest.param("uci", ("shopify", "klaviyo"), {}, cut_points.CountingRules(), id="online-retail"),
     # shopify on the demo store is compared byte for byte through the CLI below
-    pytest.param("demo", ("klaviyo",), {}, rfm.CountingRules(), id="demo"),
+    pytest.param("demo", ("klaviyo",), {}, cut_points.CountingRules(), id="demo"),
 ]
 
 
@@ -485,7 +477,7 @@ def test_pipeline_is_identical_on_duckdb_and_spark(
     name: str,
     scheme_keys: tuple[str, ...],
     window: dict[str, object],
-    rules: rfm.CountingRules,
+    rules: cut_points.CountingRules,
 ) -> None:
     spec = request.getfixturevalue("demo_export") if name == "demo" else datasets[name]
     duck = run_pipeline("duckdb", spec, scheme_keys, window, rules)
@@ -523,7 +515,7 @@ def run_analyses(
     with engines.open_tables(
         engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
     ) as tables:
-        as_of = rfm.latest_order_date(tables.orders)
+        as_of = cut_points.latest_order_date(tables.orders)
         base = features.build_feature_base(tables, dataset, start=start)
         try:
             results["features"] = rows(base.table.order_by("customer_id").to_pandas())
@@ -537,11 +529,11 @@ def run_analyses(
             results["channel_values"] = features.list_values(view, "first_order_channel")
         finally:
             base.close()
-        settings = acquisition.DEFAULT_SETTINGS
-        attribution = acquisition.attribute_customers(tables, as_of, settings.rules_frame())
-        cells = acquisition.compute_cohort_cells(tables, as_of, attribution)
-        report = acquisition.compute_channel_report(tables, as_of, settings, attribution, cells)
-        matured = acquisition.compute_maturity(tables, dataset, as_of, settings, report.economics)
+        settings = reports.DEFAULT_SETTINGS
+        attribution = reports.attribute_customers(tables, as_of, settings.rules_frame())
+        cells = reports.compute_cohort_cells(tables, as_of, attribution)
+        report = reports.compute_channel_report(tables, as_of, settings, attribution, cells)
+        matured = reports.compute_maturity(tables, dataset, as_of, settings, report.economics)
         results["attribution"] = rows(attribution)
         results["cohort_cells"] = rows(cells)
         results["channels"] = rows(report.table)
@@ -642,7 +634,7 @@ def test_the_app_loaders_run_on_spark_when_configured(
                 "engine": base.backend.name,
                 "measures": rows(base.measures.order_by("customer_id").to_pandas()),
                 "features": rows(feature_base.table.order_by("customer_id").to_pandas()),
-                "report": acquisition.build_report(workspace, dataset, as_of),
+                "report": reports.build_report(workspace, dataset, as_of),
             }
         finally:
             base.close()
@@ -656,7 +648,7 @@ def test_the_app_loaders_run_on_spark_when_configured(
     assert_identical(on_duck, on_spark)
 
 
-def reference_cuts(frame: pd.DataFrame, n_scores: int) -> rfm.Cuts:
+def reference_cuts(frame: pd.DataFrame, n_scores: int) -> cut_points.Cuts:
     """The documented rule in exact fractions: the interpolated quantile at (N - 1) * k / n,
     then for recency the largest value at or below it, for F and M the smallest value above it."""
     cuts: dict[str, tuple[float | None, ...]] = {}
@@ -678,7 +670,7 @@ def reference_cuts(frame: pd.DataFrame, n_scores: int) -> rfm.Cuts:
                 above = [x for x in xs if x > q]
                 found.append(float(min(above)) if above else None)
         cuts[name] = tuple(found)
-    return rfm.Cuts(**cuts)
+    return cut_points.Cuts(**cuts)
 
 
 def test_quantile_cut_points_follow_the_rule_exactly_on_both_engines(
@@ -695,8 +687,8 @@ def test_quantile_cut_points_follow_the_rule_exactly_on_both_engines(
     for size in (1, 2, 3, 4, 7, 13):
         ties = [(rng.choice([0, 1, 30]), rng.choice([1, 2]), Decimal("9.99")) for _ in range(size)]
         distinct = [(i * 7, i + 1, Decimal(1001 + i * 333) / 100) for i in range(size)]
-        batches.append((f"ties-{size}", rfm.SCORE_SCALES[size % 3], ties))
-        batches.append((f"distinct-{size}", rfm.SCORE_SCALES[(size + 1) % 3], distinct))
+        batches.append((f"ties-{size}", cut_points.SCORE_SCALES[size % 3], ties))
+        batches.append((f"distinct-{size}", cut_points.SCORE_SCALES[(size + 1) % 3], distinct))
     money = [Decimal(v) for v in ("0.00",) * 5 + ("7.30", "7.30", "5000.00")]
     batches.append(("tied-at-rank-5", 5, [(i, i + 1, m) for i, m in enumerate(money)]))
     money = [Decimal(v) for v in ("99.95", "99.95", "5000.00")]
@@ -704,7 +696,7 @@ def test_quantile_cut_points_follow_the_rule_exactly_on_both_engines(
     frame = pd.DataFrame(
         [(name, f"c{i:02d}", *row) for name, _, rows in batches for i, row in enumerate(rows)],
         columns=["batch", "customer_id", "recency_days", "frequency", "monetary"],
-    ).assign(status=rfm.STATUS_SCORED)
+    ).assign(status=cut_points.STATUS_SCORED)
     schema = pa.schema(
         [
             ("batch", pa.string()),
@@ -721,10 +713,15 @@ def test_quantile_cut_points_follow_the_rule_exactly_on_both_engines(
     on_spark = ibis.pyspark.connect(spark).read_parquet(path)
     for name, spark_scores, _ in batches:
         part = frame[frame.batch == name]
-        for n_scores in rfm.SCORE_SCALES:  # every scale on DuckDB (fast), one on Spark (slow)
+        for (
+            n_scores
+        ) in cut_points.SCORE_SCALES:  # every scale on DuckDB (fast), one on Spark (slow)
             expected = reference_cuts(part, n_scores)
-            assert rfm.quantile_cuts(on_duck.filter(on_duck.batch == name), n_scores) == expected
-        on_both = rfm.quantile_cuts(on_spark.filter(on_spark.batch == name), spark_scores)
+            assert (
+                cut_points.quantile_cuts(on_duck.filter(on_duck.batch == name), n_scores)
+                == expected
+            )
+        on_both = cut_points.quantile_cuts(on_spark.filter(on_spark.batch == name), spark_scores)
         assert on_both == reference_cuts(part, spark_scores), (name, spark_scores)
 
 

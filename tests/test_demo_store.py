@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import demo_store
-from dashboard.demo_store import DemoFiles, write_demo_files
+from dashboard.demo import store_generator
+from dashboard.demo.store_generator import DemoFiles, write_demo_files
 
 ORDERS_HEADER_LINE = (
     "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
@@ -94,7 +94,7 @@ def derive_channel(row: pd.Series) -> str:
 
 
 def test_engine_module_does_not_import_streamlit() -> None:
-    tree = ast.parse(Path(demo_store.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(store_generator.__file__).read_text(encoding="utf-8"))
     imported = {
         alias.name
         for node in ast.walk(tree)
@@ -239,7 +239,7 @@ def test_monthly_orders_grow(orders: pd.DataFrame) -> None:
 
 
 def test_products_launch_before_they_sell(lines: pd.DataFrame) -> None:
-    launched = {p.sku: pd.Timestamp(p.launched) for p in demo_store.PRODUCTS}
+    launched = {p.sku: pd.Timestamp(p.launched) for p in store_generator.PRODUCTS}
     sold = pd.to_datetime(lines["Created at"].str[:10])
     assert (sold >= lines["Lineitem sku"].map(launched)).all()
     categories = {sku.split("-")[0] for sku in lines["Lineitem sku"]}
@@ -270,7 +270,7 @@ def test_customers_export(demo: DemoFiles, orders: pd.DataFrame) -> None:
 
 def test_sessions(demo: DemoFiles, orders: pd.DataFrame) -> None:
     sessions = pd.read_csv(demo.sessions, dtype=str, keep_default_na=False)
-    assert list(sessions.columns) == list(demo_store.SESSION_COLUMNS)
+    assert list(sessions.columns) == list(store_generator.SESSION_COLUMNS)
     assert 150_000 <= len(sessions) <= 250_000
     assert set(sessions["added_to_cart"]) == {"true", "false"}
     assert set(sessions["purchased"]) == {"true", "false"}

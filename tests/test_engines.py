@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import builder, cli, engines, store
+from dashboard import cli, engines
+from dashboard.behaviour import builder
+from dashboard.workspace import store
 
 ORDERS = [
     {"order_id": "1", "customer_id": "a", "ordered_at": "2025-01-05 10:00", "order_total": 10},

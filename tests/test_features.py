@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 from behaviour_cases import AS_OF, EXPECTED, WINDOW, write_tiny_store
 
-from dashboard import analysis, channels, features, rfm, schemes, store
+from dashboard.acquisition import channels
+from dashboard.behaviour import features
+from dashboard.rfm import analysis, cut_points, schemes
+from dashboard.workspace import store
 
-CUTS = rfm.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
+CUTS = cut_points.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
 SHOPIFY = schemes.PRESETS["shopify"]
 
 
@@ -104,9 +107,9 @@ def test_nothing_is_missing_when_every_file_is_loaded(tiny) -> None:
 
 
 def test_a_window_start_leaves_earlier_buyers_outside(tiny) -> None:
-    window = rfm.Window(as_of=AS_OF, start=AS_OF.replace(month=2, day=1))
+    window = cut_points.Window(as_of=AS_OF, start=AS_OF.replace(month=2, day=1))
     table = build(*tiny, window=window, scoring=features.RfmScoring(SHOPIFY, CUTS))
-    assert table.loc["A", "status"] == rfm.STATUS_OUTSIDE_WINDOW
+    assert table.loc["A", "status"] == cut_points.STATUS_OUTSIDE_WINDOW
     assert table.loc["A", "orders"] == 0 and table.loc["A", "orders_ever"] == 3
     assert table.loc["b@x.com", "orders"] == 3
     assert pd.isna(table.loc["A", "rfm_segment"])

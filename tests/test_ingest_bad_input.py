@@ -16,8 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import analysis, cli, ingest, store
+from dashboard import cli, ingest
 from dashboard.ingest import IngestError, lines, load, one_pass
+from dashboard.rfm import analysis
+from dashboard.workspace import store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]

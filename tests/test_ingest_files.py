@@ -16,8 +16,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from dashboard import ingest, store
+from dashboard import ingest
 from dashboard.ingest import IngestError, unpack
+from dashboard.workspace import store
 
 SIMPLE = {"customer_id": "customer", "ordered_at": "date", "order_total": "amount"}
 TABLE = "customer,date,amount\nM\u00fcnchen,2024-01-05 10:30,12.50\nb,2024-02-01,3\n"

@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import ingest, store
+from dashboard import ingest
 from dashboard.ingest import IngestError
+from dashboard.workspace import store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GENERIC_MAPPING = {

@@ -14,9 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import ingest, store
+from dashboard import ingest
 from dashboard.ingest import lines as ingest_lines
 from dashboard.ingest import load, one_pass, values
+from dashboard.workspace import store
 
 HEADER = "order_id,customer,ordered_at,total,refunded,cancelled,code,channel,country,currency\n"
 MAPPING = {

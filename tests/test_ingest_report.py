@@ -12,9 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import ingest, store
+from dashboard import ingest
 from dashboard.ingest import history, load, one_pass
 from dashboard.ingest.report import IngestReport, RowIssue, render_report_csv
+from dashboard.workspace import store
 
 MAPPING = {
     "order_id": "order_id",

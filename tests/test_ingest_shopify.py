@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import analysis, ingest, store
+from dashboard import ingest
+from dashboard.rfm import analysis
+from dashboard.workspace import store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import ingest, store
+from dashboard import ingest
+from dashboard.workspace import store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DATA = Path(__file__).parent / "data"

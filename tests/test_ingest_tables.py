@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import ingest, store
+from dashboard import ingest
 from dashboard.ingest import IngestError, load
+from dashboard.workspace import store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"

@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import analysis, cell_index, export, rfm, schemes, segments, sensitivity, store
+from dashboard import export
+from dashboard.rfm import analysis, cell_index, cut_points, schemes, segments, sensitivity
+from dashboard.workspace import store
 
 PARQUET = Path(__file__).parent / "data" / "online_retail.parquet"
 PRESETS = sorted(schemes.PRESETS)
@@ -79,7 +81,9 @@ def check_invariants(base: analysis.CustomerBase, key: str) -> pd.DataFrame:
     scheme = schemes.get_scheme(key)
     cuts = analysis.resolve_cuts(base, scheme)
     measures = base.measures.to_pandas()
-    eligible = measures[measures.status.isin([rfm.STATUS_SCORED, rfm.STATUS_PROSPECT])]
+    eligible = measures[
+        measures.status.isin([cut_points.STATUS_SCORED, cut_points.STATUS_PROSPECT])
+    ]
     members = analysis.segment_members(base, cuts, scheme)
     summary = analysis.segment_summary(base, cuts, scheme).set_index("segment")
 
@@ -90,7 +94,7 @@ def check_invariants(base: analysis.CustomerBase, key: str) -> pd.DataFrame:
     assert list(summary.index) == [*scheme.segments, schemes.PROSPECTS]
     assert set(members.segment) <= set(summary.index)
     prospects = members.segment == schemes.PROSPECTS
-    assert prospects.sum() == (eligible.status == rfm.STATUS_PROSPECT).sum()
+    assert prospects.sum() == (eligible.status == cut_points.STATUS_PROSPECT).sum()
 
     # summary totals and shares
     assert summary.customers.sum() == len(eligible)
@@ -171,7 +175,7 @@ def test_uci_dataset_facts(uci: analysis.CustomerBase, uci_invoices: pd.DataFram
     assert uci.window.as_of == dt.date(2011, 12, 9)
     valid = inv[~inv.is_return & (inv.cents > 0) & inv.customer.notna()]
     measures = uci.measures.to_pandas().set_index("customer_id")
-    scored = measures[measures.status == rfm.STATUS_SCORED]
+    scored = measures[measures.status == cut_points.STATUS_SCORED]
 
     # distinct customers with a valid invoice
     assert len(scored) == valid.customer.nunique()
@@ -191,8 +195,8 @@ def test_uci_dataset_facts(uci: analysis.CustomerBase, uci_invoices: pd.DataFram
 
     # customers whose only invoices are cancellations have no valid order: prospects
     only_returns = set(net.index) - set(per_customer.index)
-    assert set(measures.index[measures.status == rfm.STATUS_PROSPECT]) == only_returns
-    assert (measures.status == rfm.STATUS_OUTSIDE_WINDOW).sum() == 0
+    assert set(measures.index[measures.status == cut_points.STATUS_PROSPECT]) == only_returns
+    assert (measures.status == cut_points.STATUS_OUTSIDE_WINDOW).sum() == 0
 
 
 @pytest.mark.parametrize("key", PRESETS)
@@ -230,9 +234,9 @@ def test_demo_invariants(demo_base: analysis.CustomerBase, key: str) -> None:
 # ---------------------------------------------------------------- the slider index agrees
 
 
-def moved_cuts(cuts: rfm.Cuts) -> rfm.Cuts:
+def moved_cuts(cuts: cut_points.Cuts) -> cut_points.Cuts:
     """Cut points one step off the quantiles (recency later, F and M higher), still rising."""
-    return rfm.Cuts(
+    return cut_points.Cuts(
         recency=tuple(c + 7 for c in cuts.recency),
         frequency=tuple(float(i + 2) for i in range(len(cuts.frequency))),
         monetary=tuple(c * 1.5 + 1 for c in cuts.monetary),
@@ -245,7 +249,7 @@ def test_slider_index_equals_the_ibis_aggregation(
     which: str, n_scores: int, request: pytest.FixtureRequest
 ) -> None:
     base: analysis.CustomerBase = request.getfixturevalue(which)
-    quantile = rfm.quantile_cuts(base.measures, n_scores)
+    quantile = cut_points.quantile_cuts(base.measures, n_scores)
     index = analysis.index_cells(base)
     assert index is not None
     for cuts in (quantile, moved_cuts(quantile)):

@@ -13,7 +13,8 @@ import demo_reference as ref
 import pandas as pd
 import pytest
 
-from dashboard import acquisition, maturity, spend, store
+from dashboard.acquisition import maturity, reports, spend
+from dashboard.workspace import store
 
 D = dt.date
 AS_OF = D(2025, 3, 10)
@@ -168,15 +169,13 @@ def demo_orders(demo_dataset: tuple[Path, str]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def demo_maturity(demo_dataset, tmp_path_factory) -> acquisition.MaturityReport:
+def demo_maturity(demo_dataset, tmp_path_factory) -> reports.MaturityReport:
     workspace = ref.copy_with_spend(demo_dataset, tmp_path_factory.mktemp("maturity"))
-    settings = acquisition.Settings()
-    attribution = acquisition.load_attribution(workspace, "demo", ref.AS_OF, settings.rules_frame())
-    cells = acquisition.load_cohort_cells(workspace, "demo", ref.AS_OF, attribution)
-    report = acquisition.load_channel_report(
-        workspace, "demo", ref.AS_OF, settings, attribution, cells
-    )
-    return acquisition.load_maturity(workspace, "demo", ref.AS_OF, settings, report.economics)
+    settings = reports.Settings()
+    attribution = reports.load_attribution(workspace, "demo", ref.AS_OF, settings.rules_frame())
+    cells = reports.load_cohort_cells(workspace, "demo", ref.AS_OF, attribution)
+    report = reports.load_channel_report(workspace, "demo", ref.AS_OF, settings, attribution, cells)
+    return reports.load_maturity(workspace, "demo", ref.AS_OF, settings, report.economics)
 
 
 def test_demo_store_grows_through_every_stage(demo_maturity) -> None:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import parquet_export, store
+from dashboard.workspace import parquet_export, store
 
 # Orders on both sides of a month's last microsecond, over three months.
 ORDERS = [

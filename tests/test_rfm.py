@@ -14,7 +14,8 @@ import ibis
 import pandas as pd
 import pytest
 
-from dashboard import rfm, store
+from dashboard.rfm import cut_points
+from dashboard.workspace import store
 
 AS_OF = dt.date(2024, 3, 31)
 
@@ -103,20 +104,22 @@ ORDERS = [
 ]
 # The customers file: A (has orders) and P (a newsletter sign-up without orders).
 CUSTOMERS = ["A", "P"]
-DEFAULT_RULES = rfm.CountingRules()
+DEFAULT_RULES = cut_points.CountingRules()
 
 
 def measures_of(
     workspace: Path,
     name: str,
-    window: rfm.Window,
-    rules: rfm.CountingRules = DEFAULT_RULES,
+    window: cut_points.Window,
+    rules: cut_points.CountingRules = DEFAULT_RULES,
     with_customers: bool = True,
 ) -> pd.DataFrame:
     """Run build_customer_measures on a stored dataset; return it indexed by customer_id."""
     with store.open_for_read(workspace, name) as backend:
         customers = backend.table("customers") if with_customers else None
-        table = rfm.build_customer_measures(backend.table("orders"), window, rules, customers)
+        table = cut_points.build_customer_measures(
+            backend.table("orders"), window, rules, customers
+        )
         frame = table.to_pandas()
     assert frame.customer_id.is_unique
     return frame.set_index("customer_id")
@@ -131,11 +134,11 @@ def shop(workspace: Path, make_dataset) -> Path:
 def test_latest_order_date_is_the_latest_order_of_any_state(shop: Path) -> None:
     with store.open_for_read(shop, "shop") as backend:
         # A5 on 2024-04-02 is the latest order (B3 is 2024-04-01 00:00)
-        assert rfm.latest_order_date(backend.table("orders")) == dt.date(2024, 4, 2)
+        assert cut_points.latest_order_date(backend.table("orders")) == dt.date(2024, 4, 2)
 
 
 def test_measures_all_history(shop: Path) -> None:
-    m = measures_of(shop, "shop", rfm.Window(as_of=AS_OF))
+    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF))
     # Guests (no customer_id) are not customers; P comes from the customers file only.
     assert sorted(m.index) == ["A", "B", "C", "D", "P"]
 
@@ -171,20 +174,20 @@ def test_measures_all_history(shop: Path) -> None:
 
 
 def test_guest_orders_do_not_leak_into_customers(shop: Path) -> None:
-    m = measures_of(shop, "shop", rfm.Window(as_of=AS_OF))
+    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF))
     # 500.00 of guest revenue exists; the customers' revenue is 115 + 40 + 60 + 60 + 0 = 275
     assert m.monetary.sum() == Decimal("275.00")
 
 
 def test_cancelled_orders_count_when_the_rule_says_so(shop: Path) -> None:
-    rules = rfm.CountingRules(exclude_cancelled=False)
-    a = measures_of(shop, "shop", rfm.Window(as_of=AS_OF), rules).loc["A"]
+    rules = cut_points.CountingRules(exclude_cancelled=False)
+    a = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF), rules).loc["A"]
     # A3 (70, 2024-03-20) now counts: 3 orders, 115 + 70 = 185, recency 11 days
     assert (a.frequency, a.monetary, a.recency_days) == (3, Decimal("185.00"), 11)
 
 
 def test_look_back_window_start(shop: Path) -> None:
-    m = measures_of(shop, "shop", rfm.Window(as_of=AS_OF, start=dt.date(2024, 2, 1)))
+    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF, start=dt.date(2024, 2, 1)))
     # A: only A2 (net 30) and the return (-15) fall inside the window
     assert (m.loc["A", "frequency"], m.loc["A", "monetary"]) == (1, Decimal("15.00"))
     assert m.loc["A", "first_order_on"] == pd.Timestamp("2024-03-01")
@@ -199,14 +202,14 @@ def test_look_back_window_start(shop: Path) -> None:
 
 def test_window_start_is_inclusive(shop: Path) -> None:
     # A window starting on the day of C's only order keeps C in it
-    m = measures_of(shop, "shop", rfm.Window(as_of=AS_OF, start=dt.date(2024, 1, 20)))
+    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF, start=dt.date(2024, 1, 20)))
     assert m.loc["C", "status"] == "scored"
-    m = measures_of(shop, "shop", rfm.Window(as_of=AS_OF, start=dt.date(2024, 1, 21)))
+    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF, start=dt.date(2024, 1, 21)))
     assert m.loc["C", "status"] == "outside_window"
 
 
 def test_excluded_period(shop: Path) -> None:
-    window = rfm.Window(as_of=AS_OF, excluded=((dt.date(2024, 3, 5), dt.date(2024, 3, 15)),))
+    window = cut_points.Window(as_of=AS_OF, excluded=((dt.date(2024, 3, 5), dt.date(2024, 3, 15)),))
     m = measures_of(shop, "shop", window)
     d = m.loc["D"]
     # D2 (2024-03-10) is excluded: D1 only; 2024-01-05 -> 2024-03-31 = 26 + 29 + 31 = 86 days
@@ -216,12 +219,14 @@ def test_excluded_period(shop: Path) -> None:
 
 
 def test_excluded_period_bounds_are_inclusive(shop: Path) -> None:
-    window = rfm.Window(as_of=AS_OF, excluded=((dt.date(2024, 3, 10), dt.date(2024, 3, 10)),))
+    window = cut_points.Window(
+        as_of=AS_OF, excluded=((dt.date(2024, 3, 10), dt.date(2024, 3, 10)),)
+    )
     assert measures_of(shop, "shop", window).loc["D", "frequency"] == 1
 
 
 def test_analysis_date_in_the_past(shop: Path) -> None:
-    m = measures_of(shop, "shop", rfm.Window(as_of=dt.date(2024, 2, 29)))
+    m = measures_of(shop, "shop", cut_points.Window(as_of=dt.date(2024, 2, 29)))
     # only January orders exist by then; B had no order yet -> not a customer with orders
     a = m.loc["A"]
     # A1 on 2024-01-10 -> 2024-02-29: 21 + 29 = 50 days
@@ -241,7 +246,7 @@ def test_zero_value_orders(workspace: Path, make_dataset) -> None:
             {"order_id": "3", "customer_id": "F", "ordered_at": "2024-03-11", "order_total": "0"},
         ],
     )
-    window = rfm.Window(as_of=AS_OF)
+    window = cut_points.Window(as_of=AS_OF)
     default = measures_of(workspace, "zero", window)
     # the free order is no order: 1 order, last on 2024-03-01 -> 30 days
     assert (default.loc["Z", "frequency"], default.loc["Z", "recency_days"]) == (1, 30)
@@ -250,7 +255,9 @@ def test_zero_value_orders(workspace: Path, make_dataset) -> None:
     assert default.loc["F", "status"] == "prospect"
     assert default.loc["F", "frequency"] == 0
 
-    counted = measures_of(workspace, "zero", window, rfm.CountingRules(exclude_zero_value=False))
+    counted = measures_of(
+        workspace, "zero", window, cut_points.CountingRules(exclude_zero_value=False)
+    )
     # now 2 orders, last on 2024-03-21 -> 10 days; revenue unchanged
     assert (counted.loc["Z", "frequency"], counted.loc["Z", "recency_days"]) == (2, 10)
     assert counted.loc["Z", "monetary"] == Decimal("20.00")
@@ -279,15 +286,15 @@ def test_return_row_with_negative_total(workspace: Path, make_dataset) -> None:
             },
         ],
     )
-    for rules in (rfm.CountingRules(), rfm.CountingRules(exclude_zero_value=False)):
-        r = measures_of(workspace, "returns", rfm.Window(as_of=AS_OF), rules).loc["R"]
+    for rules in (cut_points.CountingRules(), cut_points.CountingRules(exclude_zero_value=False)):
+        r = measures_of(workspace, "returns", cut_points.Window(as_of=AS_OF), rules).loc["R"]
         # 80 + 45.50 - 30.25 = 95.25; the return is never an order and never the last order:
         # last order 2024-03-02 -> 29 days
         assert (r.frequency, r.monetary, r.recency_days) == (2, Decimal("95.25"), 29)
 
 
 def test_customers_file_without_customers_table(shop: Path) -> None:
-    m = measures_of(shop, "shop", rfm.Window(as_of=AS_OF), with_customers=False)
+    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF), with_customers=False)
     assert sorted(m.index) == ["A", "B", "C", "D"]
 
 
@@ -314,8 +321,8 @@ def measures_table(rows: list[tuple[str, str, int | None, int, str]]) -> ibis.Ta
     return ibis.memtable(frame, schema=MEASURE_SCHEMA)
 
 
-def scores_of(rows, cuts: rfm.Cuts) -> dict[str, tuple[int, int, int]]:
-    scored = rfm.score_customers(measures_table(rows), cuts).to_pandas()
+def scores_of(rows, cuts: cut_points.Cuts) -> dict[str, tuple[int, int, int]]:
+    scored = cut_points.score_customers(measures_table(rows), cuts).to_pandas()
     return {
         row.customer_id: (int(row.r_score), int(row.f_score), int(row.m_score))
         for row in scored.itertuples()
@@ -379,7 +386,7 @@ MONETARY_CASES = {
 def test_recency_threshold_boundaries(n: int) -> None:
     r_cuts, cases = RECENCY_CASES[n]
     f_cuts, m_cuts = FREQUENCY_CASES[n][0], MONETARY_CASES[n][0]
-    cuts = rfm.validate_cuts(rfm.Cuts(r_cuts, f_cuts, m_cuts))
+    cuts = cut_points.validate_cuts(cut_points.Cuts(r_cuts, f_cuts, m_cuts))
     rows = [(f"c{i}", "scored", rec, 1, "1.00") for i, (rec, _) in enumerate(cases)]
     got = scores_of(rows, cuts)
     assert [got[f"c{i}"][0] for i in range(len(cases))] == [s for _, s in cases]
@@ -388,7 +395,9 @@ def test_recency_threshold_boundaries(n: int) -> None:
 @pytest.mark.parametrize("n", [3, 4, 5])
 def test_frequency_threshold_boundaries(n: int) -> None:
     f_cuts, cases = FREQUENCY_CASES[n]
-    cuts = rfm.validate_cuts(rfm.Cuts(RECENCY_CASES[n][0], f_cuts, MONETARY_CASES[n][0]))
+    cuts = cut_points.validate_cuts(
+        cut_points.Cuts(RECENCY_CASES[n][0], f_cuts, MONETARY_CASES[n][0])
+    )
     rows = [(f"c{i}", "scored", 1, freq, "1.00") for i, (freq, _) in enumerate(cases)]
     got = scores_of(rows, cuts)
     assert [got[f"c{i}"][1] for i in range(len(cases))] == [s for _, s in cases]
@@ -397,7 +406,9 @@ def test_frequency_threshold_boundaries(n: int) -> None:
 @pytest.mark.parametrize("n", [3, 4, 5])
 def test_monetary_threshold_boundaries(n: int) -> None:
     m_cuts, cases = MONETARY_CASES[n]
-    cuts = rfm.validate_cuts(rfm.Cuts(RECENCY_CASES[n][0], FREQUENCY_CASES[n][0], m_cuts))
+    cuts = cut_points.validate_cuts(
+        cut_points.Cuts(RECENCY_CASES[n][0], FREQUENCY_CASES[n][0], m_cuts)
+    )
     rows = [(f"c{i}", "scored", 1, 1, mon) for i, (mon, _) in enumerate(cases)]
     got = scores_of(rows, cuts)
     assert [got[f"c{i}"][2] for i in range(len(cases))] == [s for _, s in cases]
@@ -409,7 +420,7 @@ def test_scoring_leaves_out_unscored_customers() -> None:
         ("p", "prospect", None, 0, "0.00"),
         ("o", "outside_window", None, 0, "0.00"),
     ]
-    cuts = rfm.Cuts((10, 30, 90, 180), (2, 3, 5, 10), (50, 100, 250, 1000))
+    cuts = cut_points.Cuts((10, 30, 90, 180), (2, 3, 5, 10), (50, 100, 250, 1000))
     # a: recency 3 <= 10 -> 5; frequency 2 >= 2 -> 2; 60 >= 50 -> 2
     assert scores_of(rows, cuts) == {"a": (5, 2, 2)}
 
@@ -439,7 +450,7 @@ TEN = [
 
 
 def test_quantile_cuts_five_scores_by_hand() -> None:
-    cuts = rfm.quantile_cuts(measures_table(TEN), 5)
+    cuts = cut_points.quantile_cuts(measures_table(TEN), 5)
     # quantile_cont at p: position p * (10 - 1) in the sorted values, linear interpolation.
     # recency: p=.2 pos 1.8 -> 3 + .8*(7-3) = 6.2 -> largest value <= 6.2 is 3
     #          p=.4 pos 3.6 -> 7 + .6*(14-7) = 11.2 -> 7
@@ -456,7 +467,7 @@ def test_quantile_cuts_five_scores_by_hand() -> None:
     #           .6 -> 120 + .4*30 = 132 -> 150
     #           .8 -> 300 + .2*180 = 336 -> 480
     assert cuts.monetary == (40, 80, 150, 480)
-    assert rfm.collapsed_scores(cuts) == {}
+    assert cut_points.collapsed_scores(cuts) == {}
 
     scores = scores_of(TEN, cuts)
     # R: recency 0,3 -> 5; 7,7 -> 4; 14,20 -> 3; 30,45 -> 2; 60,100 -> 1: two customers per score
@@ -476,7 +487,7 @@ def test_quantile_cuts_five_scores_by_hand() -> None:
 
 
 def test_quantile_cuts_four_scores_by_hand() -> None:
-    cuts = rfm.quantile_cuts(measures_table(TEN), 4)
+    cuts = cut_points.quantile_cuts(measures_table(TEN), 4)
     # positions .25*9 = 2.25, .5*9 = 4.5, .75*9 = 6.75
     # recency: 7 + .25*0 = 7 -> 7; 14 + .5*6 = 17 -> 14; 30 + .75*15 = 41.25 -> 30
     assert cuts.recency == (7, 14, 30)
@@ -491,7 +502,7 @@ def test_quantile_cuts_heavy_ties_in_frequency() -> None:
     # 7 of 10 customers bought once; frequencies 1,1,1,1,1,1,1,2,3,5
     freqs = [1, 1, 1, 1, 1, 1, 1, 2, 3, 5]
     rows = [(f"c{i}", "scored", i, f, f"{10 * (i + 1)}.00") for i, f in enumerate(freqs)]
-    cuts = rfm.quantile_cuts(measures_table(rows), 5)
+    cuts = cut_points.quantile_cuts(measures_table(rows), 5)
     # .2, .4, .6 -> positions 1.8, 3.6, 5.4 all between ones -> quantile 1 -> cut 2
     # .8 -> position 7.2: 2 + .2*(3-2) = 2.2 -> cut 3
     assert cuts.frequency == (2, 2, 2, 3)
@@ -499,7 +510,7 @@ def test_quantile_cuts_heavy_ties_in_frequency() -> None:
     # one-time buyers get F=1; 2 orders reach all three cuts at 2 -> F=4; 3 and 5 -> F=5
     assert [scores[f"c{i}"][1] for i in range(10)] == [1, 1, 1, 1, 1, 1, 1, 4, 5, 5]
     # so F=2 and F=3 are the scores nobody can get
-    assert rfm.collapsed_scores(cuts) == {"frequency": [2, 3]}
+    assert cut_points.collapsed_scores(cuts) == {"frequency": [2, 3]}
 
 
 def test_quantile_cuts_ties_at_the_top_leave_no_cut() -> None:
@@ -507,36 +518,36 @@ def test_quantile_cuts_ties_at_the_top_leave_no_cut() -> None:
     # .6 pos 5.4 -> 2 and .8 pos 7.2 -> 2: no value above 2, so those cut points do not exist
     freqs = [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]
     rows = [(f"c{i}", "scored", i, f, f"{i + 1}.00") for i, f in enumerate(freqs)]
-    cuts = rfm.quantile_cuts(measures_table(rows), 5)
+    cuts = cut_points.quantile_cuts(measures_table(rows), 5)
     assert cuts.frequency == (2, 2, None, None)
     scores = scores_of(rows, cuts)
     # 1 -> F=1, 2 -> F=3 (reaches the two cuts at 2); 2, 4 and 5 are unreachable
     assert {scores[f"c{i}"][1] for i in range(10)} == {1, 3}
-    assert rfm.collapsed_scores(cuts)["frequency"] == [2, 4, 5]
+    assert cut_points.collapsed_scores(cuts)["frequency"] == [2, 4, 5]
 
 
 def test_collapsed_recency_scores() -> None:
     # recency 5 x7, 10, 20, 30: .2/.4/.6 -> 5; .8 pos 7.2 -> 10 + .2*10 = 12 -> largest <= 12 is 10
     recs = [5, 5, 5, 5, 5, 5, 5, 10, 20, 30]
     rows = [(f"c{i}", "scored", r, i + 1, f"{i + 1}.00") for i, r in enumerate(recs)]
-    cuts = rfm.quantile_cuts(measures_table(rows), 5)
+    cuts = cut_points.quantile_cuts(measures_table(rows), 5)
     assert cuts.recency == (5, 5, 5, 10)
     scores = scores_of(rows, cuts)
     # 5 -> R=5 (all four cuts); 10 -> R=2 (only the cut at 10); 20, 30 -> R=1
     assert [scores[f"c{i}"][0] for i in range(10)] == [5] * 7 + [2, 1, 1]
     # R=4 and R=3 are unreachable
-    assert rfm.collapsed_scores(cuts)["recency"] == [3, 4]
+    assert cut_points.collapsed_scores(cuts)["recency"] == [3, 4]
 
 
 def test_quantile_cuts_without_scored_customers() -> None:
     rows = [("p1", "prospect", None, 0, "0.00")]
-    with pytest.raises(rfm.CutsError):
-        rfm.quantile_cuts(measures_table(rows), 5)
+    with pytest.raises(cut_points.CutsError):
+        cut_points.quantile_cuts(measures_table(rows), 5)
 
 
 def test_quantile_cuts_reject_other_scales() -> None:
-    with pytest.raises(rfm.CutsError):
-        rfm.quantile_cuts(measures_table(TEN), 6)
+    with pytest.raises(cut_points.CutsError):
+        cut_points.quantile_cuts(measures_table(TEN), 6)
 
 
 # ---------------------------------------------------------------- validate_cuts
@@ -545,8 +556,8 @@ GOOD = ((10, 30, 90, 180), (2, 3, 5, 10), (50, 100, 250, 1000))
 
 
 def test_validate_cuts_accepts_good_cuts() -> None:
-    cuts = rfm.Cuts(*GOOD)
-    assert rfm.validate_cuts(cuts) is cuts
+    cuts = cut_points.Cuts(*GOOD)
+    assert cut_points.validate_cuts(cuts) is cuts
     assert cuts.n_scores == 5
 
 
@@ -565,24 +576,26 @@ def test_validate_cuts_accepts_good_cuts() -> None:
     ],
 )
 def test_validate_cuts_rejects(recency) -> None:
-    with pytest.raises(rfm.CutsError):
-        rfm.validate_cuts(rfm.Cuts(recency, GOOD[1], GOOD[2]))
+    with pytest.raises(cut_points.CutsError):
+        cut_points.validate_cuts(cut_points.Cuts(recency, GOOD[1], GOOD[2]))
 
 
 @pytest.mark.parametrize("monetary", [(50, 100, 250, -math.inf), (50, 50.0, 250, 1000)])
 def test_validate_cuts_rejects_monetary(monetary) -> None:
-    with pytest.raises(rfm.CutsError):
-        rfm.validate_cuts(rfm.Cuts(GOOD[0], GOOD[1], monetary))
+    with pytest.raises(cut_points.CutsError):
+        cut_points.validate_cuts(cut_points.Cuts(GOOD[0], GOOD[1], monetary))
 
 
 def test_validate_cuts_rejects_scales_other_than_3_4_5() -> None:
-    with pytest.raises(rfm.CutsError):
-        rfm.validate_cuts(rfm.Cuts((10,), (2,), (50,)))  # 2 scores
-    with pytest.raises(rfm.CutsError):
-        rfm.validate_cuts(rfm.Cuts((1, 2, 3, 4, 5), (1, 2, 3, 4, 5), (1, 2, 3, 4, 5)))  # 6
+    with pytest.raises(cut_points.CutsError):
+        cut_points.validate_cuts(cut_points.Cuts((10,), (2,), (50,)))  # 2 scores
+    with pytest.raises(cut_points.CutsError):
+        cut_points.validate_cuts(
+            cut_points.Cuts((1, 2, 3, 4, 5), (1, 2, 3, 4, 5), (1, 2, 3, 4, 5))
+        )  # 6
 
 
 def test_counting_rules_describe_the_rules() -> None:
-    text = rfm.CountingRules(exclude_zero_value=False).describe()
+    text = cut_points.CountingRules(exclude_zero_value=False).describe()
     assert "orders with a total of 0 count as orders" in text
     assert "cancelled orders are ignored" in text

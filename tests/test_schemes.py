@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from dashboard import schemes
+from dashboard.rfm import schemes
 
 # ---------------------------------------------------------------- the tables of segments.md
 

@@ -19,12 +19,14 @@ from behaviour_cases import (
     write_tiny_store,
 )
 
-from dashboard import behaviour, builder, cli, features, segment_export, segment_store, store
-from dashboard.builder import Condition, Definition, DefinitionError, Group
+from dashboard import cli
+from dashboard.behaviour import builder, features, presets, segment_export, segment_store
+from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
+from dashboard.workspace import store
 
 CASES = {
     **{
-        key: (behaviour.PRESETS[key], values, members)
+        key: (presets.PRESETS[key], values, members)
         for key, (values, members) in PRESET_CASES.items()
     },
     "two-conditions": (None, None, TWO_CONDITION_MEMBERS),
@@ -35,7 +37,7 @@ def definition_of(case: str) -> Definition:
     preset, values, _ = CASES[case]
     if preset is None:
         return builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
-    return behaviour.preset_definition(preset, values)
+    return presets.preset_definition(preset, values)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +172,7 @@ def test_csv_with_chosen_columns(view, base) -> None:
 
 
 def test_klaviyo_list_import(view, base) -> None:
-    definition = behaviour.preset_definition(behaviour.PRESETS["one_time"])
+    definition = presets.preset_definition(presets.PRESETS["one_time"])
     everyone = Definition((Group((Condition("orders_ever", ">=", 0),)),))
     klaviyo = export(view, base, "klaviyo", everyone)
     frame = read_csv(klaviyo.data)

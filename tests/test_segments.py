@@ -9,7 +9,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from dashboard import rfm, schemes, segments
+from dashboard.rfm import cut_points, schemes, segments
 
 SCHEMA = ibis.schema(
     {
@@ -22,7 +22,7 @@ SCHEMA = ibis.schema(
 )
 
 # Klaviyo scheme (scores 1..3) with R cuts 180, 365; F cuts 2, 4; M cuts 100, 500.
-CUTS = rfm.Cuts(recency=(180, 365), frequency=(2, 4), monetary=(100, 500))
+CUTS = cut_points.Cuts(recency=(180, 365), frequency=(2, 4), monetary=(100, 500))
 
 #  id    recency freq monetary   R F M  code  segment
 CUSTOMERS = [
@@ -190,7 +190,7 @@ def test_assign_segments_agrees_with_the_summary(summary: pd.DataFrame) -> None:
 
 def test_shopify_rounding_reaches_the_members() -> None:
     # Shopify with 5 scores: R cuts 10/30/90/180, F 2/3/5/10, M 50/100/250/1000
-    cuts = rfm.Cuts((10, 30, 90, 180), (2, 3, 5, 10), (50, 100, 250, 1000))
+    cuts = cut_points.Cuts((10, 30, 90, 180), (2, 3, 5, 10), (50, 100, 250, 1000))
     frame = pd.DataFrame(
         [
             # recency 20 -> R4; 1 order -> F1; 60 -> M2; FM 1.5 -> 2: Active (not Promising)

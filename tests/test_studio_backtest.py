@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from test_studio_shop import CUTS, DATASET, DATE_FROM, load_shop
 
-from dashboard import backtest, migration, rfm
-from dashboard.schemes import PRESETS
+from dashboard.rfm import backtest, cut_points, migration
+from dashboard.rfm.schemes import PRESETS
 
 FIXED = migration.Scoring(PRESETS["shopify"], mode="custom", custom=CUTS)
 
@@ -47,7 +47,7 @@ def test_the_period_excludes_the_as_of_day(workspace: Path, make_dataset) -> Non
 
 def test_a_period_of_zero_days_is_refused(workspace: Path, make_dataset) -> None:
     load_shop(make_dataset)
-    with pytest.raises(rfm.CutsError):
+    with pytest.raises(cut_points.CutsError):
         backtest.run_backtest(workspace, DATASET, DATE_FROM, 0, FIXED)
 
 

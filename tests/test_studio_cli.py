@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from test_studio_shop import DATASET, load_shop
 
-from dashboard import cli, scheme_io
-from dashboard.schemes import PRESETS
+from dashboard import cli
+from dashboard.rfm import scheme_io
+from dashboard.rfm.schemes import PRESETS
 
 THREE_SCORE_CUTS = ["--scoring", "custom", "--r-cuts", "30,90", "--f-cuts", "2,5"]
 THREE_SCORE_CUTS += ["--m-cuts", "100,400"]

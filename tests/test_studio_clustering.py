@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import analysis, clustering
-from dashboard.schemes import PRESETS
+from dashboard.rfm import analysis, clustering
+from dashboard.rfm.schemes import PRESETS
 
 AS_OF = dt.date(2024, 6, 30)
 # Three groups of ten identical customers: (days since last order, orders, net per order).

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_studio_shop import AS_OF, CUTS, DATASET, load_shop
 
-from dashboard import analysis, explain
-from dashboard.schemes import PRESETS
+from dashboard.rfm import analysis, explain
+from dashboard.rfm.schemes import PRESETS
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_studio_shop import AS_OF, CUTS, DATASET, DATE_FROM, load_shop
 
-from dashboard import analysis, migration
-from dashboard.schemes import PRESETS
+from dashboard.rfm import analysis, migration
+from dashboard.rfm.schemes import PRESETS
 
 FIXED = migration.Scoring(PRESETS["shopify"], mode="custom", custom=CUTS)
 

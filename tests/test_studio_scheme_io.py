@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import scheme_io
-from dashboard.schemes import PRESETS, PROSPECTS, SchemeError, all_cells
+from dashboard.rfm import scheme_io
+from dashboard.rfm.schemes import PRESETS, PROSPECTS, SchemeError, all_cells
 
 # A 3-score scheme on the R x F grid, written by hand.
 SMALL = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_studio_shop import AS_OF, CUTS, DATASET, load_shop
 
-from dashboard import analysis, rfm, sensitivity
-from dashboard.schemes import PRESETS
+from dashboard.rfm import analysis, cut_points, sensitivity
+from dashboard.rfm.schemes import PRESETS
 
 SHOPIFY = PRESETS["shopify"]
 
@@ -49,6 +49,6 @@ def test_the_same_cuts_change_nothing(base: analysis.CustomerBase) -> None:
 
 
 def test_cuts_on_another_scale_are_refused(base: analysis.CustomerBase) -> None:
-    three = rfm.Cuts((30.0, 90.0), (2.0, 5.0), (100.0, 400.0))
-    with pytest.raises(rfm.CutsError):
+    three = cut_points.Cuts((30.0, 90.0), (2.0, 5.0), (100.0, 400.0))
+    with pytest.raises(cut_points.CutsError):
         sensitivity.segment_changes(base, CUTS, three, SHOPIFY)

@@ -21,11 +21,13 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboard import analysis, rfm
+from dashboard.rfm import analysis, cut_points
 
 AS_OF = dt.date(2024, 6, 30)
 DATE_FROM = dt.date(2024, 3, 31)
-CUTS = rfm.Cuts((20.0, 45.0, 90.0, 180.0), (2.0, 3.0, 5.0, 10.0), (100.0, 200.0, 300.0, 400.0))
+CUTS = cut_points.Cuts(
+    (20.0, 45.0, 90.0, 180.0), (2.0, 3.0, 5.0, 10.0), (100.0, 200.0, 300.0, 400.0)
+)
 DATASET = "hand"
 DEE_DAYS = ["2023-10-01", "2023-11-01", "2023-12-01", "2024-01-10", "2024-02-20", "2024-03-22"]
 ORDERS = [

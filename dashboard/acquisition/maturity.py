@@ -22,8 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard.acquisition import channels
-from dashboard.acquisition import cohorts
+from dashboard.acquisition import channels, cohorts
 
 STAGES = ("Just started", "Gaining traction", "Consistent", "Established", "Well established")
 STAGE_COLUMNS = [

@@ -20,12 +20,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines
-from dashboard.rfm import analysis
-from dashboard.acquisition import channels
-from dashboard.acquisition import cohorts
-from dashboard.acquisition import maturity
-from dashboard.rfm import cut_points
-from dashboard.acquisition import spend
+from dashboard.acquisition import channels, cohorts, maturity, spend
+from dashboard.rfm import analysis, cut_points
 from dashboard.workspace import store
 
 SPEND_TABLE = "marketing_spend"

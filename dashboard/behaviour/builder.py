@@ -46,11 +46,9 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard.behaviour import features
-from dashboard.rfm import cut_points
-from dashboard.rfm import scheme_io
-from dashboard.rfm import schemes
-from dashboard.workspace import store
 from dashboard.behaviour.features import DATE, FEATURES, FLAG, LIST, NUMBER, TEXT
+from dashboard.rfm import cut_points, scheme_io, schemes
+from dashboard.workspace import store
 
 MATCHES = ("all", "any")
 COMPARISONS = (">", ">=", "<", "<=")
@@ -246,14 +244,14 @@ def _require(document: object, what: str, kind: type) -> object:
 def _parse_cuts(value: object) -> cut_points.Cuts | None:
     if value is None:
         return None
-    cuts = _require(value, "cut_points.cuts", dict)
+    cuts = _require(value, "rfm.cuts", dict)
     try:
         parsed = cut_points.Cuts(
             *(tuple(float(v) for v in cuts[k]) for k in ("recency", "frequency", "monetary"))
         )
     except (KeyError, TypeError, ValueError):
         raise DefinitionError(
-            "cut_points.cuts needs recency, frequency and monetary lists of numbers."
+            "rfm.cuts needs recency, frequency and monetary lists of numbers."
         ) from None
     return cut_points.validate_cuts(parsed)
 
@@ -279,7 +277,7 @@ def definition_from_dict(document: object, require_conditions: bool = True) -> D
     spec = _require(doc.get("rfm", {}), "rfm", dict)
     scheme = spec.get("scheme", schemes.DEFAULT_SCHEME)
     if not isinstance(scheme, str):
-        raise DefinitionError("cut_points.scheme must be a scheme key.")
+        raise DefinitionError("rfm.scheme must be a scheme key.")
     definition = Definition(
         tuple(groups),
         str(doc.get("match", "all")),

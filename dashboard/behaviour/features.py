@@ -6,7 +6,8 @@ database; presets, the builder, overlap and SCALE only filter and aggregate it. 
 segment depend on cut points that move with sliders, so they are attached afterwards
 (``attach_rfm``), a cheap step over the materialised table.
 
-Order features follow the RFM rules (cut_points.py): an order is valid when it is not cancelled and its
+Order features follow the RFM rules (rfm/cut_points.py): an order is valid when it is not
+cancelled and its
 total is above 0; order counts, revenue, discount share, refunds, intervals, categories and trend
 shares use the valid orders inside the window; cancelled orders never count. A feature whose
 input file was not loaded is NULL for everyone, and ``missing_inputs`` says which file enables it.
@@ -28,11 +29,8 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from dashboard import engines, portable
-from dashboard.rfm import analysis
 from dashboard.acquisition import channels
-from dashboard.rfm import cut_points
-from dashboard.rfm import schemes
-from dashboard.rfm import segments
+from dashboard.rfm import analysis, cut_points, schemes, segments
 from dashboard.workspace import store
 
 TREND_WINDOWS_DAYS = (7, 14, 30, 60, 90)
@@ -480,7 +478,9 @@ def _join(left: ir.Table, right: ir.Table) -> ir.Table:
     return joined.drop(*(c for c in joined.columns if c == "customer_id_right"))
 
 
-def _order_flags(orders: ir.Table, window: cut_points.Window, counting: cut_points.CountingRules) -> ir.Table:
+def _order_flags(
+    orders: ir.Table, window: cut_points.Window, counting: cut_points.CountingRules
+) -> ir.Table:
     """The orders with a known customer up to the analysis date, with day, is_valid, is_counted
     and in_window flags, by the same rules as ``cut_points.build_customer_measures``."""
     day = orders.ordered_at.date()

@@ -13,8 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dashboard.behaviour import builder
-from dashboard.behaviour import features
+from dashboard.behaviour import builder, features
 from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
 
 NUMBER_PARAM, CHOICE_PARAM, SET_PARAM = "number", "choice", "set"

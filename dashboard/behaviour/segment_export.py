@@ -31,11 +31,10 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines, export
-from dashboard.behaviour import builder
-from dashboard.behaviour import features
-from dashboard.rfm import cut_points
+from dashboard.behaviour import builder, features
 from dashboard.behaviour.builder import Definition, DefinitionError
 from dashboard.behaviour.features import DATE, FEATURES, LIST
+from dashboard.rfm import cut_points
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard.behaviour import builder
-from dashboard.workspace import store
 from dashboard.behaviour.builder import Definition, DefinitionError
+from dashboard.workspace import store
 
 SEGMENTS_FOLDER = "segments"
 MAX_FILE_CHARS = 2_000_000

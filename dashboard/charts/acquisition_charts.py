@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import formatting
-from dashboard.charts.rfm_charts import CUSTOMERS_COLOUR, REVENUE_COLOUR
 from dashboard.acquisition.maturity import STAGES
+from dashboard.charts.rfm_charts import CUSTOMERS_COLOUR, REVENUE_COLOUR
 
 HORIZON_COLOURS = ("#9CC3DA", "#4F8FB8", "#1F4E79")
 STAGE_COLOURS = dict(

@@ -17,17 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from dashboard import engines, export, ingest
-from dashboard.rfm import analysis
-from dashboard.behaviour import builder
-from dashboard.rfm import migration
-from dashboard.rfm import cut_points
-from dashboard.rfm import scheme_io
-from dashboard.rfm import schemes
-from dashboard.behaviour import segment_export
-from dashboard.behaviour import segment_store
-from dashboard.workspace import store
+from dashboard.behaviour import builder, segment_export, segment_store
 from dashboard.ingest import history as ingest_history
 from dashboard.ingest.report import NOT_RECORDED, IngestError, IngestReport, render_report_csv
+from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
+from dashboard.workspace import store
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
@@ -72,7 +66,7 @@ def add_scoring_options(command: argparse.ArgumentParser) -> None:
         default=schemes.DEFAULT_SCHEME,
         metavar="SCHEME",
         help=f"segment scheme: a preset ({', '.join(schemes.PRESETS)}), a custom scheme saved "
-        "in the workspace, or a FILE.json (format: dashboard/scheme_io.py)",
+        "in the workspace, or a FILE.json (format: dashboard/rfm/scheme_io.py)",
     )
     command.add_argument(
         "--scores",
@@ -310,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     chosen = members.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--segment", help="name of a segment saved in the app for this dataset")
     chosen.add_argument(
-        "--definition", type=Path, help="segment definition JSON (format: dashboard/builder.py)"
+        "--definition",
+        type=Path,
+        help="segment definition JSON (format: dashboard/behaviour/builder.py)",
     )
     members.add_argument("--format", required=True, choices=segment_export.FORMATS)
     members.add_argument("--out", required=True, type=Path, help="file to write")
@@ -508,7 +504,7 @@ def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[en
 
 
 def warn_of_mixed_currencies(tables: engines.EngineTables) -> None:
-    """Print ``cut_points.describe_currency_mix`` of the orders on stderr when they mix currencies."""
+    """Print ``describe_currency_mix`` of the orders on stderr when they mix currencies."""
     warning = cut_points.describe_currency_mix(tables.orders)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
@@ -606,9 +602,7 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
     """
     import pandas as pd
 
-    from dashboard.acquisition import reports
-    from dashboard.acquisition import channels
-    from dashboard.acquisition import spend
+    from dashboard.acquisition import channels, reports, spend
 
     settings = reports.Settings(
         first_from=args.first_from, first_to=args.first_to, expected_years=args.expected_years

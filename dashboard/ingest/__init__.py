@@ -29,7 +29,6 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.workspace import store
 from dashboard.ingest import (
     generic,
     lines,
@@ -53,6 +52,7 @@ from dashboard.ingest.mapping import (
 )
 from dashboard.ingest.report import IngestError, IngestReport, RowIssue
 from dashboard.ingest.values import DATE_ORDERS, DECIMAL_MARKS, ReadOptions
+from dashboard.workspace import store
 
 __all__ = [
     "DATE_ORDERS",

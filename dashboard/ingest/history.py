@@ -12,9 +12,9 @@ from collections import Counter
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard.workspace import store
 from dashboard.ingest.load import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import IngestReport, RowIssue
+from dashboard.workspace import store
 
 EARLIER_VERSION_NOTE = (
     "This file was loaded by an earlier version, which did not record the report's notes, the "

@@ -15,11 +15,9 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard.rfm import cell_index
-from dashboard.rfm import cut_points
-from dashboard.rfm import segments
-from dashboard.workspace import store
+from dashboard.rfm import cell_index, cut_points, segments
 from dashboard.rfm.schemes import Scheme
+from dashboard.workspace import store
 
 SCORING_MODES = ("quantile", "custom")
 

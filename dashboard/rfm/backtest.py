@@ -15,8 +15,8 @@ import pandas as pd
 
 from dashboard import engines
 from dashboard.rfm import cut_points
-from dashboard.workspace import store
 from dashboard.rfm.migration import Scoring, order_segments, segments_at
+from dashboard.workspace import store
 
 DEFAULT_HORIZON_DAYS = 90
 ALL_CUSTOMERS = "All customers"

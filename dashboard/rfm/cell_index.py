@@ -8,7 +8,8 @@ no hash table, no query compilation. At 1M customers this takes about 10 ms wher
 aggregation as a query takes 50-100 ms.
 
 It gives exactly what ``segments.summarise_cells`` and the transition count of ``sensitivity``
-compute with Ibis (the tests compare them): the threshold rule of ``cut_points.score_customers`` on the
+compute with Ibis (the tests compare them): the threshold rule of
+``cut_points.score_customers`` on the
 same float64 values, revenue summed in integer cents (exact below 2**53 cents) and divided by 100
 once, as the decimal sum cast to float64 is. The Ibis versions stay the definition and what runs
 on other engines; this index is built only for a base held in a private in-memory DuckDB.
@@ -70,7 +71,7 @@ def _index_measure(values: np.ndarray) -> MeasureIndex:
 def build_cell_index(measures: ir.Table) -> CellIndex:
     """Read the scored customers and prospects of ``measures`` once and index them.
 
-    In: the table of ``cut_points.build_customer_measures``. Out: a CellIndex (two queries: the scored
+    In: the table of ``build_customer_measures``. Out: a CellIndex (two queries: the scored
     customers' recency, frequency, monetary as float64 and in cents; the prospects' count and
     revenue).
     """

@@ -13,12 +13,10 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from dashboard.rfm import cut_points
-from dashboard.rfm import scheme_io
-from dashboard.rfm import segments
-from dashboard.workspace import store
+from dashboard.rfm import cut_points, scheme_io, segments
 from dashboard.rfm.analysis import CustomerBase
 from dashboard.rfm.schemes import PROSPECTS, Scheme, round_half_up_mean
+from dashboard.workspace import store
 
 
 def format_number(value: float) -> str:
@@ -141,7 +139,9 @@ def explain_customer(
         "status": row.status,
         "segment": None,
         "measures": {
-            "recency_days": None if row.status != cut_points.STATUS_SCORED else int(row.recency_days),
+            "recency_days": None
+            if row.status != cut_points.STATUS_SCORED
+            else int(row.recency_days),
             "frequency": int(row.frequency),
             "monetary": float(row.monetary),
             "first_order_on": _to_date(row.first_order_on),

@@ -18,11 +18,9 @@ import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from dashboard import engines
-from dashboard.rfm import analysis
-from dashboard.rfm import cut_points
-from dashboard.rfm import segments
-from dashboard.workspace import store
+from dashboard.rfm import analysis, cut_points, segments
 from dashboard.rfm.schemes import PROSPECTS, Scheme
+from dashboard.workspace import store
 
 DEFAULT_GAP_DAYS = 90
 NOT_YET = "Not a customer yet"

@@ -33,8 +33,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.rfm.schemes import (
+    PRESETS,
+    PROSPECTS,
+    Cell,
+    Scheme,
+    SchemeError,
+    all_cells,
+    build_scheme,
+    round_half_up_mean,
+)
 from dashboard.workspace import store
-from dashboard.rfm.schemes import PRESETS, PROSPECTS, Cell, Scheme, SchemeError, all_cells, build_scheme, round_half_up_mean
 
 GRIDS: dict[str, tuple[str, Callable[[int, int], int]]] = {
     "r_fm": ("FM", round_half_up_mean),

@@ -12,8 +12,7 @@ from typing import NamedTuple
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard.rfm import cell_index
-from dashboard.rfm import cut_points
+from dashboard.rfm import cell_index, cut_points
 from dashboard.rfm.analysis import CustomerBase, index_cells
 from dashboard.rfm.schemes import Scheme
 
@@ -28,7 +27,9 @@ class SegmentChanges(NamedTuple):
     transitions: pd.DataFrame
 
 
-def count_transitions(measures: ir.Table, old_cuts: cut_points.Cuts, new_cuts: cut_points.Cuts) -> pd.DataFrame:
+def count_transitions(
+    measures: ir.Table, old_cuts: cut_points.Cuts, new_cuts: cut_points.Cuts
+) -> pd.DataFrame:
     """Count scored customers per (old cell, new cell) with one Ibis aggregation.
 
     Out: the columns of ``cell_index.count_transitions``, ordered the same way.

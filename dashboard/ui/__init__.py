@@ -19,13 +19,9 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import engines, formatting
-from dashboard.rfm import analysis
-from dashboard.rfm import migration
-from dashboard.rfm import cut_points
-from dashboard.rfm import scheme_io
-from dashboard.rfm import schemes
-from dashboard.workspace import store
 from dashboard.ingest.report import IngestError
+from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
+from dashboard.workspace import store
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
 LOG = logging.getLogger("dashboard")
@@ -105,7 +101,7 @@ def get_overview(name: str) -> analysis.DatasetOverview:
 
 
 def get_currency_warning(name: str, overview: analysis.DatasetOverview) -> str | None:
-    """Return ``cut_points.describe_currency_mix`` of the dataset, kept in this session per version."""
+    """Return ``describe_currency_mix`` of the dataset, kept in this session per version."""
     if len(overview.currencies) < 2:
         return None
     key = ("currency_warning", name, dataset_version(name))

@@ -11,11 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formatting, ui
-from dashboard.acquisition import reports
+from dashboard.acquisition import channels, maturity, reports, spend
 from dashboard.rfm import analysis
-from dashboard.acquisition import channels
-from dashboard.acquisition import maturity
-from dashboard.acquisition import spend
 from dashboard.ui import studio as ui_studio
 
 _T = TypeVar("_T")
@@ -188,9 +185,7 @@ def get_channel_report(
     )
 
 
-def get_maturity(
-    selection: ui.Selection, settings: reports.Settings
-) -> reports.MaturityReport:
+def get_maturity(selection: ui.Selection, settings: reports.Settings) -> reports.MaturityReport:
     """Return stages, effort and CLV : CAC health (all history), computed once per key."""
     economics = None
     if dataset_has_spend(selection):

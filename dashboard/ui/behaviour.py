@@ -18,11 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formatting, ui
-from dashboard.behaviour import presets
-from dashboard.behaviour import builder
-from dashboard.behaviour import features
-from dashboard.behaviour import segment_export
-from dashboard.behaviour import segment_store
+from dashboard.behaviour import builder, features, presets, segment_export, segment_store
 from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
 from dashboard.ui import acquisition as ui_acquisition
 from dashboard.ui import studio as ui_studio

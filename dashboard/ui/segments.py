@@ -6,11 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formatting, ui
-from dashboard.rfm import analysis
-from dashboard.rfm import cut_points
-from dashboard.rfm import schemes
-from dashboard.rfm import sensitivity
 from dashboard.export import to_csv_bytes
+from dashboard.rfm import analysis, cut_points, schemes, sensitivity
 from dashboard.ui import studio as ui_studio
 
 
@@ -24,7 +21,9 @@ def _rising_defaults(values: tuple[float | None, ...], floor: float, step: float
     return out
 
 
-def cut_sliders(selection: ui.Selection, quantile: cut_points.Cuts, limits: dict[str, float]) -> cut_points.Cuts:
+def cut_sliders(
+    selection: ui.Selection, quantile: cut_points.Cuts, limits: dict[str, float]
+) -> cut_points.Cuts:
     """Draw one slider per cut point (R, F, M in three columns) and return the chosen cuts."""
     n = selection.scheme.n_scores
     frequency_defaults = (
@@ -59,7 +58,9 @@ def cut_sliders(selection: ui.Selection, quantile: cut_points.Cuts, limits: dict
                     )
                 )
             chosen[measure] = tuple(values)
-    return cut_points.validate_cuts(cut_points.Cuts(chosen["recency"], chosen["frequency"], chosen["monetary"]))
+    return cut_points.validate_cuts(
+        cut_points.Cuts(chosen["recency"], chosen["frequency"], chosen["monetary"])
+    )
 
 
 def summary_column_config(currency: str | None) -> dict[str, object]:
@@ -148,7 +149,10 @@ def explain_computation(
 
 
 def offer_segment_download(
-    selection: ui.Selection, base: analysis.CustomerBase, cuts: cut_points.Cuts, summary: pd.DataFrame
+    selection: ui.Selection,
+    base: analysis.CustomerBase,
+    cuts: cut_points.Cuts,
+    summary: pd.DataFrame,
 ) -> None:
     """Pick a segment (or everyone) and download its customers as a formula-safe CSV."""
     st.subheader("Download customers")

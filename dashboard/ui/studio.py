@@ -10,13 +10,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import formatting, ui
-from dashboard.rfm import analysis
-from dashboard.rfm import backtest
-from dashboard.rfm import explain
-from dashboard.rfm import migration
-from dashboard.rfm import cut_points
-from dashboard.rfm import scheme_io
-from dashboard.rfm import schemes
+from dashboard.rfm import analysis, backtest, cut_points, explain, migration, scheme_io, schemes
 
 if TYPE_CHECKING:
     from dashboard.rfm.clustering import Clustering

@@ -25,7 +25,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
-DEFAULT_WORKSPACE = Path(__file__).resolve().parent.parent / "data" / "workspace"
+DEFAULT_WORKSPACE = Path(__file__).resolve().parents[2] / "data" / "workspace"
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 

@@ -18,8 +18,8 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import app_test
 
-from dashboard import store
 from dashboard.ingest import ingest_file
+from dashboard.workspace import store
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "streamlit_app.py"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from dashboard import behaviour, builder, features, segment_store
+from dashboard.behaviour import builder, features, presets, segment_store
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PAGE = "pages/behaviour.py"
@@ -121,17 +121,17 @@ def test_every_preset_shows_the_engine_count_or_the_file_it_needs(shop_env) -> N
     try:
         view = builder.feature_view(base.table, builder.RfmSpec(), shop_env.workspace)
         expected: dict[str, object] = {}
-        for key, preset in behaviour.PRESETS.items():
+        for key, preset in presets.PRESETS.items():
             sets = {
                 p.key: features.list_values(view, p.feature)[:1]
                 for p in preset.params
-                if p.kind == behaviour.SET_PARAM
+                if p.kind == presets.SET_PARAM
             }
-            gaps = behaviour.missing_for_preset(preset, base.missing)
+            gaps = presets.missing_for_preset(preset, base.missing)
             if gaps or not all(sets.values()):
                 expected[key] = gaps
                 continue
-            definition = behaviour.preset_definition(preset, sets)
+            definition = presets.preset_definition(preset, sets)
             condition = builder.compile_definition(view, definition)
             expected[key] = builder.measure_segment(view, condition)["customers"]
     finally:
@@ -152,4 +152,4 @@ def test_every_preset_shows_the_engine_count_or_the_file_it_needs(shop_env) -> N
 
 
 def preset_name(key: str) -> str:
-    return behaviour.PRESETS[key].name
+    return presets.PRESETS[key].name

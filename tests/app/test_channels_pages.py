@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import store
+from dashboard.workspace import store
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PAGES = {

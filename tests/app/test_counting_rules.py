@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import schemes, store
 from dashboard.ingest import ingest_file
+from dashboard.rfm import schemes
+from dashboard.workspace import store
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 HEADER = "order_id,customer_id,ordered_at,order_total,currency\n"

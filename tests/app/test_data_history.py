@@ -9,9 +9,9 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
-from dashboard import store
 from dashboard.ingest import history
 from dashboard.ingest.report import render_report_csv
+from dashboard.workspace import store
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 DATA_PAGE = "pages/data.py"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import store
 from dashboard.ingest import ingest_file
+from dashboard.workspace import store
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 # No customer column. Order 3 is cancelled and order 5 is worth 0: neither is a sale.

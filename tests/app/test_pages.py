@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import schemes
+from dashboard.rfm import schemes
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from dashboard import builder, schemes
+from dashboard.behaviour import builder
+from dashboard.rfm import schemes
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis, migration, scheme_io, store
-from dashboard.schemes import PRESETS
+from dashboard.rfm import analysis, migration, scheme_io
+from dashboard.rfm.schemes import PRESETS
+from dashboard.workspace import store
 
 REPO = Path(__file__).resolve().parents[2]
 STUDIO = "pages/studio.py"

@@ -11,7 +11,7 @@ from test_browser import (
     wait_idle,
 )
 
-from dashboard import schemes
+from dashboard.rfm import schemes
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,8 @@ import re
 import pandas as pd
 import pytest
 
-from dashboard import builder, features, segment_store
-from dashboard.builder import Condition, Definition, Group
+from dashboard.behaviour import builder, features, segment_store
+from dashboard.behaviour.builder import Condition, Definition, Group
 
 pytestmark = pytest.mark.browser
 

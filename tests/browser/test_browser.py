@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.schemes import PRESETS, PROSPECTS
+from dashboard.rfm.schemes import PRESETS, PROSPECTS
 
 pytestmark = pytest.mark.browser
 
