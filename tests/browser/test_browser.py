@@ -18,7 +18,7 @@ from dashboard.rfm.schemes import PRESETS, PROSPECTS
 
 pytestmark = pytest.mark.browser
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures_ui"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 APP = '[data-testid="stApp"]'
 DATAFRAME = '[data-testid="stDataFrame"]'

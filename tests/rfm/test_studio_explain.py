@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_studio_shop import AS_OF, CUTS, DATASET, load_shop
+from studio_shop import AS_OF, CUTS, DATASET, load_shop
 
 from dashboard.rfm import analysis, explain
 from dashboard.rfm.schemes import PRESETS

@@ -19,7 +19,7 @@ from dashboard import ingest
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"
 # formats/README.md: 73 columns = 79 minus these six. It says 79 "adds Payment ID, Payment
 # References", yet 79 - 2 = 77: a 78-column export has one of them, so 78 drops Payment ID.

@@ -19,8 +19,8 @@ import pytest
 from dashboard import ingest
 from dashboard.workspace import store
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DATA = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DATA = Path(__file__).resolve().parents[1] / "data"
 WOO_EXAMPLE = FIXTURES / "woocommerce_order_export_example.csv"
 
 WOO = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_studio_shop import CUTS, DATASET, DATE_FROM, load_shop
+from studio_shop import CUTS, DATASET, DATE_FROM, load_shop
 
 from dashboard.rfm import backtest, cut_points, migration
 from dashboard.rfm.schemes import PRESETS

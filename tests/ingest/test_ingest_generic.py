@@ -17,7 +17,7 @@ from dashboard import ingest
 from dashboard.ingest import IngestError
 from dashboard.workspace import store
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GENERIC_MAPPING = {
     "order_id": "Order Number",
     "customer_id": "Customer Email",

@@ -18,7 +18,7 @@ from dashboard import ingest
 from dashboard.ingest import IngestError, load
 from dashboard.workspace import store
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"
 # The columns an abandoned checkouts export lacks (they only make sense for an order).
 ORDER_ONLY = (

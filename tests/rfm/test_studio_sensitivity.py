@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_studio_shop import AS_OF, CUTS, DATASET, load_shop
+from studio_shop import AS_OF, CUTS, DATASET, load_shop
 
 from dashboard.rfm import analysis, cut_points, sensitivity
 from dashboard.rfm.schemes import PRESETS

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_studio_shop import DATASET, load_shop
+from studio_shop import DATASET, load_shop
 
 from dashboard import cli
 from dashboard.rfm import scheme_io

@@ -32,7 +32,7 @@ from dashboard import export
 from dashboard.rfm import analysis, cell_index, cut_points, schemes, segments, sensitivity
 from dashboard.workspace import store
 
-PARQUET = Path(__file__).parent / "data" / "online_retail.parquet"
+PARQUET = Path(__file__).resolve().parents[1] / "data" / "online_retail.parquet"
 PRESETS = sorted(schemes.PRESETS)
 
 CONVERT = """

@@ -1,4 +1,4 @@
-"""The hand-computed shop the studio tests share, and a check of its RFM measures.
+"""The hand-computed shop the studio tests share (checked in tests/rfm/test_studio_shop.py).
 
 Cut points (5 scores): recency 20, 45, 90, 180 days; frequency 2, 3, 5, 10 orders; monetary
 100, 200, 300, 400. Analysis date 2024-06-30 (the latest order); the earlier date 2024-03-31.
@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
-from dashboard.rfm import analysis, cut_points
+from dashboard.rfm import cut_points
 
 AS_OF = dt.date(2024, 6, 30)
 DATE_FROM = dt.date(2024, 3, 31)
@@ -56,34 +55,3 @@ CUSTOMERS = ["ann", "cy", "dee", "eve"]
 def load_shop(make_dataset: Callable[..., str]) -> str:
     """Write the hand-computed shop with the conftest ``make_dataset`` and return its name."""
     return make_dataset(DATASET, ORDERS, customers=CUSTOMERS)
-
-
-def measures_of(workspace: Path, as_of: dt.date) -> dict[str, tuple]:
-    base = analysis.load_customer_base(workspace, DATASET, as_of=as_of)
-    frame = base.measures.to_pandas().set_index("customer_id")
-    return {
-        c: (
-            row.status,
-            None if row.status != "scored" else int(row.recency_days),
-            int(row.frequency),
-            float(row.monetary),
-        )
-        for c, row in frame.iterrows()
-    }
-
-
-def test_measures_match_the_table(workspace: Path, make_dataset) -> None:
-    load_shop(make_dataset)
-    assert measures_of(workspace, AS_OF) == {
-        "ann": ("scored", 37, 3, 350.0),
-        "bob": ("scored", 0, 1, 10.0),
-        "cy": ("prospect", None, 0, 0.0),
-        "dee": ("scored", 100, 6, 500.0),
-        "eve": ("scored", 200, 2, 150.0),
-    }
-    assert measures_of(workspace, DATE_FROM) == {
-        "ann": ("scored", 30, 2, 220.0),
-        "cy": ("prospect", None, 0, 0.0),
-        "dee": ("scored", 9, 6, 500.0),
-        "eve": ("scored", 109, 2, 150.0),
-    }

@@ -15,7 +15,7 @@ import pytest
 
 from dashboard import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # A generic export with its own headers. Analysis date = latest order = 2024-03-31.
 ORDERS_CSV = """\

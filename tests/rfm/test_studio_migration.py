@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_studio_shop import AS_OF, CUTS, DATASET, DATE_FROM, load_shop
+from studio_shop import AS_OF, CUTS, DATASET, DATE_FROM, load_shop
 
 from dashboard.rfm import analysis, migration
 from dashboard.rfm.schemes import PRESETS

@@ -21,8 +21,8 @@ from dashboard.ingest import IngestError, lines, load, one_pass
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
-FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
 MAPPING = {
     "order_id": "order_id",
     "customer_id": "customer",
