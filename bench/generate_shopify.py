@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.generate import GENERATOR_VERSION, SALTS, Size, write_query_csv
-from dashboard.demo.store_generator import ORDER_COLUMNS
+from dashboard.demo.columns import ORDER_COLUMNS
 
 SHOPIFY_SALTS = (*SALTS, "lines", "product", "note")
 _DRAWS = ", ".join(f"(hash(i, '{salt}') % 1000000) / 1e6 AS u_{salt}" for salt in SHOPIFY_SALTS)

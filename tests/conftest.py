@@ -99,10 +99,10 @@ def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     is missing.
     """
     from dashboard import ingest
-    from dashboard.demo import store_generator
+    from dashboard.demo.files import write_demo_files
 
     root = tmp_path_factory.mktemp("demo")
-    files = store_generator.write_demo_files(root / "files", seed=7)
+    files = write_demo_files(root / "files", seed=7)
     workspace = store.resolve_workspace(root / "workspace")
     ingest.ingest_file(workspace, "demo", files.orders, file_format="shopify-orders")
     ingest.ingest_file(workspace, "demo", files.customers, file_format="shopify-customers")

@@ -3,7 +3,7 @@
 Nothing here uses the engine's analysis modules: orders are read from the Shopify export with
 pandas (one row per order: its first row with a Total), and each customer's channel is decided by
 plain Python written from GA4's channel definitions and the demo store's documented encoding
-(dashboard/demo/store_generator.py docstring), not from dashboard.channels' rule table.
+(dashboard/demo/attribution.py docstring), not from dashboard.channels' rule table.
 """
 
 from __future__ import annotations

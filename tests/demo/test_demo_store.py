@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.demo import store_generator
-from dashboard.demo.store_generator import DemoFiles, write_demo_files
+import dashboard.demo
+from dashboard.demo.catalogue import PRODUCTS
+from dashboard.demo.columns import SESSION_COLUMNS
+from dashboard.demo.files import DemoFiles, write_demo_files
 
 ORDERS_HEADER_LINE = (
     "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
@@ -93,16 +95,21 @@ def derive_channel(row: pd.Series) -> str:
     return f"source/{row['Source']}"
 
 
-def test_engine_module_does_not_import_streamlit() -> None:
-    tree = ast.parse(Path(store_generator.__file__).read_text(encoding="utf-8"))
-    imported = {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    }
-    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert not any(name.split(".")[0] == "streamlit" for name in imported)
+def test_engine_modules_do_not_import_streamlit() -> None:
+    modules = sorted(Path(dashboard.demo.__file__).parent.glob("*.py"))
+    assert len(modules) > 1
+    for module in modules:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imported |= {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        assert not any(name.split(".")[0] == "streamlit" for name in imported), module.name
 
 
 def test_same_seed_writes_identical_bytes(demo: DemoFiles, tmp_path: Path) -> None:
@@ -239,7 +246,7 @@ def test_monthly_orders_grow(orders: pd.DataFrame) -> None:
 
 
 def test_products_launch_before_they_sell(lines: pd.DataFrame) -> None:
-    launched = {p.sku: pd.Timestamp(p.launched) for p in store_generator.PRODUCTS}
+    launched = {p.sku: pd.Timestamp(p.launched) for p in PRODUCTS}
     sold = pd.to_datetime(lines["Created at"].str[:10])
     assert (sold >= lines["Lineitem sku"].map(launched)).all()
     categories = {sku.split("-")[0] for sku in lines["Lineitem sku"]}
@@ -270,7 +277,7 @@ def test_customers_export(demo: DemoFiles, orders: pd.DataFrame) -> None:
 
 def test_sessions(demo: DemoFiles, orders: pd.DataFrame) -> None:
     sessions = pd.read_csv(demo.sessions, dtype=str, keep_default_na=False)
-    assert list(sessions.columns) == list(store_generator.SESSION_COLUMNS)
+    assert list(sessions.columns) == list(SESSION_COLUMNS)
     assert 150_000 <= len(sessions) <= 250_000
     assert set(sessions["added_to_cart"]) == {"true", "false"}
     assert set(sessions["purchased"]) == {"true", "false"}
