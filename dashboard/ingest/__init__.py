@@ -31,17 +31,21 @@ import duckdb
 
 from dashboard.ingest import (
     generic,
+    ledger,
     lines,
-    load,
+    load_customers,
+    load_orders,
     one_pass,
     read,
     shopify,
+    sniff,
     tables,
     uci,
     unpack,
     woocommerce,
 )
-from dashboard.ingest.load import CustomerSource, OrderSource
+from dashboard.ingest.load_customers import CustomerSource
+from dashboard.ingest.load_orders import OrderSource
 from dashboard.ingest.mapping import (
     MAPPED_FORMATS,
     ORDER_FIELDS,
@@ -82,7 +86,7 @@ FORMATS = (
     "uci-online-retail",
     *MAPPED_FORMATS,
 )
-read_headers = read.read_headers
+read_headers = sniff.read_headers
 list_sheets = unpack.list_sheets
 # DuckDB may use this much memory, or MEMORY_PER_FILE_BYTE times the file's size if larger, but
 # never more than MAX_MEMORY_SHARE of the machine's memory, before it spills temporary tables to
@@ -203,7 +207,7 @@ def ingest_file(
         raise IngestError(str(exc)) from exc
     path = Path(path)
     say(0.0, "Checking the file")
-    info = read.inspect_file(path, sheet)
+    info = sniff.inspect_file(path, sheet)
     if not info.has_rows:
         raise IngestError("The file has a header row but no data rows.")
     chosen = detect_format(info.headers) if file_format == "auto" else file_format
@@ -227,26 +231,26 @@ def ingest_file(
             say(0.1, "Reading the file")
             options = ReadOptions(date_order, decimal)
             if chosen == "generic" and readable.kind == "csv":
-                unread = load.FileMeta(file_name, "", list(readable.notes), dt.date.today())
+                unread = ledger.FileMeta(file_name, "", list(readable.notes), dt.date.today())
                 report = one_pass.load_clean_orders(
                     con, readable.path, info, positions, options, unread, scan.result
                 )
                 if report is not None:
                     # Loaders add notes after writing the ingests row (totals, currencies).
-                    load.save_notes(con, report)
+                    ledger.save_notes(con, report)
                     say(1.0, "Done")
                     return report
             staged = read.stage_file(con, readable, info, needed, scratch)
             if staged.records == 0:
                 raise IngestError("The file has a header row but no data rows.")
-            meta = load.FileMeta(
+            meta = ledger.FileMeta(
                 file_name, scan.result(), staged.notes, dt.date.today(), staged.records
             )
             say(0.5, "Checking the values")
             source = _stage(con, chosen, info.headers, positions, options)
             say(0.8, "Saving")
             report = _load(con, source, meta)
-            load.save_notes(con, report)
+            ledger.save_notes(con, report)
             say(1.0, "Done")
             return report
     except BaseException as exc:
@@ -312,11 +316,11 @@ def _stage(
     return _FIXED[file_format][0](con, headers, options)
 
 
-def _load(con: duckdb.DuckDBPyConnection, source: Source, meta: load.FileMeta) -> IngestReport:
+def _load(con: duckdb.DuckDBPyConnection, source: Source, meta: ledger.FileMeta) -> IngestReport:
     if isinstance(source, OrderSource):
-        return load.load_orders(con, source, meta)
+        return load_orders.load_orders(con, source, meta)
     if isinstance(source, CustomerSource):
-        return load.load_customers(con, source, meta)
+        return load_customers.load_customers(con, source, meta)
     report = tables.load_table(con, source, meta)
     if source.table == "order_lines":
         note = generic.note_unmatched_lines(con, report.ingest_id)

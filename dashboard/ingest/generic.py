@@ -4,8 +4,8 @@
 left out are not read. One row of the file is one row of the staged table, except generic
 orders, where rows sharing an order id are added up by the load step.
 
-- ``stage_orders`` -> ``order_rows`` (load.load_orders); ``stage_customers`` ->
-  ``customer_rows`` (load.load_customers);
+- ``stage_orders`` -> ``order_rows`` (load_orders.load_orders); ``stage_customers`` ->
+  ``customer_rows`` (load_customers.load_customers);
 - ``stage_lines`` (order_lines), ``stage_sessions`` (sessions), ``stage_spend``
   (marketing_spend: one total per month, channel and purpose) and ``stage_surveys``
   (survey_scores) -> ``table_rows`` (tables.load_table).
@@ -16,17 +16,11 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest import values
-from dashboard.ingest.load import (
-    NO_CUSTOMER_KEY,
-    CustomerSource,
-    OrderSource,
-    create_customer_rows,
-    create_order_rows,
-    note_rounded_ids,
-    rounded_id_condition,
-)
-from dashboard.ingest.read import column
+from dashboard.ingest.columns import column
+from dashboard.ingest.load_customers import CustomerSource, create_customer_rows
+from dashboard.ingest.load_orders import NO_CUSTOMER_KEY, OrderSource, create_order_rows
 from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
+from dashboard.ingest.validation import note_rounded_ids, rounded_id_condition
 
 _SPEND_PURPOSES = ("acquisition", "retention")
 

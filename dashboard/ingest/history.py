@@ -1,7 +1,7 @@
 """A past load's report, rebuilt from the dataset's load history.
 
 Each load leaves one ``ingests`` row (counts, the file's record count, the report's notes and the
-number of rows of each issue) and the first ``load.MAX_ISSUES_PER_REASON`` examples of each issue
+number of rows of each issue) and the first ``ledger.MAX_ISSUES_PER_REASON`` examples of each issue
 in ``ingest_issues``: together they are the report ``ingest_file`` returned.
 """
 
@@ -12,7 +12,7 @@ from collections import Counter
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard.ingest.load import MAX_ISSUES_PER_REASON
+from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import IngestReport, RowIssue
 from dashboard.workspace import store
 

@@ -2,9 +2,9 @@
 
 Most order files are clean: every row has an order id, a date and an amount that parse, and no
 order id repeats (an order without a customer is clean: it is loaded with a warning). The staged
-load (``read`` then ``load``) copies such a file twice before the insert, to explain bad rows by
-line; here the file goes straight from DuckDB's CSV reader into ``orders``, through the same
-expressions and checks, inside one transaction. The first row that is not clean (DuckDB's
+load (``read`` then ``load_orders``) copies such a file twice before the insert, to explain bad
+rows by line; here the file goes straight from DuckDB's CSV reader into ``orders``, through the
+same expressions and checks, inside one transaction. The first row that is not clean (DuckDB's
 ``error()``), a record the reader cannot split, or a repeated order id rolls it back, and the
 staged load runs instead and explains every row. A clean file gives the same rows, report and
 load history either way.
@@ -19,7 +19,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from dashboard.ingest import generic, lines, load, read, values
+from dashboard.ingest import generic, ledger, lines, load_orders, read, sniff, validation, values
+from dashboard.ingest.columns import column
 from dashboard.ingest.report import IngestReport
 
 NOT_CLEAN = "a row the staged load must explain"
@@ -38,10 +39,10 @@ _FILE = f"(SELECT NULL AS line_number, * FROM read_csv($path, {read.CSV_OPTIONS}
 def load_clean_orders(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    info: read.FileInfo,
+    info: sniff.FileInfo,
     positions: dict[str, int],
     options: values.ReadOptions,
-    meta: load.FileMeta,
+    meta: ledger.FileMeta,
     checksum: Callable[[], str],
 ) -> IngestReport | None:
     """Load a clean mapped orders CSV (UTF-8 text, ``info``'s delimiter and headers) in one pass.
@@ -55,9 +56,9 @@ def load_clean_orders(
         return None
     cells, labels = generic.cells_of(info.headers, positions)
     try:
-        with load.transaction(con):
+        with ledger.transaction(con):
             had_orders = con.execute("SELECT count(*) > 0 FROM orders").fetchone()[0]
-            ingest_id = load.next_ingest_id(con)
+            ingest_id = ledger.next_ingest_id(con)
             loaded = _insert_clean_rows(con, path, info, cells, options, meta, ingest_id)
             sha256 = checksum()
             if _has_repeated_ids(con, ingest_id, had_orders):
@@ -66,11 +67,11 @@ def load_clean_orders(
             unlisted = _collect_warnings(
                 con, path, info, cells, (ingest_id, loaded), labels.get("customer_id")
             )
-            meta = load.FileMeta(
+            meta = ledger.FileMeta(
                 meta.file_name, sha256, meta.read_notes, meta.today, records=loaded
             )
             notes = [n for n in (generic.note_missing_customer(cells),) if n]
-            report = load.finish_report(
+            report = ledger.finish_report(
                 con, ingest_id, meta, "generic", "orders", loaded, 0, notes, unlisted
             )
             # What order_notes reads of the staged load's verdicts: every row a new order.
@@ -79,16 +80,18 @@ def load_clean_orders(
                 "SELECT 1 AS n_rows, 'new' AS status, order_total, refunded_amount "
                 f"FROM orders WHERE ingest_id = {int(ingest_id)}"
             )
-            report.notes.extend(load.order_notes(con, load.OrderSource("generic", labels)))
+            report.notes.extend(
+                load_orders.order_notes(con, load_orders.OrderSource("generic", labels))
+            )
     except (_NotClean, duckdb.Error):
         return None
     return report
 
 
-def _file_params(path: Path, info: read.FileInfo) -> dict[str, object]:
+def _file_params(path: Path, info: sniff.FileInfo) -> dict[str, object]:
     return {
         "path": str(path),
-        "columns": {read.column(i): "VARCHAR" for i in range(len(info.headers))},
+        "columns": {column(i): "VARCHAR" for i in range(len(info.headers))},
         "delim": info.delimiter,
     }
 
@@ -96,17 +99,19 @@ def _file_params(path: Path, info: read.FileInfo) -> dict[str, object]:
 def _insert_clean_rows(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    info: read.FileInfo,
+    info: sniff.FileInfo,
     cells: dict[str, str],
     options: values.ReadOptions,
-    meta: load.FileMeta,
+    meta: ledger.FileMeta,
     ingest_id: int,
 ) -> int:
     """Insert every row of the file into ``orders``; raise duckdb.Error at a row not clean."""
     mark = "." if options.decimal == "auto" else options.decimal
-    typed = load.order_rows_select(generic.order_expressions(cells, values.DateOrder(None), mark))
+    typed = load_orders.order_rows_select(
+        generic.order_expressions(cells, values.DateOrder(None), mark)
+    )
     quiet = generic.quiet_order_condition(cells, options)
-    columns = ", ".join(load.ORDER_VALUES)
+    columns = ", ".join(load_orders.ORDER_VALUES)
     # Keeping the file's order would cost a third of the insert; nothing here needs it.
     con.execute("SET preserve_insertion_order = false")
     try:
@@ -117,14 +122,14 @@ def _insert_clean_rows(
                 SELECT *, CAST(order_total - refunded_amount AS DECIMAL(18, 2)) AS net_total
                 FROM (SELECT {typed}, {quiet} AS is_quiet FROM {_FILE})
             )
-            WHERE CASE WHEN is_quiet AND {load.first_failing_check()} IS NULL THEN true
+            WHERE CASE WHEN is_quiet AND {load_orders.first_failing_check()} IS NULL THEN true
                        ELSE error($not_clean) END
             """,
             {
                 **_file_params(path, info),
                 "ingest": ingest_id,
                 "not_clean": NOT_CLEAN,
-                **load.check_dates(meta.today),
+                **validation.check_dates(meta.today),
             },
         ).fetchone()[0]
     finally:
@@ -154,14 +159,14 @@ def _has_repeated_ids(con: duckdb.DuckDBPyConnection, ingest_id: int, had_orders
 def _collect_warnings(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    info: read.FileInfo,
+    info: sniff.FileInfo,
     cells: dict[str, str],
     counts: tuple[int, int],
     label: str | None,
 ) -> dict[tuple[str, str], int]:
     """Fill ``load_issues`` with the staged load's one warning: orders without a customer key.
 
-    The report keeps the first ``load.MAX_ISSUES_PER_REASON`` warnings of a reason and counts
+    The report keeps the first ``ledger.MAX_ISSUES_PER_REASON`` warnings of a reason and counts
     the rest. The insert kept no line numbers, so a second, narrow read of the file, in its
     order, finds the first records without a key and stops; their lines come from the file's
     start; without a customer column every record is one. Out: the warnings counted but not
@@ -178,9 +183,9 @@ def _collect_warnings(
     if not keyless:
         return {}
     records = (
-        _first_keyless_records(con, path, info, cells, load.MAX_ISSUES_PER_REASON)
+        _first_keyless_records(con, path, info, cells, ledger.MAX_ISSUES_PER_REASON)
         if "customer_id" in cells
-        else np.arange(min(keyless, load.MAX_ISSUES_PER_REASON))
+        else np.arange(min(keyless, ledger.MAX_ISSUES_PER_REASON))
     )
     numbers = _record_lines(path, records, loaded)
     con.register("warned_lines", pa.table({"line_number": pa.array(numbers, pa.int64())}))
@@ -188,17 +193,17 @@ def _collect_warnings(
         con.execute(
             "INSERT INTO load_issues SELECT line_number, $label, 'warning', $reason, NULL "
             "FROM warned_lines",
-            {"label": label, "reason": load.NO_CUSTOMER_KEY},
+            {"label": label, "reason": load_orders.NO_CUSTOMER_KEY},
         )
     finally:
         con.unregister("warned_lines")
-    return {("warning", load.NO_CUSTOMER_KEY): keyless - len(records)}
+    return {("warning", load_orders.NO_CUSTOMER_KEY): keyless - len(records)}
 
 
 def _first_keyless_records(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    info: read.FileInfo,
+    info: sniff.FileInfo,
     cells: dict[str, str],
     limit: int,
 ) -> np.ndarray:

@@ -1,14 +1,14 @@
 """Reading an uploaded table file into staging tables through DuckDB.
 
-``inspect_file`` looks at the first bytes only (archive, kind, encoding, delimiter, header names)
-and refuses what is not a table. ``prepare`` turns the upload into a file DuckDB reads directly
-(``unpack``: out of a .gz or .zip, UTF-16 or Windows-1252 text as UTF-8, an Excel sheet as
-Parquet). ``stage_file`` then reads the whole file with the options of ``inspect_file`` fixed:
+``sniff.inspect_file`` has looked at the first bytes (archive, kind, encoding, delimiter, header
+names). ``prepare`` turns the upload into a file DuckDB reads directly (``unpack``: out of a .gz
+or .zip, UTF-16 or Windows-1252 text as UTF-8, an Excel sheet as Parquet). ``stage_file`` then
+reads the whole file with the options ``inspect_file`` found fixed:
 
 - TEMP VIEW ``raw_rows(line_number BIGINT, c{i} VARCHAR for each needed column i)``: one row per
-  record DuckDB could split, cells as text; ``c{i}`` is the file's i-th column (0-based), so
-  uploaded header names never become SQL identifiers. Columns nobody reads are not stored.
-  ``release`` drops it and the table under it once the typed rows are built.
+  record DuckDB could split, cells as text; ``c{i}`` is the file's i-th column (0-based, see
+  ``columns``), so uploaded header names never become SQL identifiers. Columns nobody reads are
+  not stored. ``release`` drops it and the table under it once the typed rows are built.
 - TEMP TABLE ``read_issues(line_number, column_name, severity, reason, raw_value)``: one row per
   record it could not split (ragged row, broken quoting), from DuckDB's rejects table.
 - TEMP TABLE ``header_names(idx, name)``: the header names, as bound values.
@@ -19,14 +19,12 @@ record whose quoted cell spans several lines is numbered by its first line (see 
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -34,13 +32,10 @@ import numpy as np
 import pyarrow as pa
 
 from dashboard.ingest import lines, unpack, values
+from dashboard.ingest.columns import column
 from dashboard.ingest.report import IngestError
+from dashboard.ingest.sniff import FileInfo
 
-SAMPLE_BYTES = 64 * 1024
-DELIMITERS = (",", ";", "\t", "|")
-_PARQUET_MAGIC = b"PAR1"
-_OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 ENCODING_NOTES = {
     "utf-16": "The file is UTF-16 text; it was read as such.",
     "cp1252": "The file is not UTF-8 text; it was read as Windows-1252 (Western European), the "
@@ -66,24 +61,6 @@ CSV_OPTIONS = (
 
 
 @dataclass(frozen=True)
-class FileInfo:
-    """What the first bytes say; headers are cleaned and unique.
-
-    ``kind``: 'csv', 'parquet' or 'xlsx'; ``encoding`` of CSV text: 'utf-8' (BOM or not),
-    'utf-16', 'utf-16-le', 'utf-16-be' or 'cp1252'; ``packed``: 'gzip' or 'zip' when the table
-    is inside an archive; ``sheet``: the worksheet read.
-    """
-
-    kind: str
-    headers: list[str]
-    delimiter: str = ","
-    has_rows: bool = True
-    encoding: str = "utf-8"
-    packed: str | None = None
-    sheet: str | None = None
-
-
-@dataclass(frozen=True)
 class Readable:
     """A file DuckDB reads directly: UTF-8 CSV text or Parquet (``kind`` 'csv' or 'parquet').
 
@@ -105,42 +82,6 @@ class StagedFile:
     notes: list[str] = field(default_factory=list)
 
 
-def read_headers(path: Path, sheet: str | None = None) -> list[str]:
-    """Return the header names of a table file: BOM stripped, trimmed, made unique.
-
-    An empty name becomes ``column N`` (N = its position from 1) and a repeated name gets
-    `` (2)``, `` (3)``..., so every name can be chosen in a mapping. ``sheet`` names the worksheet
-    of an Excel workbook (default: the first). Raises IngestError for a file that is not a
-    readable table.
-    """
-    return inspect_file(path, sheet).headers
-
-
-def inspect_file(path: Path, sheet: str | None = None) -> FileInfo:
-    """Classify ``path`` from its first bytes; raise IngestError with one sentence if unusable."""
-    path = Path(path)
-    sample, complete = _read_start(path)
-    packed = unpack.sniff_container(sample)
-    if packed == "zip" and unpack.is_workbook(path):
-        return _inspect_workbook(path, sheet)
-    if packed is None:
-        return _inspect_plain(path, sample, complete)
-    inner, inner_complete = unpack.read_packed_start(path, packed, SAMPLE_BYTES)
-    if not inner.strip():
-        raise IngestError("The file inside this archive is empty.")
-    inner_kind = unpack.sniff_container(inner)
-    if inner_kind == "gzip":
-        raise IngestError(_NESTED)
-    if inner_kind == "zip" or inner.startswith(_PARQUET_MAGIC):
-        # A workbook or Parquet file is read from its end: it has to be unpacked to be seen.
-        with tempfile.TemporaryDirectory(prefix="segments-inspect-") as folder:
-            inner_path = unpack.unpack(path, packed, Path(folder) / "inner")
-            if inner_kind == "zip" and not unpack.is_workbook(inner_path):
-                raise IngestError(_NESTED)
-            return replace(inspect_file(inner_path, sheet), packed=packed)
-    return replace(_inspect_text(inner, inner_complete), packed=packed)
-
-
 def prepare(path: Path, info: FileInfo, scratch: Path) -> Readable:
     """Return the file DuckDB will read for ``path``, unpacked and converted into ``scratch``."""
     source = Path(path)
@@ -159,21 +100,6 @@ def prepare(path: Path, info: FileInfo, scratch: Path) -> Readable:
         source = unpack.transcode(source, info.encoding, scratch / "utf8.csv")
         notes.append(ENCODING_NOTES["cp1252" if info.encoding == "cp1252" else "utf-16"])
     return Readable(source, info.kind, notes=notes)
-
-
-def clean_headers(raw: list[str]) -> list[str]:
-    """Trim header names, name empty ones by position and number repeated ones."""
-    names: list[str] = []
-    taken: set[str] = set()
-    for position, name in enumerate(raw, start=1):
-        base = name.replace("\ufeff", "").strip() or f"column {position}"
-        candidate, copy = base, 1
-        while candidate.lower() in taken:
-            copy += 1
-            candidate = f"{base} ({copy})"
-        taken.add(candidate.lower())
-        names.append(candidate)
-    return names
 
 
 def stage_file(
@@ -205,203 +131,6 @@ def stage_file(
             staged.notes.insert(0, ENCODING_NOTES["cp1252"])
     staged.notes[:0] = readable.notes
     return staged
-
-
-def column(index: int) -> str:
-    """Return the staging column identifier of the file's column ``index`` (0-based)."""
-    return f"c{int(index)}"
-
-
-MISSING = "CAST(NULL AS VARCHAR)"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """An export layout found by column names: field -> accepted header names, required fields.
-
-    ``what`` completes the sentence "this is not ..." when a required column is missing.
-    """
-
-    columns: dict[str, tuple[str, ...]]
-    required: tuple[str, ...]
-    what: str
-
-    def positions(self, headers: list[str]) -> dict[str, int]:
-        """Return field -> position of its column, for the fields the file has."""
-        found = {key: find_column(headers, *names) for key, names in self.columns.items()}
-        return {key: index for key, index in found.items() if index is not None}
-
-    def check_headers(self, headers: list[str]) -> None:
-        """Raise IngestError naming the first required column the file lacks."""
-        present = self.positions(headers)
-        for key in self.required:
-            if key not in present:
-                raise IngestError(
-                    f"Missing required column: {self.columns[key][0]} (this is not {self.what})."
-                )
-
-    def needed_columns(self, headers: list[str]) -> list[int]:
-        """Return the positions of the columns the builder reads."""
-        return list(self.positions(headers).values())
-
-    def labels(self, headers: list[str]) -> dict[str, str]:
-        """Return field -> the file's header name, for the fields the file has."""
-        return {key: headers[i] for key, i in self.positions(headers).items()}
-
-    def cells(self, headers: list[str]) -> Callable[[str], str]:
-        """Return ``cell(field)``: the staging column of the field's column, else MISSING."""
-        positions = self.positions(headers)
-
-        def cell(key: str) -> str:
-            return column(positions[key]) if key in positions else MISSING
-
-        return cell
-
-
-def find_column(headers: list[str], *names: str) -> int | None:
-    """Return the position of the first of ``names`` found among ``headers`` (any case)."""
-    lowered = [h.lower() for h in headers]
-    for name in names:
-        if name.lower() in lowered:
-            return lowered.index(name.lower())
-    return None
-
-
-def _read_start(path: Path) -> tuple[bytes, bool]:
-    try:
-        with path.open("rb") as fh:
-            sample = fh.read(SAMPLE_BYTES)
-            complete = not fh.read(1)
-    except OSError as exc:
-        raise IngestError("The file could not be opened.") from exc
-    if not sample.strip():
-        raise IngestError("The file is empty.")
-    return sample, complete
-
-
-def _inspect_plain(path: Path, sample: bytes, complete: bool) -> FileInfo:
-    if sample.startswith(_PARQUET_MAGIC):
-        return _inspect_parquet(path)
-    if sample.startswith(unpack.ZIP_MAGIC):
-        raise IngestError("This zip archive or Excel workbook is damaged and could not be opened.")
-    if sample.startswith(_OLD_EXCEL_MAGIC):
-        raise IngestError(
-            "This is an old-style Excel workbook (.xls); save it as .xlsx or 'CSV UTF-8' and "
-            "upload that."
-        )
-    return _inspect_text(sample, complete)
-
-
-def _inspect_workbook(path: Path, sheet: str | None) -> FileInfo:
-    found = unpack.read_sheet_headers(path, sheet)
-    return FileInfo(
-        kind="xlsx", headers=clean_headers(found.headers), has_rows=found.has_rows, sheet=found.name
-    )
-
-
-def _inspect_text(sample: bytes, complete: bool) -> FileInfo:
-    text, encoding = _decode_sample(sample, complete)
-    try:
-        delimiter = _sniff_delimiter(text)
-        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
-    except csv.Error as exc:
-        raise IngestError("This file could not be read as a CSV table.") from exc
-    if not records:
-        raise IngestError("The file is empty.")
-    return FileInfo(
-        kind="csv",
-        headers=clean_headers(records[0]),
-        delimiter=delimiter,
-        has_rows=len(records) > 1 or not complete,
-        encoding=encoding,
-    )
-
-
-def _decode_sample(sample: bytes, complete: bool) -> tuple[str, str]:
-    """Return the sample as text and its encoding (see FileInfo), or refuse binary bytes."""
-    encoding = _utf16_kind(sample)
-    if encoding is not None:
-        return _cut_sample(sample, complete, encoding).decode(encoding), encoding
-    controls = sum(sample.count(byte) for byte in _CONTROL_BYTES)
-    if b"\x00" in sample or controls > len(sample) // 100:
-        raise IngestError(_BINARY)
-    sample = _cut_sample(sample, complete, "utf-8")
-    try:
-        return sample.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as exc:
-        before = sample[: exc.start]
-        if not before.isascii():
-            line = before.count(b"\n") + 1
-            raise IngestError(lines.MIXED_ENCODINGS.format(line=line)) from None
-    return unpack.decode_cp1252(sample), "cp1252"
-
-
-def _utf16_kind(sample: bytes) -> str | None:
-    """'utf-16' with a BOM, 'utf-16-le'/'-be' for BOM-less text whose every other byte is 0."""
-    if sample.startswith(_UTF16_BOMS):
-        return "utf-16"
-    pairs = len(sample) // 2
-    if pairs < 2:
-        return None
-    even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)
-    if odd_zeros > 0.9 * pairs and even_zeros == 0:
-        return "utf-16-le"
-    if even_zeros > 0.9 * pairs and odd_zeros == 0:
-        return "utf-16-be"
-    return None
-
-
-def _cut_sample(sample: bytes, complete: bool, encoding: str) -> bytes:
-    """Cut an incomplete sample at its last line end, so no character is split at its edge."""
-    if complete:
-        return sample
-    if encoding == "utf-16":
-        encoding = "utf-16-le" if sample.startswith(b"\xff\xfe") else "utf-16-be"
-    end = "\n".encode(encoding)
-    cut = sample.rfind(end)
-    return sample[: cut + len(end)] if cut > 0 else sample
-
-
-_BINARY = "This file is not a CSV, Parquet or Excel table (it looks binary)."
-_NESTED = "This archive holds another archive; upload the table file itself."
-_CONTROL_BYTES = [bytes([b]) for b in (*range(1, 9), 11, 12, *range(14, 32), 127)]
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Pick the delimiter that splits the sample into the most consistent, widest rows.
-
-    Sniffed once from the first 64 KB and then fixed for the whole read, so one broken line
-    further down cannot change how the file is split.
-    """
-    sample = "".join(text.splitlines(keepends=True)[:200])
-
-    def score(delimiter: str) -> tuple[int, float, int]:
-        rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
-        rows = rows[:50]
-        width = len(rows[0]) if rows else 0
-        if width < 2:
-            return (0, 0.0, 0)
-        body = rows[1:] or rows
-        consistent = sum(1 for r in body if len(r) == width) / len(body)
-        return (1, consistent, width)
-
-    return max(DELIMITERS, key=score)
-
-
-def _inspect_parquet(path: Path) -> FileInfo:
-    con = duckdb.connect()
-    try:
-        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
-    except duckdb.Error as exc:
-        raise IngestError(
-            "This Parquet file could not be read (it may be damaged or truncated)."
-        ) from exc
-    finally:
-        con.close()
-    return FileInfo(
-        kind="parquet", headers=clean_headers([d[0] for d in described]), has_rows=rows > 0
-    )
 
 
 def _stage_parquet(

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dashboard.errors import UserError
 from dashboard.export import to_csv_bytes
 
 NOT_RECORDED = "not recorded"
 
 
-class IngestError(Exception):
+class IngestError(UserError):
     """A file that cannot be loaded at all; the message is one sentence for the analyst."""
 
 
@@ -33,7 +34,7 @@ class IngestReport:
     """What one file gave; counts reconcile: rows_read == loaded + rejected + duplicate rows.
 
     ``issue_counts`` counts every issue by (severity, reason); ``issues`` lists them one per row,
-    up to the first ``load.MAX_ISSUES_PER_REASON`` of each (severity, reason) by line
+    up to the first ``ledger.MAX_ISSUES_PER_REASON`` of each (severity, reason) by line
     (``has_all_issues`` says whether that is all of them).
 
     ``rows_read`` counts the records of the file's own unit (order rows for a line-item export are

@@ -31,17 +31,12 @@ from collections.abc import Callable
 import duckdb
 
 from dashboard.ingest import values
-from dashboard.ingest.load import (
-    CustomerSource,
-    OrderSource,
-    create_customer_rows,
-    create_line_rows,
-    create_order_rows,
-    note_rounded_ids,
-)
-from dashboard.ingest.read import column
+from dashboard.ingest.columns import MISSING, column
+from dashboard.ingest.load_customers import CustomerSource, create_customer_rows
+from dashboard.ingest.load_orders import OrderSource, create_line_rows, create_order_rows
 from dashboard.ingest.report import IngestError
 from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
+from dashboard.ingest.validation import note_rounded_ids
 
 _CHECKOUTS_SIGNATURE = {"name", "email", "created at", "lineitem name", "total"}
 _ORDERS_SIGNATURE = _CHECKOUTS_SIGNATURE | {"financial status"}
@@ -52,7 +47,6 @@ _REQUIRED = {
     "shopify-checkouts": ("abandoned checkouts", _ORDERS_REQUIRED),
     "shopify-customers": ("customers", ("Email",)),
 }
-MISSING = "CAST(NULL AS VARCHAR)"
 Cell = Callable[..., str]
 # Every column the builders read; staging keeps only these.
 _ORDERS_READ = (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.ingest import load, read, values
+from dashboard.ingest import ledger, read, validation, values
 from dashboard.ingest.report import IngestReport
 
 _VERDICT_REASONS = {
@@ -86,17 +86,17 @@ def timestamp_checks(name: str, required: bool) -> tuple[Check, ...]:
         Check(
             f"{raw} IS NOT NULL AND {name} IS NULL AND {values.is_day_month_date(raw)}",
             name,
-            load.DATE_ORDER_MISMATCH,
+            validation.DATE_ORDER_MISMATCH,
             raw,
         ),
-        Check(f"{raw} IS NOT NULL AND {name} IS NULL", name, load.DATE_NOT_RECOGNISED, raw),
-        Check(f"{name} < $earliest", name, load.DATE_TOO_EARLY, raw),
-        Check(f"{name} >= $future", name, load.DATE_IN_FUTURE, raw),
+        Check(f"{raw} IS NOT NULL AND {name} IS NULL", name, validation.DATE_NOT_RECOGNISED, raw),
+        Check(f"{name} < $earliest", name, validation.DATE_TOO_EARLY, raw),
+        Check(f"{name} >= $future", name, validation.DATE_IN_FUTURE, raw),
     )
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection, source: TableSource, meta: load.FileMeta
+    con: duckdb.DuckDBPyConnection, source: TableSource, meta: ledger.FileMeta
 ) -> IngestReport:
     """Validate ``table_rows``, write the new rows into ``source.table``, return the report."""
     _check_rows(con, source, meta.today)
@@ -109,8 +109,8 @@ def load_table(
     # Only the verdicts are read from here on: free the rows before the write.
     for table in ("table_groups", "table_checked"):
         con.execute(f"DROP TABLE {table}")
-    with load.transaction(con):
-        ingest_id = load.next_ingest_id(con)
+    with ledger.transaction(con):
+        ingest_id = ledger.next_ingest_id(con)
         stored = ", ".join(source.stored)
         con.execute(
             f"""
@@ -127,7 +127,7 @@ def load_table(
             FROM table_verdicts
             """
         ).fetchone()
-        report = load.finish_report(
+        report = ledger.finish_report(
             con, ingest_id, meta, source.file_format, source.table, loaded, duplicate, source.notes
         )
     if source.summed:
@@ -297,5 +297,5 @@ def _note_sums(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _date_bounds(source: TableSource, today: dt.date) -> dict[str, dt.date]:
     """The bound values of ``timestamp_checks``: only those the checks use may be passed."""
     used = " ".join(check.condition for check in source.checks)
-    bounds = {"earliest": load.EARLIEST_DATE, "future": today + dt.timedelta(days=2)}
+    bounds = validation.check_dates(today)
     return {name: value for name, value in bounds.items() if f"${name}" in used}

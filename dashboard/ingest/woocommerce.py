@@ -21,8 +21,8 @@ from collections.abc import Callable
 import duckdb
 
 from dashboard.ingest import values
-from dashboard.ingest.load import OrderSource, create_line_rows, create_order_rows
-from dashboard.ingest.read import Layout, find_column
+from dashboard.ingest.columns import Layout, find_column
+from dashboard.ingest.load_orders import OrderSource, create_line_rows, create_order_rows
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "order_id": ("Order Number", "Order ID"),

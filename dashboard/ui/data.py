@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import formatting, ingest
-from dashboard.ingest.load import MAX_ISSUES_PER_REASON
+from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 from dashboard.rfm import analysis
 

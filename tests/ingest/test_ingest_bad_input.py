@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dashboard import cli, ingest
-from dashboard.ingest import IngestError, lines, load, one_pass
+from dashboard.ingest import IngestError, ledger, lines, load_orders, one_pass
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
@@ -677,7 +677,7 @@ def test_a_file_without_a_customer_column_loads_guest_orders_both_ways(
         assert report.rows_warned == 3
         assert report.notes == [NO_CUSTOMER_COLUMN_NOTE]
         assert issues(report) == [
-            (line, None, "warning", load.NO_CUSTOMER_KEY, None) for line in (2, 3, 4)
+            (line, None, "warning", load_orders.NO_CUSTOMER_KEY, None) for line in (2, 3, 4)
         ]
     stored = {
         dataset: (
@@ -717,9 +717,9 @@ def test_a_guessed_mapping_without_a_customer_keeps_the_good_rows(
     report = ingest.ingest_file(workspace, "shop", path)
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 2, 1)
     assert [(i.line_number, i.severity, i.reason) for i in report.issues] == [
-        (2, "warning", load.NO_CUSTOMER_KEY),
+        (2, "warning", load_orders.NO_CUSTOMER_KEY),
         (3, "rejected", "amount is not a number"),
-        (4, "warning", load.NO_CUSTOMER_KEY),
+        (4, "warning", load_orders.NO_CUSTOMER_KEY),
     ]
     assert report.notes == [NO_CUSTOMER_COLUMN_NOTE]
     assert query(
@@ -730,7 +730,7 @@ def test_a_guessed_mapping_without_a_customer_keeps_the_good_rows(
 def test_stored_issue_examples_are_capped_but_counts_are_exact(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 3)
+    monkeypatch.setattr(ledger, "MAX_ISSUES_PER_REASON", 3)
     rows = "".join(f"{i},c,2024-01-01,bad\n" for i in range(5))
     path = write(tmp_path, "order_id,customer,date,amount\n" + rows + "9,c,2024-01-01,1\n")
     report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)
@@ -751,7 +751,7 @@ def test_stored_issue_examples_are_capped_but_counts_are_exact(
 def test_warning_examples_are_capped_and_the_cli_counts_every_row(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 3)
+    monkeypatch.setattr(ledger, "MAX_ISSUES_PER_REASON", 3)
     guests = "".join(f"{i},,2024-01-01,1\n" for i in range(5))  # five orders, no customer
     bad = "".join(f"b{i},c,2024-01-01,bad\n" for i in range(4))  # four unreadable amounts
     path = write(tmp_path, "order_id,customer,date,amount\n" + guests + bad)
@@ -781,7 +781,7 @@ def test_a_failure_while_writing_rolls_everything_back(
         raise RuntimeError("disk on fire\nTraceback (most recent call last): ...")
 
     # the orders are inserted by then: the failure comes after them, inside the transaction
-    monkeypatch.setattr(load, "finish_report", fail)
+    monkeypatch.setattr(ledger, "finish_report", fail)
     for dataset in (existing, "fresh"):
         with pytest.raises(IngestError) as caught:
             ingest.ingest_file(workspace, dataset, path, mapping=MAPPING)
@@ -815,7 +815,7 @@ def test_running_out_of_memory_is_a_sentence_and_changes_nothing(
             "Failed to commit: failed to pin block of size 256.0 KiB (512.0 MiB/512.0 MiB used)"
         )
 
-    monkeypatch.setattr(load, "finish_report", exhaust)
+    monkeypatch.setattr(ledger, "finish_report", exhaust)
     path = write(tmp_path, GOOD + "k2,b@x.com,2024-01-02,5.00\n", "second.csv")
     with pytest.raises(IngestError) as caught:
         ingest.ingest_file(workspace, existing, path, mapping=MAPPING)

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from dashboard import ingest
+from dashboard.ingest import ledger, load_orders, one_pass, values
 from dashboard.ingest import lines as ingest_lines
-from dashboard.ingest import load, one_pass, values
 from dashboard.workspace import store
 
 HEADER = "order_id,customer,ordered_at,total,refunded,cancelled,code,channel,country,currency\n"
@@ -236,14 +236,14 @@ def test_many_guest_orders_keep_the_first_examples_and_count_every_one(
 ) -> None:
     """Only the first examples of a reason are looked up (reading ever more of the file's
     first records), and the rest are counted: the same report and history as the staged load's."""
-    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 5)
+    monkeypatch.setattr(ledger, "MAX_ISSUES_PER_REASON", 5)
     monkeypatch.setattr(one_pass, "_FIRST_ROWS", 2)
     monkeypatch.setattr(ingest_lines, "_CHUNK_BYTES", 64)
     results, calls = compare([_many_guests(multiline_at)])
     report = calls[0]
     assert report is not None and report.rows_loaded == 40
     assert [issue.line_number for issue in report.issues] == lines
-    assert report.issue_counts == {("warning", load.NO_CUSTOMER_KEY): 14}
+    assert report.issue_counts == {("warning", load_orders.NO_CUSTOMER_KEY): 14}
     assert any("14 rows have the issue" in note for note in report.notes)
     rows_warned = results[-2][0][8]
     assert rows_warned == 14

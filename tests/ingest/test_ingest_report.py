@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from dashboard import ingest
-from dashboard.ingest import history, load, one_pass
+from dashboard.ingest import history, ledger, one_pass
 from dashboard.ingest.report import IngestReport, RowIssue, render_report_csv
 from dashboard.workspace import store
 
@@ -187,7 +187,7 @@ def test_an_unterminated_quote_stays_named_in_the_history(workspace: Path, tmp_p
 def test_rows_per_reason_beyond_the_examples_kept_are_stored(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(load, "MAX_ISSUES_PER_REASON", 2)
+    monkeypatch.setattr(ledger, "MAX_ISSUES_PER_REASON", 2)
     bad = "".join(f"B{n},b{n}@x.com,2024-01-0{n},lots,EUR\n" for n in range(1, 6))
     path = write(tmp_path, "order_id,customer,date,amount,currency\n" + bad)
     report = ingest.ingest_file(workspace, "shop", path, mapping=MAPPING)

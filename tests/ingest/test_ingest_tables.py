@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from dashboard import ingest
-from dashboard.ingest import IngestError, load
+from dashboard.ingest import IngestError, ledger
 from dashboard.workspace import store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -418,7 +418,7 @@ def test_a_failure_while_writing_a_table_rolls_everything_back(
         raise RuntimeError("disk on fire")
 
     # the rows are inserted by then: the failure comes after them, inside the transaction
-    monkeypatch.setattr(load, "finish_report", fail)
+    monkeypatch.setattr(ledger, "finish_report", fail)
     with pytest.raises(IngestError, match="unexpected error; nothing was changed"):
         ingest.ingest_file(workspace, "shop", write(tmp_path, text, name), decimal=",")
     assert snapshot(workspace, "shop") == before
