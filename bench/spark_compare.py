@@ -41,7 +41,7 @@ from bench.generate import (  # noqa: E402
 from bench.results import Entry, Results, make_check_entry  # noqa: E402
 from bench.timing import Timing  # noqa: E402
 from dashboard import engines, export
-from dashboard.rfm import analysis, schemes
+from dashboard.rfm import analysis, cut_points, schemes
 from dashboard.workspace import parquet_export, store
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -96,7 +96,7 @@ def run_engine(engine: str, workspace: Path, export_dir: Path) -> dict[str, obje
         base = engines.load_customer_base(tables, DATASET)
         times["customer_base"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        cuts = analysis.resolve_cuts(base, scheme)
+        cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(scheme))
         times["quantile_cuts"] = time.perf_counter() - mark
         mark = time.perf_counter()
         members = export.to_csv_bytes(analysis.segment_members(base, cuts, scheme))

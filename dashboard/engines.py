@@ -32,13 +32,14 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
+from dashboard import order_rules
 from dashboard.rfm import analysis, cut_points
 from dashboard.workspace import store
 from dashboard.workspace.parquet_export import find_partition_column
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
-DEFAULT_RULES = cut_points.CountingRules()
+DEFAULT_RULES = order_rules.CountingRules()
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 TABLES = tuple(store.SCHEMA)  # every table of a dataset, and of its Parquet export
 ENGINE_ENV = "SEGMENTS_ENGINE"
@@ -314,7 +315,7 @@ def load_customer_base(
     dataset: str,
     as_of: dt.date | None = None,
     start: dt.date | None = None,
-    rules: cut_points.CountingRules = DEFAULT_RULES,
+    rules: order_rules.CountingRules = DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> analysis.CustomerBase:
     """Build the per-customer measures once, on any engine (the expensive step).
@@ -325,13 +326,13 @@ def load_customer_base(
     analysis.NoCustomerKeyError when no order has a customer key.
     """
     if as_of is None:
-        as_of = cut_points.latest_order_date(tables.orders)
+        as_of = order_rules.latest_order_date(tables.orders)
     if as_of is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     no_key = analysis.find_missing_customer_key(tables.orders)
     if no_key:
         raise analysis.NoCustomerKeyError(no_key)
-    window = cut_points.Window(as_of=as_of, start=start, excluded=excluded)
+    window = order_rules.Window(as_of=as_of, start=start, excluded=excluded)
     expr = cut_points.build_customer_measures(tables.orders, window, rules, tables.customers)
     backend, measures = materialise(tables, expr, "customer_measures")
     outside = int((measures.status == cut_points.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
@@ -344,7 +345,7 @@ def load_configured_base(
     as_of: dt.date | None = None,
     start: dt.date | None = None,
     settings: EngineSettings | None = None,
-    rules: cut_points.CountingRules = DEFAULT_RULES,
+    rules: order_rules.CountingRules = DEFAULT_RULES,
 ) -> analysis.CustomerBase:
     """Return ``load_customer_base`` of ``dataset`` on the configured engine (the app's loader).
 

@@ -41,7 +41,7 @@ with ui.friendly_errors():
         with mapping_box:
             ui_acquisition.edit_spend_mapping()
     settings = ui_acquisition.acquisition_settings(
-        first_from=first_from, first_to=first_to, expected_years=years
+        selection, first_from=first_from, first_to=first_to, expected_years=years
     )
     attribution = reports.select_period(
         ui_acquisition.get_attribution(selection, settings), first_from, first_to

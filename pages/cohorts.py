@@ -21,7 +21,9 @@ if selection is None:
     st.stop()
 
 with ui.friendly_errors():
-    cells = ui_acquisition.get_cohort_cells(selection, ui_acquisition.acquisition_settings())
+    cells = ui_acquisition.get_cohort_cells(
+        selection, ui_acquisition.acquisition_settings(selection)
+    )
     chosen = st.multiselect(
         "Acquisition channels",
         sorted(cells.channel.unique()),

@@ -22,7 +22,7 @@ if selection is None:
 with ui.friendly_errors():
     thresholds = ui_acquisition.edit_stage_thresholds()
     report = ui_acquisition.get_maturity(
-        selection, ui_acquisition.acquisition_settings(thresholds=thresholds)
+        selection, ui_acquisition.acquisition_settings(selection, thresholds=thresholds)
     )
     current, effort_now = report.stages.iloc[-1], report.effort.iloc[-1]
 

@@ -23,11 +23,11 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from dashboard.rfm import cut_points
+from dashboard import order_rules
 from dashboard.workspace import store
 
 AS_OF = dt.date(2025, 3, 31)
-WINDOW = cut_points.Window(as_of=AS_OF)
+WINDOW = order_rules.Window(as_of=AS_OF)
 DATASET = "tiny"
 
 ORDERS = [

@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import cli, engines, export
+from dashboard import cli, engines, errors, export, order_rules
 from dashboard.acquisition import reports
 from dashboard.behaviour import builder, features, segment_store
 from dashboard.rfm import analysis, cut_points, schemes, segments
@@ -403,7 +403,7 @@ def run_pipeline(
     spec: tuple[Path, str, Path],
     scheme_keys: tuple[str, ...],
     window: dict[str, object],
-    rules: cut_points.CountingRules,
+    rules: order_rules.CountingRules,
 ) -> dict[str, object]:
     """Everything the product computes for one dataset on one engine, as exact text."""
     workspace, dataset, export_dir = spec
@@ -411,7 +411,7 @@ def run_pipeline(
     with engines.open_tables(
         engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
     ) as tables:
-        results["latest_order_date"] = cut_points.latest_order_date(tables.orders)
+        results["latest_order_date"] = order_rules.latest_order_date(tables.orders)
         base = engines.load_customer_base(tables, dataset, rules=rules, **window)
         try:
             measures = base.measures.order_by("customer_id").to_pandas()
@@ -421,7 +421,7 @@ def run_pipeline(
             results["slider_limits"] = analysis.measure_limits(base)
             for key in scheme_keys:
                 scheme = schemes.get_scheme(key)
-                cuts = analysis.resolve_cuts(base, scheme)
+                cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(scheme))
                 cells = segments.summarise_cells(base.measures, cuts)
                 results[f"{key}/cuts"] = cuts
                 results[f"{key}/collapsed"] = cut_points.collapsed_scores(cuts)
@@ -454,18 +454,20 @@ def assert_identical(duck: dict[str, object], spark: dict[str, object]) -> None:
 CASES = [
     # dataset, schemes, window, counting rules
     pytest.param(
-        "generated", tuple(schemes.PRESETS), {}, cut_points.CountingRules(), id="generated"
+        "generated", tuple(schemes.PRESETS), {}, order_rules.CountingRules(), id="generated"
     ),
     pytest.param(
         "generated",
         ("shopify",),
         {"as_of": dt.date(2024, 6, 30), "start": dt.date(2023, 7, 1)},
-        cut_points.CountingRules(exclude_zero_value=False),
+        order_rules.CountingRules(exclude_zero_value=False),
         id="generated-window-zero-value",
     ),
-    pytest.param("uci", ("shopify", "klaviyo"), {}, cut_points.CountingRules(), id="online-retail"),
+    pytest.param(
+        "uci", ("shopify", "klaviyo"), {}, order_rules.CountingRules(), id="online-retail"
+    ),
     # shopify on the demo store is compared byte for byte through the CLI below
-    pytest.param("demo", ("klaviyo",), {}, cut_points.CountingRules(), id="demo"),
+    pytest.param("demo", ("klaviyo",), {}, order_rules.CountingRules(), id="demo"),
 ]
 
 
@@ -477,7 +479,7 @@ def test_pipeline_is_identical_on_duckdb_and_spark(
     name: str,
     scheme_keys: tuple[str, ...],
     window: dict[str, object],
-    rules: cut_points.CountingRules,
+    rules: order_rules.CountingRules,
 ) -> None:
     spec = request.getfixturevalue("demo_export") if name == "demo" else datasets[name]
     duck = run_pipeline("duckdb", spec, scheme_keys, window, rules)
@@ -515,7 +517,7 @@ def run_analyses(
     with engines.open_tables(
         engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
     ) as tables:
-        as_of = cut_points.latest_order_date(tables.orders)
+        as_of = order_rules.latest_order_date(tables.orders)
         base = features.build_feature_base(tables, dataset, start=start)
         try:
             results["features"] = rows(base.table.order_by("customer_id").to_pandas())
@@ -795,7 +797,7 @@ def test_cli_engine_options_are_checked_before_spark_starts(
 
     workspace, dataset, export_dir = datasets["generated"]
     common = ["segments", "--workspace", str(workspace), "--dataset", dataset, "--out", "x.csv"]
-    assert cli.main([*common, "--engine", "spark"]) == cli.EXIT_BAD_INPUT
+    assert cli.main([*common, "--engine", "spark"]) == errors.EXIT_BAD_INPUT
     assert "--parquet" in capsys.readouterr().err
-    assert cli.main([*common, "--parquet", str(export_dir)]) == cli.EXIT_BAD_INPUT
+    assert cli.main([*common, "--parquet", str(export_dir)]) == errors.EXIT_BAD_INPUT
     assert "duckdb reads the workspace" in capsys.readouterr().err

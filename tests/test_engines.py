@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cli, engines
+from dashboard import cli, engines, errors
 from dashboard.behaviour import builder
 from dashboard.workspace import store
 
@@ -99,7 +99,7 @@ def test_cli_engine_options_are_checked_in_one_sentence(
     definition.write_text(builder.definition_to_json(REPEAT_BUYERS), encoding="utf-8")
     command = [part.replace("{definition}", str(definition)) for part in command]
     args = [*command, "--workspace", str(workspace), "--dataset", name]
-    assert cli.main(args) == cli.EXIT_BAD_INPUT
+    assert cli.main(args) == errors.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert reason in err
     assert err.count("\n") == 1 and "Traceback" not in err

@@ -31,7 +31,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import portable
+from dashboard import order_rules, portable
+from dashboard.errors import UserError
 
 UNATTRIBUTED = "Unattributed"
 CHANNEL_GROUPS = (
@@ -202,7 +203,7 @@ def _build_default_rules() -> tuple[tuple[int, str, str, str, str], ...]:
 DEFAULT_RULES = _build_default_rules()
 
 
-class ChannelRulesError(ValueError):
+class ChannelRulesError(UserError):
     """Channel rules that cannot be used, with the reason as one sentence."""
 
 
@@ -250,28 +251,6 @@ def validate_rules(rules: pd.DataFrame) -> pd.DataFrame:
     return cleaned.sort_values("priority", kind="stable").reset_index(drop=True)
 
 
-def select_valid_orders(orders: ir.Table, as_of: dt.date | None = None) -> ir.Table:
-    """Orders that count as purchases: a customer, not cancelled, total above 0, up to ``as_of``.
-
-    In/out: the canonical orders table (same columns), filtered.
-    """
-    valid = orders.customer_id.notnull() & ~orders.is_cancelled & (orders.order_total > 0)
-    if as_of is not None:
-        valid = valid & (orders.ordered_at.date() <= as_of)
-    return orders.filter(valid)
-
-
-def select_counted_orders(orders: ir.Table, as_of: dt.date | None = None) -> ir.Table:
-    """Orders whose net total is revenue: a customer, not cancelled, up to ``as_of``.
-
-    Zero-value and return rows stay, as in the RFM monetary measure. In/out: canonical orders.
-    """
-    counted = orders.customer_id.notnull() & ~orders.is_cancelled
-    if as_of is not None:
-        counted = counted & (orders.ordered_at.date() <= as_of)
-    return orders.filter(counted)
-
-
 def _evidence_fields(orders: ir.Table) -> dict[str, ir.StringValue]:
     def clean(column: ir.StringValue) -> ir.StringValue:
         return portable.strip(column).lower().nullif("")
@@ -310,18 +289,22 @@ def _rule_condition(
 
 
 def attribute_channels(
-    orders: ir.Table, rules: pd.DataFrame, as_of: dt.date | None = None
+    orders: ir.Table,
+    rules: pd.DataFrame,
+    as_of: dt.date | None = None,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> ir.Table:
     """Each customer's acquisition channel from the evidence on their first valid order.
 
     In: the canonical ``orders`` table; ``rules`` with RULE_COLUMNS (validated here); orders after
-    ``as_of`` are ignored. Out: one row per customer with a valid order: customer_id,
+    ``as_of`` are ignored; ``counting`` says which orders are valid. Out: one row per customer
+    with a valid order: customer_id,
     first_order_on (date), first_order_id, channel (a rule's channel or UNATTRIBUTED), evidence
     (e.g. ``utm_source/utm_medium: google/cpc``; for Unattributed, ``no rule matched`` and the
     order source if any, so a rule can be added for it).
     """
     ordered = list(validate_rules(rules).itertuples(index=False))
-    valid = select_valid_orders(orders, as_of)
+    valid = order_rules.select_valid_orders(orders, counting, as_of)
     rank = ibis.row_number().over(group_by="customer_id", order_by=["ordered_at", "order_id"])
     ranked = valid.mutate(rank=rank).filter(lambda t: t["rank"] == 0)
     # The cleaned evidence is computed once per order, before the rules read it many times.
@@ -397,7 +380,12 @@ def filter_first_orders(
     return attribution
 
 
-def summarise_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date) -> ir.Table:
+def summarise_customers(
+    orders: ir.Table,
+    attribution: ir.Table,
+    as_of: dt.date,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
+) -> ir.Table:
     """Per customer: lifetime and first-N-day figures, up to ``as_of``.
 
     In: canonical ``orders``; the table of ``attribute_channels``. Out: one row per attributed
@@ -406,7 +394,7 @@ def summarise_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date)
     before ``as_of``), orders_{N}d and revenue_{N}d (orders placed less than N days after the
     first order).
     """
-    per_customer = _sum_customers(orders, attribution, as_of)
+    per_customer = _sum_customers(orders, attribution, as_of, counting)
     return per_customer.mutate(
         revenue=per_customer.revenue.cast("float64"),
         **{
@@ -416,15 +404,18 @@ def summarise_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date)
     )
 
 
-def _sum_customers(orders: ir.Table, attribution: ir.Table, as_of: dt.date) -> ir.Table:
+def _sum_customers(
+    orders: ir.Table, attribution: ir.Table, as_of: dt.date, counting: order_rules.CountingRules
+) -> ir.Table:
     """``summarise_customers`` with revenue still decimal, so sums over it are exact."""
-    counted = select_counted_orders(orders, as_of).select(
-        "customer_id", "ordered_at", "order_total", "net_total"
+    counted = order_rules.select_counted_orders(orders, counting, as_of)
+    counted = counted.select(
+        "customer_id", "ordered_at", "net_total", is_valid=order_rules.is_valid(counted, counting)
     )
     joined = counted.join(
         attribution.select("customer_id", "channel", "first_order_on"), "customer_id"
     )
-    is_valid = joined.order_total > 0
+    is_valid = joined.is_valid
     age = joined.ordered_at.date().delta(joined.first_order_on, unit="day")
     measures: dict[str, ir.Value] = {
         "orders": is_valid.sum(),
@@ -452,6 +443,7 @@ def summarise_channels(
     as_of: dt.date,
     first_from: dt.date | None = None,
     first_to: dt.date | None = None,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """The per-channel table for the customers first ordering in [first_from, first_to].
 
@@ -464,7 +456,7 @@ def summarise_channels(
     as decimal and cast to float once, so it is the same whatever order the rows are added in.
     """
     chosen = filter_first_orders(attribution, first_from, first_to)
-    per_customer = _sum_customers(orders, chosen, as_of)
+    per_customer = _sum_customers(orders, chosen, as_of, counting)
     measures: dict[str, ir.Value] = {
         "new_customers": per_customer.count(),
         "revenue": per_customer.revenue.sum().cast("float64"),

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard.acquisition import channels
+from dashboard import order_rules
 
 CELL_COLUMNS = [
     "channel",
@@ -42,10 +42,16 @@ def count_months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
-def build_cohort_cells(orders: ir.Table, attribution: ir.Table, as_of: dt.date) -> pd.DataFrame:
+def build_cohort_cells(
+    orders: ir.Table,
+    attribution: ir.Table,
+    as_of: dt.date,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
+) -> pd.DataFrame:
     """Per channel, first-order month and months since: cohort size, active customers, revenue.
 
-    In: canonical ``orders``; the table of ``channels.attribute_channels`` (same ``as_of``).
+    In: canonical ``orders``; the table of ``channels.attribute_channels`` (same ``as_of`` and
+    ``counting``); active customers have a valid order in the month.
     Out: CELL_COLUMNS, one row for every month from each cohort's first month to the month of
     ``as_of`` (zeros where nobody ordered); cohort_month is the first day of the month; revenue is
     the net total of the cohort's counted orders in that month (float). Sorted by channel,
@@ -54,8 +60,9 @@ def build_cohort_cells(orders: ir.Table, attribution: ir.Table, as_of: dt.date) 
     firsts = attribution.select(
         "customer_id", "channel", cohort_month=attribution.first_order_on.truncate("M")
     )
-    counted = channels.select_counted_orders(orders, as_of).select(
-        "customer_id", "ordered_at", "order_total", "net_total"
+    counted = order_rules.select_counted_orders(orders, counting, as_of)
+    counted = counted.select(
+        "customer_id", "ordered_at", "net_total", is_valid=order_rules.is_valid(counted, counting)
     )
     joined = counted.join(firsts, "customer_id")
     months_since = (joined.ordered_at.year() - joined.cohort_month.year()) * 12 + (
@@ -65,7 +72,7 @@ def build_cohort_cells(orders: ir.Table, attribution: ir.Table, as_of: dt.date) 
         joined.mutate(months_since=months_since)
         .group_by(["channel", "cohort_month", "months_since"])
         .aggregate(
-            active_customers=joined.customer_id.nunique(where=joined.order_total > 0),
+            active_customers=joined.customer_id.nunique(where=joined.is_valid),
             revenue=joined.net_total.sum().cast("float64"),
         )
         .to_pandas()

@@ -22,7 +22,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard.acquisition import channels, cohorts
+from dashboard import order_rules
+from dashboard.acquisition import cohorts
 
 STAGES = ("Just started", "Gaining traction", "Consistent", "Established", "Well established")
 STAGE_COLUMNS = [
@@ -161,20 +162,19 @@ def count_whole_months(start: dt.date, end: dt.date) -> int:
     return months - 1 if end.day < start.day else months
 
 
-def _select_sales(orders: ir.Table, as_of: dt.date) -> ir.Table:
-    day = orders.ordered_at.date()
-    valid = ~orders.is_cancelled & (orders.order_total > 0) & (day <= as_of)
-    return orders.filter(valid)
-
-
-def summarise_store(orders: ir.Table, as_of: dt.date) -> StoreTotals:
+def summarise_store(
+    orders: ir.Table,
+    as_of: dt.date,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
+) -> StoreTotals:
     """Return the store's totals up to ``as_of`` (StoreTotals) from canonical ``orders``.
 
-    Every order counts, with or without a customer, so the figures hold for a store whose
-    orders carry no customer key at all. Revenue is summed exactly and cast to float once.
+    Orders with or without a customer count, so the figures hold for a store whose orders carry
+    no customer key at all: revenue is the counted orders' net total (summed exactly and cast to
+    float once), orders are the valid ones (``order_rules``).
     """
-    kept = orders.filter(~orders.is_cancelled & (orders.ordered_at.date() <= as_of))
-    sale = kept.order_total > 0
+    kept = order_rules.select_counted_orders(orders, counting, as_of, with_guests=True)
+    sale = order_rules.is_valid(kept, counting)
     row = (
         kept.aggregate(
             orders=kept.count(where=sale),
@@ -199,7 +199,10 @@ def summarise_store(orders: ir.Table, as_of: dt.date) -> StoreTotals:
 
 
 def detect_stages(
-    orders: ir.Table, as_of: dt.date, thresholds: StageThresholds = DEFAULT_THRESHOLDS
+    orders: ir.Table,
+    as_of: dt.date,
+    thresholds: StageThresholds = DEFAULT_THRESHOLDS,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """The stage of every month from the first valid order's month to the month of ``as_of``.
 
@@ -208,7 +211,8 @@ def detect_stages(
     sale), orders_trailing (valid orders in the ``trailing_days`` ending on evaluated_on),
     sales_per_day, sales_per_week, stage, recommended_retention_share. Empty without sales.
     """
-    sales = _select_sales(orders, as_of)
+    counted = order_rules.select_counted_orders(orders, counting, as_of, with_guests=True)
+    sales = counted.filter(order_rules.is_valid(counted, counting))
     daily = sales.group_by(day=sales.ordered_at.date()).aggregate(orders=sales.count())
     first = daily.day.min().to_pyarrow().as_py()
     if first is None:
@@ -260,14 +264,18 @@ def detect_stages(
     return pd.DataFrame(rows, columns=STAGE_COLUMNS)
 
 
-def summarise_returning(orders: ir.Table, as_of: dt.date) -> pd.DataFrame:
+def summarise_returning(
+    orders: ir.Table,
+    as_of: dt.date,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
+) -> pd.DataFrame:
     """Per month: valid orders and net revenue of known customers, and the returning customers'.
 
     In: canonical ``orders``. Out: month (first day), orders, returning_orders, revenue,
     returning_revenue (floats), sorted by month. An order is returning when its customer has an
     earlier valid order (ties on the same second broken by order id).
     """
-    valid = channels.select_valid_orders(orders, as_of)
+    valid = order_rules.select_valid_orders(orders, counting, as_of)
     rank = ibis.row_number().over(group_by="customer_id", order_by=["ordered_at", "order_id"])
     ranked = valid.mutate(is_returning=rank > 0, month=valid.ordered_at.truncate("M").date())
     table = (

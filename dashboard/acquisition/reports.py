@@ -19,9 +19,9 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import engines
+from dashboard import engines, order_rules
 from dashboard.acquisition import channels, cohorts, maturity, spend
-from dashboard.rfm import analysis, cut_points
+from dashboard.rfm import analysis
 from dashboard.workspace import store
 
 SPEND_TABLE = "marketing_spend"
@@ -29,7 +29,8 @@ SPEND_TABLE = "marketing_spend"
 
 @dataclass(frozen=True)
 class Settings:
-    """The analyst's choices: channel rules, spend mapping, first-order period, CLV and stages.
+    """The analyst's choices: channel rules, spend mapping, first-order period, CLV, stages and
+    which orders count (the sidebar's counting rules, as on every page).
 
     Rules and mapping are tuples of rows (see ``channels.RULE_COLUMNS`` and
     ``spend.MAPPING_COLUMNS``) so that settings can key a cache.
@@ -41,6 +42,7 @@ class Settings:
     first_to: dt.date | None = None
     expected_years: float = spend.DEFAULT_EXPECTED_YEARS
     thresholds: maturity.StageThresholds = field(default=maturity.DEFAULT_THRESHOLDS)
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES
 
     def rules_frame(self) -> pd.DataFrame:
         """Return the channel rules as a table (channels.RULE_COLUMNS)."""
@@ -92,42 +94,56 @@ class MaturityReport:
 
 
 def attribute_customers(
-    tables: Mapping[str, ir.Table], as_of: dt.date, rules: pd.DataFrame
+    tables: Mapping[str, ir.Table],
+    as_of: dt.date,
+    rules: pd.DataFrame,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """Return ``channels.attribute_channels`` of a dataset's tables as a DataFrame, by customer_id.
 
     In: the dataset's tables on any engine (``orders`` used). Out: ATTRIBUTION_SCHEMA columns;
     first_order_on holds ``datetime.date`` values.
     """
-    table = channels.attribute_channels(tables["orders"], rules, as_of)
+    table = channels.attribute_channels(tables["orders"], rules, as_of, counting)
     frame = table.order_by("customer_id").to_pandas()
     frame["first_order_on"] = pd.to_datetime(frame.first_order_on).dt.date
     return frame
 
 
 def load_attribution(
-    workspace: Path, dataset: str, as_of: dt.date, rules: pd.DataFrame
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date,
+    rules: pd.DataFrame,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """Return ``attribute_customers`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return attribute_customers(tables, as_of, rules)
+        return attribute_customers(tables, as_of, rules, counting)
 
 
 def compute_cohort_cells(
-    tables: Mapping[str, ir.Table], as_of: dt.date, attribution: pd.DataFrame
+    tables: Mapping[str, ir.Table],
+    as_of: dt.date,
+    attribution: pd.DataFrame,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """Return ``cohorts.build_cohort_cells`` of a dataset's tables for a loaded attribution."""
     return cohorts.build_cohort_cells(
-        tables["orders"], channels.to_attribution_table(attribution), as_of
+        tables["orders"], channels.to_attribution_table(attribution), as_of, counting
     )
 
 
 def load_cohort_cells(
-    workspace: Path, dataset: str, as_of: dt.date, attribution: pd.DataFrame
+    workspace: Path,
+    dataset: str,
+    as_of: dt.date,
+    attribution: pd.DataFrame,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """Return ``compute_cohort_cells`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return compute_cohort_cells(tables, as_of, attribution)
+        return compute_cohort_cells(tables, as_of, attribution, counting)
 
 
 def _has_spend_rows(tables: Mapping[str, ir.Table]) -> bool:
@@ -167,7 +183,12 @@ def compute_channel_report(
     """
     attributed = channels.to_attribution_table(attribution)
     table = channels.summarise_channels(
-        tables["orders"], attributed, as_of, settings.first_from, settings.first_to
+        tables["orders"],
+        attributed,
+        as_of,
+        settings.first_from,
+        settings.first_to,
+        settings.counting,
     )
     mapped = _read_spend(tables, settings)
     if mapped is None:
@@ -223,9 +244,9 @@ def compute_maturity(
     "unknown".
     """
     orders = tables["orders"]
-    totals = maturity.summarise_store(orders, as_of)
-    stages = maturity.detect_stages(orders, as_of, settings.thresholds)
-    returning = maturity.summarise_returning(orders, as_of)
+    totals = maturity.summarise_store(orders, as_of, settings.counting)
+    stages = maturity.detect_stages(orders, as_of, settings.thresholds, settings.counting)
+    returning = maturity.summarise_returning(orders, as_of, settings.counting)
     mapped = _read_spend(tables, settings)
     by_month = spend.summarise_effort_spend(mapped) if mapped is not None else None
     if stages.empty:
@@ -284,8 +305,8 @@ def compute_report(
     current_stage (paragraph and CLV : CAC health), warnings (sentences: several currencies
     added up, no customer key).
     """
-    attribution = attribute_customers(tables, as_of, settings.rules_frame())
-    cells = compute_cohort_cells(tables, as_of, attribution)
+    attribution = attribute_customers(tables, as_of, settings.rules_frame(), settings.counting)
+    cells = compute_cohort_cells(tables, as_of, attribution, settings.counting)
     report = compute_channel_report(tables, as_of, settings, attribution, cells)
     matured = compute_maturity(tables, dataset, as_of, settings, report.economics)
     combined = cohorts.combine_cohorts(cells)
@@ -317,7 +338,7 @@ def compute_report(
         "warnings": [
             sentence
             for sentence in (
-                cut_points.describe_currency_mix(tables["orders"]),
+                order_rules.describe_currency_mix(tables["orders"]),
                 analysis.find_missing_customer_key(tables["orders"]),
             )
             if sentence

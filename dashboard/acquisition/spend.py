@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import portable
+from dashboard.errors import UserError
 
 UNMAPPED = "Unmapped"
 ALL_CHANNELS = "All channels"
@@ -74,6 +75,10 @@ ECONOMICS_COLUMNS = [
 ]
 
 
+class SpendMappingError(UserError):
+    """A spend mapping table that cannot be used, with the reason as one sentence."""
+
+
 def default_mapping() -> pd.DataFrame:
     """Return the default spend-name -> channel group mapping (MAPPING_COLUMNS)."""
     return pd.DataFrame(list(DEFAULT_MAPPING), columns=MAPPING_COLUMNS)
@@ -82,15 +87,16 @@ def default_mapping() -> pd.DataFrame:
 def validate_mapping(mapping: pd.DataFrame) -> pd.DataFrame:
     """Return the mapping with names trimmed and empty rows dropped; the first row of a name wins.
 
-    In/out: MAPPING_COLUMNS. Raises ValueError when a column is missing or a name has no channel.
+    In/out: MAPPING_COLUMNS. Raises SpendMappingError when a column is missing or a name has no
+    channel.
     """
     missing = [c for c in MAPPING_COLUMNS if c not in mapping.columns]
     if missing:
-        raise ValueError(f"The spend mapping needs the columns {', '.join(missing)}.")
+        raise SpendMappingError(f"The spend mapping needs the columns {', '.join(missing)}.")
     table = mapping[MAPPING_COLUMNS].fillna("").astype(str).apply(lambda c: c.str.strip())
     table = table[(table.spend_channel != "") | (table.channel != "")]
     if (table.channel == "").any() or (table.spend_channel == "").any():
-        raise ValueError("Every spend mapping row needs both a spend name and a channel.")
+        raise SpendMappingError("Every spend mapping row needs both a spend name and a channel.")
     return table.drop_duplicates("spend_channel").reset_index(drop=True)
 
 

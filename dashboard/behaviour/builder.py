@@ -47,6 +47,7 @@ import pandas as pd
 
 from dashboard.behaviour import features
 from dashboard.behaviour.features import DATE, FEATURES, FLAG, LIST, NUMBER, TEXT
+from dashboard.errors import UserError
 from dashboard.rfm import cut_points, scheme_io, schemes
 from dashboard.workspace import store
 
@@ -70,7 +71,7 @@ MAX_DESCRIPTION = 1000
 PREVIEW_ROWS = 50
 
 
-class DefinitionError(ValueError):
+class DefinitionError(UserError):
     """A definition that cannot be used, with the reason as one sentence."""
 
 
@@ -93,7 +94,9 @@ class Group:
 
 @dataclass(frozen=True)
 class RfmSpec:
-    """How the RFM columns are scored: a scheme spec and cut points (None = quantiles)."""
+    """The stored form of a ``cut_points.ScoringSpec`` (the definition JSON's ``rfm``): a scheme
+    key, resolved in the workspace by ``resolve_rfm_scheme``, and cut points (None = quantiles).
+    """
 
     scheme: str = schemes.DEFAULT_SCHEME
     cuts: cut_points.Cuts | None = None
@@ -371,8 +374,9 @@ def resolve_rfm_scheme(workspace: Path, spec: str) -> schemes.Scheme:
 
 def feature_view(base: ir.Table, spec: RfmSpec, workspace: Path) -> ir.Table:
     """Return the materialised base features with the RFM columns of ``spec`` (FEATURE_SCHEMA)."""
-    scoring = features.RfmScoring(resolve_rfm_scheme(workspace, spec.scheme), spec.cuts)
-    return features.attach_rfm(base, scoring.scheme, features.resolve_rfm_cuts(base, scoring))
+    scoring = cut_points.ScoringSpec(resolve_rfm_scheme(workspace, spec.scheme), spec.cuts)
+    cuts = cut_points.resolve_cuts(features.select_measures(base), scoring)
+    return features.attach_rfm(base, scoring.scheme, cuts)
 
 
 def sql_for_definition(definition: Definition, dialect: str) -> str:

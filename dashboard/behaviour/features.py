@@ -6,10 +6,10 @@ database; presets, the builder, overlap and SCALE only filter and aggregate it. 
 segment depend on cut points that move with sliders, so they are attached afterwards
 (``attach_rfm``), a cheap step over the materialised table.
 
-Order features follow the RFM rules (rfm/cut_points.py): an order is valid when it is not
-cancelled and its
-total is above 0; order counts, revenue, discount share, refunds, intervals, categories and trend
-shares use the valid orders inside the window; cancelled orders never count. A feature whose
+Order features count orders by the one definition of dashboard/order_rules.py (valid orders
+are purchases, counted orders are revenue), as the RFM measures do; order counts, revenue,
+discount share, refunds, intervals, categories and trend shares use the valid orders inside the
+window. A feature whose
 input file was not loaded is NULL for everyone, and ``missing_inputs`` says which file enables it.
 
 The customers are everyone known up to the analysis date: buyers, the customers file, and
@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import engines, portable
+from dashboard import engines, order_rules, portable
 from dashboard.acquisition import channels
 from dashboard.rfm import analysis, cut_points, schemes, segments
 from dashboard.workspace import store
@@ -380,20 +380,15 @@ BASE_COLUMNS = tuple(name for name in FEATURES if name not in RFM_COLUMNS)
 FEATURE_SCHEMA = ibis.schema({name: f.dtype for name, f in FEATURES.items()})
 
 
+DEFAULT_SCORING = cut_points.ScoringSpec(schemes.PRESETS[schemes.DEFAULT_SCHEME])
+
+
 @dataclass(frozen=True)
 class FeatureParams:
     """What the feature table depends on besides the data: counting rules and channel rules."""
 
-    counting: cut_points.CountingRules = field(default_factory=cut_points.CountingRules)
+    counting: order_rules.CountingRules = field(default_factory=order_rules.CountingRules)
     channel_rules: tuple[tuple[object, ...], ...] = channels.DEFAULT_RULES
-
-
-@dataclass(frozen=True)
-class RfmScoring:
-    """The scheme and cut points for the RFM columns; ``cuts`` None means quantile cuts."""
-
-    scheme: schemes.Scheme = field(default_factory=lambda: schemes.PRESETS[schemes.DEFAULT_SCHEME])
-    cuts: cut_points.Cuts | None = None
 
 
 @dataclass
@@ -406,7 +401,7 @@ class FeatureBase:
     """
 
     dataset: str
-    window: cut_points.Window
+    window: order_rules.Window
     params: FeatureParams
     backend: BaseBackend
     table: ir.Table
@@ -476,28 +471,6 @@ def select_rules_with_evidence(orders: ir.Table, rules: pd.DataFrame) -> pd.Data
 def _join(left: ir.Table, right: ir.Table) -> ir.Table:
     joined = left.left_join(right, "customer_id")
     return joined.drop(*(c for c in joined.columns if c == "customer_id_right"))
-
-
-def _order_flags(
-    orders: ir.Table, window: cut_points.Window, counting: cut_points.CountingRules
-) -> ir.Table:
-    """The orders with a known customer up to the analysis date, with day, is_valid, is_counted
-    and in_window flags, by the same rules as ``cut_points.build_customer_measures``."""
-    day = orders.ordered_at.date()
-    in_window = day <= window.as_of
-    if window.start is not None:
-        in_window = in_window & (day >= window.start)
-    for start, end in window.excluded:
-        in_window = in_window & ~day.between(start, end)
-    counted = ~orders.is_cancelled if counting.exclude_cancelled else ibis.literal(True)
-    positive = orders.order_total > 0 if counting.exclude_zero_value else orders.order_total >= 0
-    known = orders.filter(orders.customer_id.notnull() & (day <= window.as_of))
-    return known.mutate(
-        day=known.ordered_at.date(),
-        is_valid=counted & positive,
-        is_counted=counted,
-        in_window=in_window,
-    )
 
 
 def _order_features(flags: ir.Table, available: set[str]) -> ir.Table:
@@ -642,7 +615,7 @@ def _known_ids(tables: Mapping[str, ir.Table], available: set[str], as_of: dt.da
 
 def build_behaviour_features(
     tables: Mapping[str, ir.Table],
-    window: cut_points.Window,
+    window: order_rules.Window,
     params: FeatureParams = FeatureParams(),
     available: set[str] | None = None,
 ) -> ir.Table:
@@ -669,11 +642,11 @@ def build_behaviour_features(
         "customer_id",
         revenue_percentile=ibis.cume_dist().over(order_by=scored.monetary) * 100,
     )
-    flags = _order_flags(orders, window, params.counting)
+    flags = order_rules.flag_orders(orders, window, params.counting)
     rules = select_rules_with_evidence(
         orders, pd.DataFrame(list(params.channel_rules), columns=channels.RULE_COLUMNS)
     )
-    attribution = channels.attribute_channels(orders, rules, as_of).select(
+    attribution = channels.attribute_channels(orders, rules, as_of, params.counting).select(
         "customer_id", first_order_channel="channel"
     )
     t = _join(measures.cross_join(averages), percentiles)
@@ -767,20 +740,11 @@ def _select_features(t: ir.Table, available: set[str], as_of: dt.date) -> ir.Tab
     ).order_by("customer_id")
 
 
-def resolve_rfm_cuts(table: ir.Table, scoring: RfmScoring) -> cut_points.Cuts:
-    """Return the cut points of ``scoring`` for a feature table: its own, or quantile cuts.
+def select_measures(table: ir.Table) -> ir.Table:
+    """The RFM measures of a feature table, as ``cut_points`` reads them.
 
-    Quantile cuts keep a scheme's fixed recency cuts (Klaviyo), as on the Segments page.
+    In: a table with BASE_COLUMNS. Out: customer_id, status, recency_days, frequency, monetary.
     """
-    if scoring.cuts is not None:
-        return cut_points.validate_cuts(scoring.cuts)
-    cuts = cut_points.quantile_cuts(_as_measures(table), scoring.scheme.n_scores)
-    if scoring.scheme.fixed_recency_cuts is not None:
-        cuts = cut_points.Cuts(scoring.scheme.fixed_recency_cuts, cuts.frequency, cuts.monetary)
-    return cuts
-
-
-def _as_measures(table: ir.Table) -> ir.Table:
     return table.select(
         "customer_id", "status", "recency_days", frequency="orders", monetary="net_revenue"
     )
@@ -792,7 +756,7 @@ def attach_rfm(table: ir.Table, scheme: schemes.Scheme, cuts: cut_points.Cuts) -
     In: a table with BASE_COLUMNS. Out: the same rows with all FEATURE_SCHEMA columns; customers
     bought only before the window have no scores and no segment.
     """
-    assigned = segments.assign_segments(_as_measures(table), cuts, scheme).select(
+    assigned = segments.assign_segments(select_measures(table), cuts, scheme).select(
         "customer_id",
         r_score=lambda t: t.r_score.cast("int64"),
         f_score=lambda t: t.f_score.cast("int64"),
@@ -804,9 +768,9 @@ def attach_rfm(table: ir.Table, scheme: schemes.Scheme, cuts: cut_points.Cuts) -
 
 def build_customer_features(
     tables: Mapping[str, ir.Table],
-    window: cut_points.Window,
+    window: order_rules.Window,
     params: FeatureParams = FeatureParams(),
-    scoring: RfmScoring = RfmScoring(),
+    scoring: cut_points.ScoringSpec = DEFAULT_SCORING,
 ) -> ir.Table:
     """Every feature of FEATURES, one row per known customer, ordered by customer_id.
 
@@ -814,7 +778,9 @@ def build_customer_features(
     With quantile scoring the cut points are computed here (one query).
     """
     table = build_behaviour_features(tables, window, params)
-    return attach_rfm(table, scoring.scheme, resolve_rfm_cuts(table, scoring))
+    return attach_rfm(
+        table, scoring.scheme, cut_points.resolve_cuts(select_measures(table), scoring)
+    )
 
 
 def read_tables(backend: BaseBackend) -> dict[str, ir.Table]:
@@ -839,13 +805,13 @@ def build_feature_base(
     order has a customer key.
     """
     if as_of is None:
-        as_of = cut_points.latest_order_date(tables["orders"])
+        as_of = order_rules.latest_order_date(tables["orders"])
     if as_of is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     no_key = analysis.find_missing_customer_key(tables["orders"])
     if no_key:
         raise analysis.NoCustomerKeyError(no_key)
-    window = cut_points.Window(as_of=as_of, start=start)
+    window = order_rules.Window(as_of=as_of, start=start)
     available = available_sources(tables)
     missing = missing_inputs(tables, available)
     expr = build_behaviour_features(tables, window, params, available)

@@ -30,11 +30,10 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import engines, export
+from dashboard import engines, export, order_rules
 from dashboard.behaviour import builder, features
 from dashboard.behaviour.builder import Definition, DefinitionError
 from dashboard.behaviour.features import DATE, FEATURES, LIST
-from dashboard.rfm import cut_points
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
@@ -144,7 +143,7 @@ def export_segment(
     fmt: str,
     dataset: str,
     segment: str,
-    window: cut_points.Window,
+    window: order_rules.Window,
     columns: Sequence[str] | None = None,
     tag: str | None = None,
 ) -> SegmentFile:
@@ -210,15 +209,17 @@ def export_to_file(
     start: dt.date | None = None,
     columns: Sequence[str] | None = None,
     tag: str | None = None,
+    counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> SegmentFile:
     """Build the dataset's features, export the segment to ``out`` with its stamp (the CLI).
 
     In: the dataset's tables on any engine (``engines.open_tables``); ``workspace`` holds the
     custom schemes a definition may name. The same steps as the app:
-    ``features.build_feature_base`` (default channel rules), the RFM columns of the definition's
-    own scoring, then ``export_segment``.
+    ``features.build_feature_base`` (default channel rules, ``counting``), the RFM columns of
+    the definition's own scoring, then ``export_segment``.
     """
-    base = features.build_feature_base(tables, dataset, as_of=as_of, start=start)
+    params = features.FeatureParams(counting=counting)
+    base = features.build_feature_base(tables, dataset, as_of=as_of, start=start, params=params)
     try:
         view = builder.feature_view(base.table, definition.rfm, workspace)
         exported = export_segment(

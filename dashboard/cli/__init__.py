@@ -9,29 +9,24 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from dashboard import engines, export, ingest
+from dashboard import engines, errors, export, ingest, order_rules
 from dashboard.behaviour import builder, segment_export, segment_store
+from dashboard.errors import UserError
 from dashboard.ingest import history as ingest_history
-from dashboard.ingest.report import NOT_RECORDED, IngestError, IngestReport, render_report_csv
+from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
 from dashboard.workspace import store
 
-EXIT_BAD_INPUT = 2
-USER_ERRORS = (
-    store.WorkspaceError,
-    IngestError,
-    cut_points.CutsError,
-    schemes.SchemeError,
-    ValueError,
-    FileNotFoundError,
-)
+LOG_FILE = Path(tempfile.gettempdir()) / "segments-dashboard-cli.log"
 
 
 def parse_date(text: str) -> dt.date:
@@ -83,7 +78,7 @@ def add_scoring_options(command: argparse.ArgumentParser) -> None:
         metavar="FROM:TO",
         help="leave the orders of this period out (e.g. a sale week); repeatable",
     )
-    command.add_argument("--scoring", default="quantile", choices=analysis.SCORING_MODES)
+    command.add_argument("--scoring", default="quantile", choices=cut_points.SCORING_MODES)
     command.add_argument(
         "--r-cuts", type=parse_cuts, help="recency cut points in days, rising (custom)"
     )
@@ -91,11 +86,21 @@ def add_scoring_options(command: argparse.ArgumentParser) -> None:
         "--f-cuts", type=parse_cuts, help="frequency cut points in orders, rising (custom)"
     )
     command.add_argument("--m-cuts", type=parse_cuts, help="monetary cut points, rising (custom)")
+    add_counting_options(command)
+
+
+def add_counting_options(command: argparse.ArgumentParser) -> None:
+    """Add the option that says which orders count (the app's sidebar rule, on every command)."""
     command.add_argument(
         "--include-zero-value",
         action="store_true",
         help="count orders with a total of 0 as orders (default: they are not counted)",
     )
+
+
+def read_counting_rules(args: argparse.Namespace) -> order_rules.CountingRules:
+    """Return the counting rules of ``--include-zero-value``."""
+    return order_rules.CountingRules(exclude_zero_value=not args.include_zero_value)
 
 
 def add_engine_options(command: argparse.ArgumentParser) -> None:
@@ -124,7 +129,7 @@ def read_custom_cuts(args: argparse.Namespace) -> cut_points.Cuts | None:
     if args.scoring != "custom":
         return None
     if not (args.r_cuts and args.f_cuts and args.m_cuts):
-        raise ValueError("--scoring custom needs --r-cuts, --f-cuts and --m-cuts.")
+        raise UserError("--scoring custom needs --r-cuts, --f-cuts and --m-cuts.")
     return cut_points.Cuts(args.r_cuts, args.f_cuts, args.m_cuts)
 
 
@@ -134,7 +139,7 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         field, sep, header = pair.partition("=")
         if not sep or not field or not header:
-            raise ValueError(
+            raise UserError(
                 f"--map takes canonical=Header, e.g. ordered_at=\"Order Date\"; got '{pair}'."
             )
         mapping[field] = header
@@ -293,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="spend name mapping CSV (spend_channel,channel) instead of the defaults",
     )
+    add_counting_options(report)
     add_engine_options(report)
 
     members = commands.add_parser(
@@ -320,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     members.add_argument(
         "--since", type=parse_date, help="look-back window start (default: all history)"
     )
+    add_counting_options(members)
     add_engine_options(members)
 
     history = commands.add_parser(
@@ -361,11 +368,11 @@ def print_report(report: IngestReport) -> None:
 
 def run_demo(args: argparse.Namespace, workspace: Path) -> None:
     """Generate the demo store files and load them into a fresh dataset, replacing the old one."""
-    from dashboard.demo import store_generator
+    from dashboard.demo.files import write_demo_files
 
     files_dir = Path(args.files_dir) if args.files_dir else store.DEFAULT_WORKSPACE.parent / "demo"
     started = time.perf_counter()
-    files = store_generator.write_demo_files(files_dir, seed=args.seed)
+    files = write_demo_files(files_dir, seed=args.seed)
     staging = f"{args.dataset}-building"
     store.delete_dataset(workspace, staging)
     try:
@@ -393,7 +400,7 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
     planned = []
     for path in args.files:
         if not path.is_file():
-            raise FileNotFoundError(f"No such file: {path}")
+            raise UserError(f"No such file: {path}")
         headers = ingest.read_headers(path, args.sheet)
         fmt = ingest.detect_format(headers) if args.format == "auto" else args.format
         mapping = (
@@ -444,7 +451,7 @@ def run_history(args: argparse.Namespace, workspace: Path) -> None:
     import pandas as pd
 
     if args.out and args.ingest is None:
-        raise ValueError("--out writes the report of one load: give --ingest N too.")
+        raise UserError("--out writes the report of one load: give --ingest N too.")
     with store.open_for_read(workspace, args.dataset) as backend:
         if args.ingest is None:
             for row in store.read_ingest_history(backend).itertuples():
@@ -469,7 +476,7 @@ def run_history(args: argparse.Namespace, workspace: Path) -> None:
 def run_segments(args: argparse.Namespace, workspace: Path) -> None:
     """Score the dataset and write the per-customer CSV (and optionally the summary)."""
     scheme = scheme_io.resolve_scheme(workspace, args.scheme, args.scores)
-    rules = cut_points.CountingRules(exclude_zero_value=not args.include_zero_value)
+    rules = read_counting_rules(args)
     with customer_base(args, workspace, rules) as base:
         write_segments(args, base, scheme)
 
@@ -484,13 +491,13 @@ def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[en
     """
     if args.engine == "duckdb":
         if args.parquet:
-            raise ValueError("--parquet is read by --engine spark; duckdb reads the workspace.")
+            raise UserError("--parquet is read by --engine spark; duckdb reads the workspace.")
         with engines.open_tables("duckdb", workspace=workspace, dataset=args.dataset) as tables:
             warn_of_mixed_currencies(tables)
             yield tables
         return
     if not args.parquet:
-        raise ValueError("--engine spark reads a Parquet export: give --parquet DIR.")
+        raise UserError("--engine spark reads a Parquet export: give --parquet DIR.")
     started_here = not engines.has_active_spark()
     try:
         with engines.open_tables(
@@ -505,14 +512,14 @@ def open_engine_tables(args: argparse.Namespace, workspace: Path) -> Iterator[en
 
 def warn_of_mixed_currencies(tables: engines.EngineTables) -> None:
     """Print ``describe_currency_mix`` of the orders on stderr when they mix currencies."""
-    warning = cut_points.describe_currency_mix(tables.orders)
+    warning = order_rules.describe_currency_mix(tables.orders)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
 
 
 @contextmanager
 def customer_base(
-    args: argparse.Namespace, workspace: Path, rules: cut_points.CountingRules
+    args: argparse.Namespace, workspace: Path, rules: order_rules.CountingRules
 ) -> Iterator[analysis.CustomerBase]:
     """Yield the customer base of the dataset on ``--engine`` (see ``open_engine_tables``)."""
     with open_engine_tables(args, workspace) as tables:
@@ -532,7 +539,7 @@ def customer_base(
 
 def latest_date(tables: engines.EngineTables, dataset: str) -> dt.date:
     """Return the date of the dataset's latest order; raise when it has none."""
-    found = cut_points.latest_order_date(tables.orders)
+    found = order_rules.latest_order_date(tables.orders)
     if found is None:
         raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
     return found
@@ -542,9 +549,11 @@ def write_segments(
     args: argparse.Namespace, base: analysis.CustomerBase, scheme: schemes.Scheme
 ) -> None:
     """Resolve the cut points and write the per-customer CSV (and the summary if asked)."""
-    cuts = analysis.resolve_cuts(base, scheme, args.scoring, read_custom_cuts(args))
+    cuts = cut_points.resolve_cuts(
+        base.measures, cut_points.ScoringSpec(scheme, read_custom_cuts(args))
+    )
     if args.segment is not None and args.segment not in (*scheme.segments, schemes.PROSPECTS):
-        raise ValueError(
+        raise UserError(
             f"'{args.segment}' is not a segment of this scheme; choose one of: "
             f"{', '.join((*scheme.segments, schemes.PROSPECTS))}."
         )
@@ -560,11 +569,10 @@ def write_segments(
 
 def run_migration(args: argparse.Namespace, workspace: Path) -> None:
     """Segment the dataset at --from and --to and write one row per customer (MEMBER_COLUMNS)."""
-    scoring = migration.Scoring(
+    scoring = cut_points.ScoringSpec(
         scheme=scheme_io.resolve_scheme(workspace, args.scheme, args.scores),
-        mode=args.scoring,
         custom=read_custom_cuts(args),
-        rules=cut_points.CountingRules(exclude_zero_value=not args.include_zero_value),
+        rules=read_counting_rules(args),
         excluded=tuple(args.exclude),
     )
     with open_engine_tables(args, workspace) as tables:
@@ -605,7 +613,10 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
     from dashboard.acquisition import channels, reports, spend
 
     settings = reports.Settings(
-        first_from=args.first_from, first_to=args.first_to, expected_years=args.expected_years
+        first_from=args.first_from,
+        first_to=args.first_to,
+        expected_years=args.expected_years,
+        counting=read_counting_rules(args),
     )
     if args.rules:
         rules = channels.validate_rules(pd.read_csv(args.rules, dtype=str, keep_default_na=False))
@@ -651,6 +662,7 @@ def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
             start=args.since,
             columns=columns,
             tag=args.tag,
+            counting=read_counting_rules(args),
         )
     print(
         f"Wrote {exported.stamp['row_count']:,} rows of segment '{name}' to {args.out} "
@@ -660,30 +672,54 @@ def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return the exit status (0 ok, 2 bad input)."""
+    """Run one command; return the exit status (0 ok, 2 bad input, 1 a bug).
+
+    Bad input (a ``UserError``) is printed as its one sentence. Anything else is a bug: one line
+    names its reference, and the traceback goes to ``LOG_FILE``, not to the terminal.
+    """
     args = build_parser().parse_args(argv)
     try:
-        workspace = store.resolve_workspace(args.workspace)
-        if args.command == "datasets":
-            for name in store.list_datasets(workspace):
-                print(name)
-        elif args.command == "demo":
-            run_demo(args, workspace)
-        elif args.command == "ingest":
-            run_ingest(args, workspace)
-        elif args.command == "history":
-            run_history(args, workspace)
-        elif args.command == "segments":
-            run_segments(args, workspace)
-        elif args.command == "export-parquet":
-            run_export_parquet(args, workspace)
-        elif args.command == "migration":
-            run_migration(args, workspace)
-        elif args.command == "report":
-            run_report(args, workspace)
-        elif args.command == "export":
-            run_segment_export(args, workspace)
-    except USER_ERRORS as exc:
+        run_command(args)
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return errors.EXIT_BAD_INPUT
+    except OSError as exc:
+        # A path the user gave that cannot be read or written (missing, a folder, no right).
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return errors.EXIT_BAD_INPUT
+    except Exception as exc:
+        handler = logging.FileHandler(LOG_FILE, encoding="utf-8")
+        errors.LOG.addHandler(handler)
+        errors.LOG.propagate = False
+        try:
+            message = errors.describe_bug(exc, f"the '{args.command}' command")
+        finally:
+            errors.LOG.removeHandler(handler)
+            handler.close()
+        print(f"error: {message} Log: {LOG_FILE}", file=sys.stderr)
+        return errors.EXIT_BUG
     return 0
+
+
+def run_command(args: argparse.Namespace) -> None:
+    """Run the command that ``args`` names."""
+    workspace = store.resolve_workspace(args.workspace)
+    if args.command == "datasets":
+        for name in store.list_datasets(workspace):
+            print(name)
+    elif args.command == "demo":
+        run_demo(args, workspace)
+    elif args.command == "ingest":
+        run_ingest(args, workspace)
+    elif args.command == "history":
+        run_history(args, workspace)
+    elif args.command == "segments":
+        run_segments(args, workspace)
+    elif args.command == "export-parquet":
+        run_export_parquet(args, workspace)
+    elif args.command == "migration":
+        run_migration(args, workspace)
+    elif args.command == "report":
+        run_report(args, workspace)
+    elif args.command == "export":
+        run_segment_export(args, workspace)

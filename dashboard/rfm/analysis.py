@@ -8,18 +8,17 @@ database so that every slider move only re-runs scoring and the summary.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from dashboard import order_rules
 from dashboard.rfm import cell_index, cut_points, segments
 from dashboard.rfm.schemes import Scheme
 from dashboard.workspace import store
-
-SCORING_MODES = ("quantile", "custom")
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,8 @@ class CustomerBase:
     """
 
     dataset: str
-    window: cut_points.Window
-    rules: cut_points.CountingRules
+    window: order_rules.Window
+    rules: order_rules.CountingRules
     backend: BaseBackend
     measures: ir.Table
     customers_outside_window: int
@@ -136,7 +135,7 @@ def load_customer_base(
     dataset: str,
     as_of: dt.date | None = None,
     start: dt.date | None = None,
-    rules: cut_points.CountingRules = cut_points.DEFAULT_RULES,
+    rules: order_rules.CountingRules = order_rules.DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
 ) -> CustomerBase:
     """Build the per-customer measures of ``dataset`` in the workspace (DuckDB) once.
@@ -149,33 +148,6 @@ def load_customer_base(
 
     with engines.open_tables("duckdb", workspace=workspace, dataset=dataset) as tables:
         return engines.load_customer_base(tables, dataset, as_of, start, rules, excluded)
-
-
-def resolve_cuts(
-    base: CustomerBase,
-    scheme: Scheme,
-    mode: str = "quantile",
-    custom: cut_points.Cuts | None = None,
-) -> cut_points.Cuts:
-    """Return the cut points to score with: quantiles of the base, or the analyst's own.
-
-    A scheme with fixed recency cuts (Klaviyo: 180 and 365 days) keeps them in quantile mode.
-    """
-    if mode not in SCORING_MODES:
-        raise cut_points.CutsError(f"Scoring mode must be one of {', '.join(SCORING_MODES)}.")
-    if mode == "custom":
-        if custom is None:
-            raise cut_points.CutsError("Custom scoring needs cut points for R, F and M.")
-        if custom.n_scores != scheme.n_scores:
-            raise cut_points.CutsError(
-                f"The scheme uses {scheme.n_scores} scores; give {scheme.n_scores - 1} cut points "
-                "per measure."
-            )
-        return cut_points.validate_cuts(custom)
-    cuts = cut_points.quantile_cuts(base.measures, scheme.n_scores)
-    if scheme.fixed_recency_cuts is not None:
-        cuts = replace(cuts, recency=scheme.fixed_recency_cuts)
-    return cuts
 
 
 def segment_summary(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme) -> pd.DataFrame:

@@ -13,9 +13,10 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from dashboard import engines
+from dashboard import engines, order_rules
 from dashboard.rfm import cut_points
-from dashboard.rfm.migration import Scoring, order_segments, segments_at
+from dashboard.rfm.cut_points import ScoringSpec
+from dashboard.rfm.migration import order_segments, segments_at
 from dashboard.workspace import store
 
 DEFAULT_HORIZON_DAYS = 90
@@ -51,7 +52,7 @@ class Backtest:
 
 
 def run_backtest(
-    workspace: Path, dataset: str, as_of: dt.date, horizon_days: int, scoring: Scoring
+    workspace: Path, dataset: str, as_of: dt.date, horizon_days: int, scoring: ScoringSpec
 ) -> Backtest:
     """Segment ``dataset`` as of ``as_of`` and measure each segment over the next ``horizon_days``.
 
@@ -63,11 +64,11 @@ def run_backtest(
     if horizon_days < 1:
         raise cut_points.CutsError("The follow-up period must be at least one day.")
     horizon_end = as_of + dt.timedelta(days=horizon_days)
-    following = cut_points.Window(as_of=horizon_end, start=as_of + dt.timedelta(days=1))
+    following = order_rules.Window(as_of=horizon_end, start=as_of + dt.timedelta(days=1))
     with engines.open_configured_tables(workspace, dataset) as tables:
         labelled, cuts = segments_at(tables, dataset, as_of, scoring)
         orders = tables.orders
-        data_end = cut_points.latest_order_date(orders)
+        data_end = order_rules.latest_order_date(orders)
         future = cut_points.build_customer_measures(orders, following, scoring.rules)
         activity = future.select("customer_id", "frequency", revenue=future.monetary).to_pyarrow()
     scratch = store.open_scratch()
@@ -95,7 +96,7 @@ def run_backtest(
     return Backtest(as_of, horizon_end, data_end, cuts, _finish(per_segment, scoring))
 
 
-def _finish(per_segment: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
+def _finish(per_segment: pd.DataFrame, scoring: ScoringSpec) -> pd.DataFrame:
     labels = [
         label for label in order_segments(scoring.scheme) if label in set(per_segment.segment)
     ]

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
+from dashboard.errors import UserError
 from dashboard.rfm import cut_points
 from dashboard.rfm.analysis import CustomerBase, segment_members
 from dashboard.rfm.schemes import PROSPECTS, Scheme
@@ -37,7 +38,7 @@ CENTRE_COLUMNS = [
 ]
 
 
-class ClusteringError(ValueError):
+class ClusteringError(UserError):
     """Data that cannot be clustered, stated as one sentence."""
 
 

@@ -1,8 +1,9 @@
-"""RFM measures and scores (segments.md §1-2), as Ibis expressions that run on any backend.
+"""RFM measures and scores (docs/segments.md §1-2), as Ibis expressions that run on any backend.
 
-Measures (per customer, as of an analysis date, inside a look-back window):
+Measures (per customer, as of an analysis date, inside a look-back window; which orders are
+valid and which count is decided in dashboard/order_rules.py):
 - ``recency_days``: analysis date minus the date of the last valid order, in calendar days;
-- ``frequency``: number of valid orders (not cancelled, value > 0) in the window;
+- ``frequency``: number of valid orders in the window;
 - ``monetary``: net revenue in the window (order totals minus refunds and returns) over the orders
   that count (cancelled orders never count; return rows carry a negative net total).
 
@@ -15,47 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import ibis
 import ibis.expr.types as ir
 
+from dashboard import order_rules
+from dashboard.errors import UserError
+from dashboard.rfm.schemes import Scheme
+
 SCORE_SCALES = (3, 4, 5)
+SCORING_MODES = ("quantile", "custom")
 STATUS_SCORED = "scored"
 STATUS_PROSPECT = "prospect"
 STATUS_OUTSIDE_WINDOW = "outside_window"
-
-
-@dataclass(frozen=True)
-class CountingRules:
-    """Which orders count: cancelled orders and zero-value orders are left out of frequency."""
-
-    exclude_cancelled: bool = True
-    exclude_zero_value: bool = True
-
-    def describe(self) -> str:
-        """Return the rules as one sentence for the screen and the report."""
-        parts = [
-            "cancelled orders are ignored" if self.exclude_cancelled else "cancelled orders count",
-            "orders with a total of 0 are not counted as orders"
-            if self.exclude_zero_value
-            else "orders with a total of 0 count as orders",
-            "refunds and returns reduce revenue",
-            "orders without a customer are left out of customer figures",
-        ]
-        return "; ".join(parts) + "."
-
-
-DEFAULT_RULES = CountingRules()
-
-
-@dataclass(frozen=True)
-class Window:
-    """The analysis date (inclusive end) and an optional look-back start (inclusive)."""
-
-    as_of: dt.date
-    start: dt.date | None = None
-    excluded: tuple[tuple[dt.date, dt.date], ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -116,7 +90,7 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-class CutsError(ValueError):
+class CutsError(UserError):
     """Cut points that cannot be used, with the reason as one sentence."""
 
 
@@ -140,40 +114,57 @@ def validate_cuts(cuts: Cuts) -> Cuts:
     return cuts
 
 
-def latest_order_date(orders: ir.Table) -> dt.date | None:
-    """Return the date of the latest order (any state) in an ``orders`` table, or None if empty."""
-    value = orders.ordered_at.max().execute()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value.date() if hasattr(value, "date") else value
+@dataclass(frozen=True)
+class ScoringSpec:
+    """How customers are scored, the same on every page, command and date compared.
 
-
-def describe_currency_mix(orders: ir.Table) -> str | None:
-    """Return one sentence naming each currency and its orders when there are several, else None.
-
-    In: an ``orders`` table (any state; orders without a currency are left out). Monetary and
-    revenue figures add amounts as they are, so a mix must be said wherever they are shown.
+    ``scheme`` names the segments; ``custom`` holds the analyst's cut points (None: quantiles of
+    the customers scored); ``rules`` say which orders count; ``window_days`` is the look-back
+    length (None: all history); ``excluded`` are periods whose orders are left out.
     """
-    known = orders.filter(orders.currency.notnull())
-    counts = known.group_by("currency").aggregate(orders=known.count()).order_by("currency")
-    rows = counts.to_pyarrow().to_pylist()
-    if len(rows) < 2:
-        return None
-    listed = [
-        f"{row['currency']} ({row['orders']:,} order{'' if row['orders'] == 1 else 's'})"
-        for row in rows
-    ]
-    return (
-        f"Orders are in {len(rows)} currencies, {', '.join(listed[:-1])} and {listed[-1]}: "
-        "revenue and monetary figures add them up without conversion, so compare them within "
-        "one currency or load each currency into its own dataset."
-    )
+
+    scheme: Scheme
+    custom: Cuts | None = None
+    rules: order_rules.CountingRules = order_rules.DEFAULT_RULES
+    window_days: int | None = None
+    excluded: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    @property
+    def mode(self) -> str:
+        """The scoring mode, one of SCORING_MODES."""
+        return "quantile" if self.custom is None else "custom"
+
+    def window_start(self, as_of: dt.date) -> dt.date | None:
+        """Return the first day of the look-back window ending on ``as_of`` (None = all history)."""
+        if self.window_days is None:
+            return None
+        return as_of - dt.timedelta(days=self.window_days - 1)
+
+
+def resolve_cuts(measures: ir.Table, spec: ScoringSpec) -> Cuts:
+    """Return the cut points to score with: the spec's own, or quantiles of ``measures``.
+
+    In: a table with status, recency_days, frequency and monetary (``build_customer_measures``
+    or the feature table's equivalent). Custom cut points must fit the scheme's scale; a scheme
+    with fixed recency cuts (Klaviyo: 180 and 365 days) keeps them in quantile mode.
+    """
+    n_scores = spec.scheme.n_scores
+    if spec.custom is not None:
+        if spec.custom.n_scores != n_scores:
+            raise CutsError(
+                f"The scheme uses {n_scores} scores; give {n_scores - 1} cut points per measure."
+            )
+        return validate_cuts(spec.custom)
+    cuts = quantile_cuts(measures, n_scores)
+    if spec.scheme.fixed_recency_cuts is not None:
+        cuts = replace(cuts, recency=spec.scheme.fixed_recency_cuts)
+    return cuts
 
 
 def build_customer_measures(
     orders: ir.Table,
-    window: Window,
-    rules: CountingRules = DEFAULT_RULES,
+    window: order_rules.Window,
+    rules: order_rules.CountingRules = order_rules.DEFAULT_RULES,
     customers: ir.Table | None = None,
 ) -> ir.Table:
     """Per-customer RFM measures.
@@ -184,24 +175,7 @@ def build_customer_measures(
     unless scored), frequency (int64), monetary (decimal, net in window), orders_ever (int64 valid
     orders up to the analysis date). Customers from ``customers`` without orders are prospects.
     """
-    day = orders.ordered_at.date()
-    in_range = day <= window.as_of
-    in_window = in_range if window.start is None else in_range & (day >= window.start)
-    for start, end in window.excluded:
-        in_window = in_window & ~day.between(start, end)
-    counted = ibis.literal(True)
-    if rules.exclude_cancelled:
-        counted = ~orders.is_cancelled
-    valid = counted & (
-        orders.order_total > 0 if rules.exclude_zero_value else orders.order_total >= 0
-    )
-    known = orders.filter(orders.customer_id.notnull() & in_range)
-    flags = known.mutate(
-        day=day,
-        is_valid=valid,
-        is_counted=counted,
-        in_window=in_window,
-    )
+    flags = order_rules.flag_orders(orders, window, rules)
     valid_in_window = flags.is_valid & flags.in_window
     per_customer = flags.group_by("customer_id").aggregate(
         first_order_on=flags.day.min(where=valid_in_window),

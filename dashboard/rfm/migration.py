@@ -1,8 +1,9 @@
 """Segment migration: the segments at two analysis dates and who moved from which to which.
 
-Both dates are scored the same way (``Scoring``): quantile cut points computed at each date, or
-the same custom cut points at both. Each date's segments are one expensive step (a pass over the
-orders); the comparison is an Ibis join of the two per-customer tables in a private database.
+Both dates are scored the same way (``cut_points.ScoringSpec``): quantile cut points computed
+at each date, or the same custom cut points at both. Each date's segments are one expensive step
+(a pass over the orders); the comparison is an Ibis join of the two per-customer tables in a
+private database.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from dashboard import engines
-from dashboard.rfm import analysis, cut_points, segments
+from dashboard.errors import UserError
+from dashboard.rfm import cut_points, segments
 from dashboard.rfm.schemes import PROSPECTS, Scheme
 from dashboard.workspace import store
 
@@ -28,30 +30,8 @@ OUTSIDE_WINDOW = "Outside window"
 MEMBER_COLUMNS = ["customer_id", "segment_from", "segment_to", "monetary_from", "monetary_to"]
 
 
-class MigrationError(ValueError):
+class MigrationError(UserError):
     """Dates that cannot be compared, stated as one sentence."""
-
-
-@dataclass(frozen=True)
-class Scoring:
-    """How customers are scored at any analysis date; the same at every date compared.
-
-    ``window_days`` is the look-back length (None = all history); ``excluded`` are periods whose
-    orders are left out at every date.
-    """
-
-    scheme: Scheme
-    mode: str = "quantile"
-    custom: cut_points.Cuts | None = None
-    rules: cut_points.CountingRules = cut_points.CountingRules()
-    window_days: int | None = None
-    excluded: tuple[tuple[dt.date, dt.date], ...] = ()
-
-    def window_start(self, as_of: dt.date) -> dt.date | None:
-        """Return the first day of the look-back window ending on ``as_of`` (None = all history)."""
-        if self.window_days is None:
-            return None
-        return as_of - dt.timedelta(days=self.window_days - 1)
 
 
 def order_segments(scheme: Scheme) -> list[str]:
@@ -60,7 +40,7 @@ def order_segments(scheme: Scheme) -> list[str]:
 
 
 def segments_at(
-    tables: engines.EngineTables, dataset: str, as_of: dt.date, scoring: Scoring
+    tables: engines.EngineTables, dataset: str, as_of: dt.date, scoring: cut_points.ScoringSpec
 ) -> tuple[pa.Table, cut_points.Cuts]:
     """Score a dataset's tables as of ``as_of``; return every known customer's segment and cuts.
 
@@ -78,7 +58,7 @@ def segments_at(
         excluded=scoring.excluded,
     )
     try:
-        cuts = analysis.resolve_cuts(base, scoring.scheme, scoring.mode, scoring.custom)
+        cuts = cut_points.resolve_cuts(base.measures, scoring)
         labelled = segments.assign_segments(base.measures, cuts, scoring.scheme)
         measures = base.measures
         outside = measures.filter(measures.status == cut_points.STATUS_OUTSIDE_WINDOW).select(
@@ -109,7 +89,11 @@ class Migration:
 
 
 def compare_dates(
-    workspace: Path, dataset: str, date_from: dt.date, date_to: dt.date, scoring: Scoring
+    workspace: Path,
+    dataset: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    scoring: cut_points.ScoringSpec,
 ) -> Migration:
     """Return ``compare_dates_in`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
@@ -121,7 +105,7 @@ def compare_dates_in(
     dataset: str,
     date_from: dt.date,
     date_to: dt.date,
-    scoring: Scoring,
+    scoring: cut_points.ScoringSpec,
 ) -> Migration:
     """Segment a dataset's tables at both dates and join the two per-customer tables.
 

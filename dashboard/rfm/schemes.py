@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from dashboard.errors import UserError
+
 PROSPECTS = "Prospects"
 
 Cell = tuple[int, int, int]
@@ -31,7 +33,7 @@ class Scheme:
         return self.cells[(r, f, m)]
 
 
-class SchemeError(ValueError):
+class SchemeError(UserError):
     """A scheme that does not partition the score cells, with what is wrong."""
 
 

@@ -8,7 +8,6 @@ never in a process-wide cache, so two sessions never see each other's data.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -18,20 +17,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import engines, formatting
-from dashboard.ingest.report import IngestError
-from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
+from dashboard import engines, errors, formatting, order_rules
+from dashboard.errors import UserError
+from dashboard.rfm import analysis, cut_points, scheme_io, schemes
 from dashboard.workspace import store
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
-LOG = logging.getLogger("dashboard")
-KNOWN_ERRORS = (
-    store.WorkspaceError,
-    IngestError,
-    cut_points.CutsError,
-    schemes.SchemeError,
-    migration.MigrationError,
-)
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
 ENTRY_POINT_FLAG = "entry_point_ran"
 REQUESTED_PAGE = "requested_page"
@@ -46,7 +37,7 @@ class Selection:
     overview: analysis.DatasetOverview
     as_of: dt.date
     start: dt.date | None
-    rules: cut_points.CountingRules
+    rules: order_rules.CountingRules
     scheme: schemes.Scheme
 
     @property
@@ -75,14 +66,10 @@ def friendly_errors() -> Iterator[None]:
             yield
         except analysis.NoCustomerKeyError as exc:
             st.warning(str(exc))
-        except KNOWN_ERRORS as exc:
+        except UserError as exc:
             st.error(str(exc))
-        except Exception:
-            LOG.exception("Unexpected error in the dashboard")
-            st.error(
-                "Something unexpected went wrong and the page could not finish. Nothing was "
-                "changed; the details are in the server log."
-            )
+        except Exception as exc:
+            st.error(errors.describe_bug(exc, "this page"))
 
 
 def dataset_version(name: str) -> int:
@@ -107,7 +94,7 @@ def get_currency_warning(name: str, overview: analysis.DatasetOverview) -> str |
     key = ("currency_warning", name, dataset_version(name))
     if st.session_state.get("currency_warning_key") != key:
         with store.open_for_read(workspace(), name) as backend:
-            warning = cut_points.describe_currency_mix(backend.table("orders"))
+            warning = order_rules.describe_currency_mix(backend.table("orders"))
         st.session_state["currency_warning"] = warning
         st.session_state["currency_warning_key"] = key
     return st.session_state["currency_warning"]
@@ -158,7 +145,7 @@ def render_sidebar() -> Selection | None:
         help="Orders with a total of 0 (free samples, 100% discounts, replacements) count for "
         "frequency and recency when ticked; by default they do not.",
     )
-    rules = cut_points.CountingRules(exclude_zero_value=not count_zero_value)
+    rules = order_rules.CountingRules(exclude_zero_value=not count_zero_value)
     scheme = choose_scheme()
     currency_warning = get_currency_warning(name, overview)
     if currency_warning:
@@ -200,7 +187,9 @@ def get_quantile_cuts(base: analysis.CustomerBase, scheme: schemes.Scheme) -> cu
     """Return the quantile cut points of the base for the scheme, cached in this session."""
     key = (st.session_state.get("base_key"), scheme.key)
     if st.session_state.get("quantile_key") != key:
-        st.session_state["quantile_cuts"] = analysis.resolve_cuts(base, scheme, "quantile")
+        st.session_state["quantile_cuts"] = cut_points.resolve_cuts(
+            base.measures, cut_points.ScoringSpec(scheme)
+        )
         st.session_state["quantile_key"] = key
     return st.session_state["quantile_cuts"]
 

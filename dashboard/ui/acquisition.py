@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import formatting, ui
 from dashboard.acquisition import channels, maturity, reports, spend
+from dashboard.errors import UserError
 from dashboard.rfm import analysis
 from dashboard.ui import studio as ui_studio
 
@@ -31,11 +32,13 @@ def _data_key(selection: ui.Selection) -> tuple[object, ...]:
     return (selection.dataset, ui.dataset_version(selection.dataset), selection.as_of)
 
 
-def acquisition_settings(**changes: object) -> reports.Settings:
-    """Return the channel rules and spend mapping last applied in this session, with ``changes``."""
+def acquisition_settings(selection: ui.Selection, **changes: object) -> reports.Settings:
+    """Return the channel rules and spend mapping last applied in this session and the sidebar's
+    counting rules, with ``changes``."""
     held = reports.Settings(
         rules=st.session_state.get("channel_rules", channels.DEFAULT_RULES),
         spend_mapping=st.session_state.get("spend_mapping", spend.DEFAULT_MAPPING),
+        counting=selection.rules,
     )
     return replace(held, **changes)
 
@@ -70,7 +73,7 @@ def _edit_table(
     elif applied:
         try:
             st.session_state[slot] = reports.rows_of(validate(edited))
-        except ValueError as exc:
+        except UserError as exc:
             st.error(str(exc))
             return
     if applied or restored:
@@ -151,9 +154,13 @@ def get_attribution(selection: ui.Selection, settings: reports.Settings) -> pd.D
     """Return each customer's channel for the selection and rules, computed once per key."""
     return _keep(
         "attribution",
-        (*_data_key(selection), settings.rules),
+        (*_data_key(selection), settings.rules, settings.counting),
         lambda: reports.load_attribution(
-            ui.workspace(), selection.dataset, selection.as_of, settings.rules_frame()
+            ui.workspace(),
+            selection.dataset,
+            selection.as_of,
+            settings.rules_frame(),
+            settings.counting,
         ),
     )
 
@@ -163,9 +170,9 @@ def get_cohort_cells(selection: ui.Selection, settings: reports.Settings) -> pd.
     attribution = get_attribution(selection, settings)
     return _keep(
         "cohort_cells",
-        (*_data_key(selection), settings.rules),
+        (*_data_key(selection), settings.rules, settings.counting),
         lambda: reports.load_cohort_cells(
-            ui.workspace(), selection.dataset, selection.as_of, attribution
+            ui.workspace(), selection.dataset, selection.as_of, attribution, settings.counting
         ),
     )
 

@@ -84,7 +84,7 @@ def show_notice() -> None:
 def get_feature_base(selection: ui.Selection) -> features.FeatureBase:
     """Return the feature table of the selection, built once per dataset, date, counting rules
     and channel rules."""
-    rules = ui_acquisition.acquisition_settings().rules
+    rules = ui_acquisition.acquisition_settings(selection).rules
     key = (
         selection.dataset,
         ui.dataset_version(selection.dataset),

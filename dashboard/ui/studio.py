@@ -22,7 +22,7 @@ def _cut_context(scheme: schemes.Scheme) -> tuple[object, schemes.Scheme]:
 
 def studio_scoring(
     selection: ui.Selection, base: analysis.CustomerBase
-) -> tuple[migration.Scoring, cut_points.Cuts]:
+) -> tuple[cut_points.ScoringSpec, cut_points.Cuts]:
     """Return the scoring the Segments page last used (quantiles unless sliders moved) and cuts.
 
     The same scoring is applied at every date of the migration and the backtest.
@@ -32,18 +32,14 @@ def studio_scoring(
     cuts = last[1] if last is not None and last[0] == _cut_context(selection.scheme) else quantile
     custom = cuts != quantile
     window_days = (selection.as_of - selection.start).days + 1 if selection.start else None
-    scoring = migration.Scoring(
-        selection.scheme,
-        "custom" if custom else "quantile",
-        cuts if custom else None,
-        base.rules,
-        window_days,
+    scoring = cut_points.ScoringSpec(
+        selection.scheme, cuts if custom else None, base.rules, window_days
     )
     return scoring, cuts
 
 
 def get_migration(
-    selection: ui.Selection, scoring: migration.Scoring, date_from: dt.date, date_to: dt.date
+    selection: ui.Selection, scoring: cut_points.ScoringSpec, date_from: dt.date, date_to: dt.date
 ) -> migration.Migration:
     """Return the segments at both dates, computed once per session and settings."""
     key = (selection.dataset, ui.dataset_version(selection.dataset), date_from, date_to, scoring)
@@ -60,7 +56,7 @@ def get_migration(
 
 
 def get_backtest(
-    selection: ui.Selection, scoring: migration.Scoring, as_of: dt.date, horizon_days: int
+    selection: ui.Selection, scoring: cut_points.ScoringSpec, as_of: dt.date, horizon_days: int
 ) -> backtest.Backtest:
     """Return the backtest for these settings, computed once per session and settings."""
     key = (selection.dataset, ui.dataset_version(selection.dataset), as_of, horizon_days, scoring)

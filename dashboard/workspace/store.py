@@ -24,12 +24,14 @@ import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
+from dashboard.errors import UserError
+
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
 DEFAULT_WORKSPACE = Path(__file__).resolve().parents[2] / "data" / "workspace"
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(UserError):
     """A problem the analyst can fix, stated as one sentence."""
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from dashboard.acquisition import channels, reports, spend
-from dashboard.rfm import analysis, schemes
+from dashboard.rfm import analysis, cut_points, schemes
 from dashboard.workspace import store
 
 D = dt.date
@@ -447,7 +447,7 @@ def test_map_spend_by_name_whatever_the_case() -> None:
         "acquisition",
         "retention",
     ]
-    with pytest.raises(ValueError, match="both a spend name and a channel"):
+    with pytest.raises(spend.SpendMappingError, match="both a spend name and a channel"):
         spend.validate_mapping(pd.DataFrame([["Google Ads", ""]], columns=spend.MAPPING_COLUMNS))
 
 
@@ -604,7 +604,7 @@ def test_demo_channel_segment_matrix_covers_every_scored_customer(demo_dataset) 
     base = analysis.load_customer_base(workspace, name, as_of=ref.AS_OF)
     try:
         scheme = schemes.PRESETS[schemes.DEFAULT_SCHEME]
-        cuts = analysis.resolve_cuts(base, scheme)
+        cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(scheme))
         members = analysis.segment_members(base, cuts, scheme)
     finally:
         base.backend.disconnect()

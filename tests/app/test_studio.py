@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.rfm import analysis, migration, scheme_io
+from dashboard.rfm import analysis, cut_points, migration, scheme_io
 from dashboard.rfm.schemes import PRESETS
 from dashboard.workspace import store
 
@@ -100,7 +100,7 @@ def test_explain_agrees_with_the_segment_table(studio_env: Path) -> None:
     app.text_input[0].input("ann@shop.test").run()
     assert_clean(app)
     base = analysis.load_customer_base(studio_env, DATASET)
-    cuts = analysis.resolve_cuts(base, PRESETS["shopify"])
+    cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(PRESETS["shopify"]))
     members = analysis.segment_members(base, cuts, PRESETS["shopify"]).set_index("customer_id")
     base.backend.disconnect()
     ann = members.loc["ann"]
@@ -117,7 +117,7 @@ def test_migration_agrees_with_the_engine(studio_env: Path) -> None:
     assert_clean(app)
     date_to = analysis.describe_dataset(studio_env, DATASET).last_order_on
     date_from = date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
-    scoring = migration.Scoring(PRESETS["shopify"])
+    scoring = cut_points.ScoringSpec(PRESETS["shopify"])
     moved = migration.compare_dates(studio_env, DATASET, date_from, date_to, scoring)
     counts = migration.count_moves(migration.summarise_transitions(moved))
     movers = migration.list_movers(moved)

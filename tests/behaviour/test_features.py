@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from behaviour_cases import AS_OF, EXPECTED, WINDOW, write_tiny_store
 
+from dashboard import order_rules
 from dashboard.acquisition import channels
 from dashboard.behaviour import features
 from dashboard.rfm import analysis, cut_points, schemes
@@ -45,7 +46,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def table(tiny) -> pd.DataFrame:
     """Every feature of the tiny store with the hand-checked cut points CUTS."""
-    return build(*tiny, scoring=features.RfmScoring(SHOPIFY, CUTS))
+    return build(*tiny, scoring=cut_points.ScoringSpec(SHOPIFY, CUTS))
 
 
 def test_every_feature_matches_the_hand_computed_values(table: pd.DataFrame) -> None:
@@ -60,7 +61,7 @@ def test_every_feature_matches_the_hand_computed_values(table: pd.DataFrame) -> 
 
 
 def test_the_columns_are_the_feature_schema(tiny) -> None:
-    scoring = features.RfmScoring(SHOPIFY, CUTS)
+    scoring = cut_points.ScoringSpec(SHOPIFY, CUTS)
     with store.open_for_read(*tiny) as backend:
         table = features.build_customer_features(
             features.read_tables(backend), WINDOW, scoring=scoring
@@ -93,7 +94,7 @@ def test_missing_inputs_are_null_and_name_the_file(workspace: Path) -> None:
     assert missing["trend_share_30d"].startswith("upload an orders export with line items")
     assert missing["accepts_marketing"].startswith("upload a customers file")
     assert "orders" not in missing and "discount_share" not in missing
-    table = build(workspace, name, scoring=features.RfmScoring(SHOPIFY, CUTS))
+    table = build(workspace, name, scoring=cut_points.ScoringSpec(SHOPIFY, CUTS))
     assert sorted(table.index) == ["A", "C", "b@x.com"]
     for feature in missing:
         if feature not in features.RFM_COLUMNS:
@@ -107,8 +108,8 @@ def test_nothing_is_missing_when_every_file_is_loaded(tiny) -> None:
 
 
 def test_a_window_start_leaves_earlier_buyers_outside(tiny) -> None:
-    window = cut_points.Window(as_of=AS_OF, start=AS_OF.replace(month=2, day=1))
-    table = build(*tiny, window=window, scoring=features.RfmScoring(SHOPIFY, CUTS))
+    window = order_rules.Window(as_of=AS_OF, start=AS_OF.replace(month=2, day=1))
+    table = build(*tiny, window=window, scoring=cut_points.ScoringSpec(SHOPIFY, CUTS))
     assert table.loc["A", "status"] == cut_points.STATUS_OUTSIDE_WINDOW
     assert table.loc["A", "orders"] == 0 and table.loc["A", "orders_ever"] == 3
     assert table.loc["b@x.com", "orders"] == 3
@@ -131,8 +132,13 @@ def test_rfm_segments_match_the_segments_page_on_the_demo(demo_dataset) -> None:
     base = features.load_feature_base(workspace, name)
     customers = analysis.load_customer_base(workspace, name)
     try:
-        cuts = analysis.resolve_cuts(customers, SHOPIFY)
-        assert features.resolve_rfm_cuts(base.table, features.RfmScoring(SHOPIFY)) == cuts
+        cuts = cut_points.resolve_cuts(customers.measures, cut_points.ScoringSpec(SHOPIFY))
+        assert (
+            cut_points.resolve_cuts(
+                features.select_measures(base.table), cut_points.ScoringSpec(SHOPIFY)
+            )
+            == cuts
+        )
         ours = features.attach_rfm(base.table, SHOPIFY, cuts).select("customer_id", "rfm_segment")
         ours = ours.filter(ours.rfm_segment.notnull()).to_pandas()
         theirs = analysis.segment_members(customers, cuts, SHOPIFY)[["customer_id", "segment"]]

@@ -19,7 +19,7 @@ from behaviour_cases import (
     write_tiny_store,
 )
 
-from dashboard import cli
+from dashboard import cli, errors
 from dashboard.behaviour import builder, features, presets, segment_export, segment_store
 from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
 from dashboard.workspace import store
@@ -143,17 +143,17 @@ def test_a_saved_segment_exports_from_the_cli(tiny_workspace: Path, tmp_path: Pa
 def test_cli_refuses_bad_input(tiny_workspace: Path, tmp_path: Path, capsys) -> None:
     common = ["--workspace", str(tiny_workspace), "--dataset", DATASET, "--format", "csv"]
     out = str(tmp_path / "x.csv")
-    assert run_cli(*common, "--segment", "nope", "--out", out) == cli.EXIT_BAD_INPUT
+    assert run_cli(*common, "--segment", "nope", "--out", out) == errors.EXIT_BAD_INPUT
     assert "no saved segment called 'nope'" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"groups": [{"conditions": [{"feature": "x", "operator": ">", "value": 1}]}]}')
-    assert run_cli(*common, "--definition", str(bad), "--out", out) == cli.EXIT_BAD_INPUT
+    assert run_cli(*common, "--definition", str(bad), "--out", out) == errors.EXIT_BAD_INPUT
     assert "'x' is not a feature" in capsys.readouterr().err
     good = tmp_path / "good.json"
     good.write_text(json.dumps(TWO_CONDITION_DOCUMENT))
     assert (
         run_cli(*common, "--definition", str(good), "--out", out, "--columns", "orders,secret")
-        == cli.EXIT_BAD_INPUT
+        == errors.EXIT_BAD_INPUT
     )
     assert "Unknown columns: secret" in capsys.readouterr().err
     assert not Path(out).exists()

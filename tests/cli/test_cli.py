@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cli
+from dashboard import cli, errors
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -476,7 +476,7 @@ def test_customer_commands_say_the_customer_key_is_missing(
     out = tmp_path / "out.csv"
     extra = {"export": ["--definition", str(definition), "--format", "csv"]}.get(command, [])
     argv = [command, "--workspace", str(guests), "--dataset", "shop", "--out", str(out), *extra]
-    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert cli.main(argv) == errors.EXIT_BAD_INPUT
     assert assert_one_line_error(capsys) == f"error: {NO_CUSTOMER_KEY}"
     assert not out.exists()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from studio_shop import DATASET, load_shop
 
-from dashboard import cli
+from dashboard import cli, errors
 from dashboard.rfm import scheme_io
 from dashboard.rfm.schemes import PRESETS
 
@@ -129,7 +129,7 @@ def test_migration_defaults_to_90_days_before_the_latest_order(shop: Path, tmp_p
     ],
 )
 def test_migration_bad_input(shop: Path, tmp_path: Path, capsys, extra, message) -> None:
-    assert run(shop, "migration", tmp_path / "x.csv", *extra) == cli.EXIT_BAD_INPUT
+    assert run(shop, "migration", tmp_path / "x.csv", *extra) == errors.EXIT_BAD_INPUT
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
 
@@ -138,7 +138,7 @@ def test_migration_bad_input(shop: Path, tmp_path: Path, capsys, extra, message)
 def test_a_bad_exclude_period_stops_argparse(shop: Path, tmp_path: Path, period: str) -> None:
     with pytest.raises(SystemExit) as stopped:
         run(shop, "segments", tmp_path / "x.csv", "--exclude", period)
-    assert stopped.value.code == cli.EXIT_BAD_INPUT
+    assert stopped.value.code == errors.EXIT_BAD_INPUT
 
 
 def test_presets_are_still_accepted_by_key(shop: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from dashboard import order_rules
 from dashboard.rfm import analysis, cell_index, cut_points
 from dashboard.workspace import store
 
@@ -73,5 +74,5 @@ def test_a_base_on_another_engine_is_not_indexed() -> None:
     class Elsewhere:
         name = "pyspark"
 
-    base = analysis.CustomerBase("x", None, cut_points.DEFAULT_RULES, Elsewhere(), None, 0)
+    base = analysis.CustomerBase("x", None, order_rules.DEFAULT_RULES, Elsewhere(), None, 0)
     assert analysis.index_cells(base) is None

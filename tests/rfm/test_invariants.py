@@ -79,7 +79,7 @@ def threshold_scores(values: pd.Series, cuts, higher_is_better: bool) -> pd.Seri
 
 def check_invariants(base: analysis.CustomerBase, key: str) -> pd.DataFrame:
     scheme = schemes.get_scheme(key)
-    cuts = analysis.resolve_cuts(base, scheme)
+    cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(scheme))
     measures = base.measures.to_pandas()
     eligible = measures[
         measures.status.isin([cut_points.STATUS_SCORED, cut_points.STATUS_PROSPECT])
@@ -207,7 +207,9 @@ def test_uci_invariants(uci: analysis.CustomerBase, key: str) -> None:
 
 
 def test_uci_one_time_buyers_share_the_lowest_frequency_score(uci: analysis.CustomerBase) -> None:
-    cuts = analysis.resolve_cuts(uci, schemes.get_scheme("shopify"))
+    cuts = cut_points.resolve_cuts(
+        uci.measures, cut_points.ScoringSpec(schemes.get_scheme("shopify"))
+    )
     members = analysis.segment_members(uci, cuts, schemes.get_scheme("shopify"))
     once = members[members.frequency == 1]
     assert len(once) > 1000

@@ -14,6 +14,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from dashboard import order_rules
 from dashboard.rfm import cut_points
 from dashboard.workspace import store
 
@@ -104,14 +105,14 @@ ORDERS = [
 ]
 # The customers file: A (has orders) and P (a newsletter sign-up without orders).
 CUSTOMERS = ["A", "P"]
-DEFAULT_RULES = cut_points.CountingRules()
+DEFAULT_RULES = order_rules.CountingRules()
 
 
 def measures_of(
     workspace: Path,
     name: str,
-    window: cut_points.Window,
-    rules: cut_points.CountingRules = DEFAULT_RULES,
+    window: order_rules.Window,
+    rules: order_rules.CountingRules = DEFAULT_RULES,
     with_customers: bool = True,
 ) -> pd.DataFrame:
     """Run build_customer_measures on a stored dataset; return it indexed by customer_id."""
@@ -134,11 +135,11 @@ def shop(workspace: Path, make_dataset) -> Path:
 def test_latest_order_date_is_the_latest_order_of_any_state(shop: Path) -> None:
     with store.open_for_read(shop, "shop") as backend:
         # A5 on 2024-04-02 is the latest order (B3 is 2024-04-01 00:00)
-        assert cut_points.latest_order_date(backend.table("orders")) == dt.date(2024, 4, 2)
+        assert order_rules.latest_order_date(backend.table("orders")) == dt.date(2024, 4, 2)
 
 
 def test_measures_all_history(shop: Path) -> None:
-    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF))
+    m = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF))
     # Guests (no customer_id) are not customers; P comes from the customers file only.
     assert sorted(m.index) == ["A", "B", "C", "D", "P"]
 
@@ -174,20 +175,20 @@ def test_measures_all_history(shop: Path) -> None:
 
 
 def test_guest_orders_do_not_leak_into_customers(shop: Path) -> None:
-    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF))
+    m = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF))
     # 500.00 of guest revenue exists; the customers' revenue is 115 + 40 + 60 + 60 + 0 = 275
     assert m.monetary.sum() == Decimal("275.00")
 
 
 def test_cancelled_orders_count_when_the_rule_says_so(shop: Path) -> None:
-    rules = cut_points.CountingRules(exclude_cancelled=False)
-    a = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF), rules).loc["A"]
+    rules = order_rules.CountingRules(exclude_cancelled=False)
+    a = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF), rules).loc["A"]
     # A3 (70, 2024-03-20) now counts: 3 orders, 115 + 70 = 185, recency 11 days
     assert (a.frequency, a.monetary, a.recency_days) == (3, Decimal("185.00"), 11)
 
 
 def test_look_back_window_start(shop: Path) -> None:
-    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF, start=dt.date(2024, 2, 1)))
+    m = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF, start=dt.date(2024, 2, 1)))
     # A: only A2 (net 30) and the return (-15) fall inside the window
     assert (m.loc["A", "frequency"], m.loc["A", "monetary"]) == (1, Decimal("15.00"))
     assert m.loc["A", "first_order_on"] == pd.Timestamp("2024-03-01")
@@ -202,14 +203,16 @@ def test_look_back_window_start(shop: Path) -> None:
 
 def test_window_start_is_inclusive(shop: Path) -> None:
     # A window starting on the day of C's only order keeps C in it
-    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF, start=dt.date(2024, 1, 20)))
+    m = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF, start=dt.date(2024, 1, 20)))
     assert m.loc["C", "status"] == "scored"
-    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF, start=dt.date(2024, 1, 21)))
+    m = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF, start=dt.date(2024, 1, 21)))
     assert m.loc["C", "status"] == "outside_window"
 
 
 def test_excluded_period(shop: Path) -> None:
-    window = cut_points.Window(as_of=AS_OF, excluded=((dt.date(2024, 3, 5), dt.date(2024, 3, 15)),))
+    window = order_rules.Window(
+        as_of=AS_OF, excluded=((dt.date(2024, 3, 5), dt.date(2024, 3, 15)),)
+    )
     m = measures_of(shop, "shop", window)
     d = m.loc["D"]
     # D2 (2024-03-10) is excluded: D1 only; 2024-01-05 -> 2024-03-31 = 26 + 29 + 31 = 86 days
@@ -219,14 +222,14 @@ def test_excluded_period(shop: Path) -> None:
 
 
 def test_excluded_period_bounds_are_inclusive(shop: Path) -> None:
-    window = cut_points.Window(
+    window = order_rules.Window(
         as_of=AS_OF, excluded=((dt.date(2024, 3, 10), dt.date(2024, 3, 10)),)
     )
     assert measures_of(shop, "shop", window).loc["D", "frequency"] == 1
 
 
 def test_analysis_date_in_the_past(shop: Path) -> None:
-    m = measures_of(shop, "shop", cut_points.Window(as_of=dt.date(2024, 2, 29)))
+    m = measures_of(shop, "shop", order_rules.Window(as_of=dt.date(2024, 2, 29)))
     # only January orders exist by then; B had no order yet -> not a customer with orders
     a = m.loc["A"]
     # A1 on 2024-01-10 -> 2024-02-29: 21 + 29 = 50 days
@@ -246,7 +249,7 @@ def test_zero_value_orders(workspace: Path, make_dataset) -> None:
             {"order_id": "3", "customer_id": "F", "ordered_at": "2024-03-11", "order_total": "0"},
         ],
     )
-    window = cut_points.Window(as_of=AS_OF)
+    window = order_rules.Window(as_of=AS_OF)
     default = measures_of(workspace, "zero", window)
     # the free order is no order: 1 order, last on 2024-03-01 -> 30 days
     assert (default.loc["Z", "frequency"], default.loc["Z", "recency_days"]) == (1, 30)
@@ -256,7 +259,7 @@ def test_zero_value_orders(workspace: Path, make_dataset) -> None:
     assert default.loc["F", "frequency"] == 0
 
     counted = measures_of(
-        workspace, "zero", window, cut_points.CountingRules(exclude_zero_value=False)
+        workspace, "zero", window, order_rules.CountingRules(exclude_zero_value=False)
     )
     # now 2 orders, last on 2024-03-21 -> 10 days; revenue unchanged
     assert (counted.loc["Z", "frequency"], counted.loc["Z", "recency_days"]) == (2, 10)
@@ -286,15 +289,15 @@ def test_return_row_with_negative_total(workspace: Path, make_dataset) -> None:
             },
         ],
     )
-    for rules in (cut_points.CountingRules(), cut_points.CountingRules(exclude_zero_value=False)):
-        r = measures_of(workspace, "returns", cut_points.Window(as_of=AS_OF), rules).loc["R"]
+    for rules in (order_rules.CountingRules(), order_rules.CountingRules(exclude_zero_value=False)):
+        r = measures_of(workspace, "returns", order_rules.Window(as_of=AS_OF), rules).loc["R"]
         # 80 + 45.50 - 30.25 = 95.25; the return is never an order and never the last order:
         # last order 2024-03-02 -> 29 days
         assert (r.frequency, r.monetary, r.recency_days) == (2, Decimal("95.25"), 29)
 
 
 def test_customers_file_without_customers_table(shop: Path) -> None:
-    m = measures_of(shop, "shop", cut_points.Window(as_of=AS_OF), with_customers=False)
+    m = measures_of(shop, "shop", order_rules.Window(as_of=AS_OF), with_customers=False)
     assert sorted(m.index) == ["A", "B", "C", "D"]
 
 
@@ -596,6 +599,6 @@ def test_validate_cuts_rejects_scales_other_than_3_4_5() -> None:
 
 
 def test_counting_rules_describe_the_rules() -> None:
-    text = cut_points.CountingRules(exclude_zero_value=False).describe()
+    text = order_rules.CountingRules(exclude_zero_value=False).describe()
     assert "orders with a total of 0 count as orders" in text
     assert "cancelled orders are ignored" in text

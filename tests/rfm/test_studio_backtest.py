@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from studio_shop import CUTS, DATASET, DATE_FROM, load_shop
 
-from dashboard.rfm import backtest, cut_points, migration
+from dashboard.rfm import backtest, cut_points
 from dashboard.rfm.schemes import PRESETS
 
-FIXED = migration.Scoring(PRESETS["shopify"], mode="custom", custom=CUTS)
+FIXED = cut_points.ScoringSpec(PRESETS["shopify"], custom=CUTS)
 
 
 def test_repeat_rate_and_revenue_per_segment(workspace: Path, make_dataset) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.rfm import analysis, clustering
+from dashboard.rfm import analysis, clustering, cut_points
 from dashboard.rfm.schemes import PRESETS
 
 AS_OF = dt.date(2024, 6, 30)
@@ -56,7 +56,7 @@ def test_three_clear_groups(workspace: Path, make_dataset) -> None:
     base = analysis.load_customer_base(workspace, dataset, as_of=AS_OF)
     try:
         scheme = PRESETS["shopify"]
-        cuts = analysis.resolve_cuts(base, scheme)
+        cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(scheme))
         result = clustering.cluster_customers(base, cuts, scheme)
         again = clustering.cluster_customers(base, cuts, scheme)
         members = analysis.segment_members(base, cuts, scheme)
@@ -91,7 +91,7 @@ def test_too_few_customers(workspace: Path, make_dataset) -> None:
     make_dataset("two", orders)
     base = analysis.load_customer_base(workspace, "two")
     try:
-        cuts = analysis.resolve_cuts(base, PRESETS["shopify"])
+        cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(PRESETS["shopify"]))
         with pytest.raises(clustering.ClusteringError, match="at least 3"):
             clustering.cluster_customers(base, cuts, PRESETS["shopify"])
     finally:

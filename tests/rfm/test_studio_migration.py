@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from studio_shop import AS_OF, CUTS, DATASET, DATE_FROM, load_shop
 
-from dashboard.rfm import analysis, migration
+from dashboard.rfm import analysis, cut_points, migration
 from dashboard.rfm.schemes import PRESETS
 
-FIXED = migration.Scoring(PRESETS["shopify"], mode="custom", custom=CUTS)
+FIXED = cut_points.ScoringSpec(PRESETS["shopify"], custom=CUTS)
 
 
 @pytest.fixture
@@ -68,12 +68,14 @@ def test_who_moved_from_a_to_b(moved: migration.Migration) -> None:
 
 def test_quantile_mode_scores_each_date_on_its_own(workspace: Path, make_dataset) -> None:
     load_shop(make_dataset)
-    scoring = migration.Scoring(PRESETS["shopify"])
+    scoring = cut_points.ScoringSpec(PRESETS["shopify"])
     result = migration.compare_dates(workspace, DATASET, DATE_FROM, AS_OF, scoring)
     try:
         for date, cuts in ((DATE_FROM, result.cuts_from), (AS_OF, result.cuts_to)):
             base = analysis.load_customer_base(workspace, DATASET, as_of=date)
-            assert cuts == analysis.resolve_cuts(base, PRESETS["shopify"])
+            assert cuts == cut_points.resolve_cuts(
+                base.measures, cut_points.ScoringSpec(PRESETS["shopify"])
+            )
             base.backend.disconnect()
         assert result.cuts_from != result.cuts_to
     finally:
@@ -83,7 +85,7 @@ def test_quantile_mode_scores_each_date_on_its_own(workspace: Path, make_dataset
 def test_a_look_back_window_leaves_old_customers_outside(workspace: Path, make_dataset) -> None:
     load_shop(make_dataset)
     # 120 days back from 2024-06-30 starts on 2024-03-03: eve's orders are all older.
-    scoring = migration.Scoring(PRESETS["shopify"], "custom", CUTS, window_days=120)
+    scoring = cut_points.ScoringSpec(PRESETS["shopify"], CUTS, window_days=120)
     assert scoring.window_start(AS_OF) == dt.date(2024, 3, 3)
     result = migration.compare_dates(workspace, DATASET, DATE_FROM, AS_OF, scoring)
     try:
