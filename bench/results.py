@@ -1,4 +1,4 @@
-"""Benchmark results: entries judged against issue #7's targets, machine facts, latest.json."""
+"""Benchmark results: entries judged against docs/ingest.md §8, machine facts, latest.json."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ CHECK = "check"
 class Entry:
     """One measurement at one size beside one reference measured in the same run.
 
-    ``role`` is ``target`` when the entry is a criterion of issue #7's target ``target``: the
+    ``role`` is ``target`` for a criterion of target ``target`` (docs/ingest.md §8): the
     reference is the target's, and ``limit`` (ratio; ``limit_s``: seconds, target 2 only) and
     ``holds`` are set. ``info`` entries show another reference for context (e.g. pandas beside
     a DuckDB target) and are never judged. ``check`` entries (Spark beside DuckDB) belong to no
@@ -147,7 +147,7 @@ def make_check_entry(
     note: str = "",
     details: dict[str, object] | None = None,
 ) -> Entry:
-    """Return a timed entry outside issue #7's targets, judged only on identical results.
+    """Return a timed entry outside the speed targets, judged only on identical results.
 
     No limit: ``holds`` and ``agrees`` are ``identical``; the ratio is shown, never judged.
     """

@@ -1,4 +1,4 @@
-"""Run the benchmark: issue #7's targets at every size, ours beside references of the same run.
+"""Run the benchmark: the speed targets at every size, ours beside references of the same run.
 
 Environment: BENCH_SIZES (``1m``; e.g. ``100k,1m,10m``), BENCH_REPEAT (timed runs per
 measurement, median reported; default 3; the browser slider moves 3 times as often),

@@ -93,7 +93,7 @@ def run_engine(engine: str, workspace: Path, export_dir: Path) -> dict[str, obje
     ) as tables:
         times["open"] = time.perf_counter() - started
         mark = time.perf_counter()
-        base = engines.load_customer_base(tables, DATASET)
+        base = analysis.build_customer_base(tables, DATASET)
         times["customer_base"] = time.perf_counter() - mark
         mark = time.perf_counter()
         cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(scheme))

@@ -1,4 +1,4 @@
-"""The performance targets of issue #7: their limits, the sizes they run at, and the verdicts.
+"""The speed targets of docs/ingest.md §8: their limits, the sizes they run at, and the verdicts.
 
 Each target is a ratio against a reference measured in the same run (memory targets: against
 the CSV file's size). A target can have several criteria (target 3: against DuckDB SQL and

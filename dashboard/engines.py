@@ -17,7 +17,6 @@ pyspark is a dev/cluster dependency: it is imported only when the spark engine i
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import tempfile
@@ -32,14 +31,11 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from dashboard import order_rules
-from dashboard.rfm import analysis, cut_points
 from dashboard.workspace import store
 from dashboard.workspace.parquet_export import find_partition_column
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
-DEFAULT_RULES = order_rules.CountingRules()
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 TABLES = tuple(store.SCHEMA)  # every table of a dataset, and of its Parquet export
 ENGINE_ENV = "SEGMENTS_ENGINE"
@@ -291,6 +287,19 @@ def open_configured_tables(
         yield tables
 
 
+def holds_locally(backend: BaseBackend) -> bool:
+    """Whether ``backend`` is a private in-memory DuckDB of ``materialise`` (not a cluster's)."""
+    return backend.name == "duckdb"
+
+
+def release(backend: BaseBackend, table: ir.Table) -> None:
+    """Free a table of ``materialise``: close the private DuckDB, or uncache it (Spark runs on)."""
+    if holds_locally(backend):
+        backend.disconnect()
+    else:
+        table.release()
+
+
 def materialise(tables: EngineTables, expr: ir.Table, name: str) -> tuple[BaseBackend, ir.Table]:
     """Compute ``expr`` once and hold the result where the slider-speed steps can reuse it.
 
@@ -308,50 +317,3 @@ def materialise(tables: EngineTables, expr: ir.Table, name: str) -> tuple[BaseBa
     # in-memory tables (ibis.memtable), create_view does.
     view = tables.backend.create_view(f"{name}_{uuid.uuid4().hex[:12]}", expr)
     return tables.backend, view.cache()
-
-
-def load_customer_base(
-    tables: EngineTables,
-    dataset: str,
-    as_of: dt.date | None = None,
-    start: dt.date | None = None,
-    rules: order_rules.CountingRules = DEFAULT_RULES,
-    excluded: tuple[tuple[dt.date, dt.date], ...] = (),
-) -> analysis.CustomerBase:
-    """Build the per-customer measures once, on any engine (the expensive step).
-
-    In: ``open_tables``' tables. Out: an ``analysis.CustomerBase`` whose ``measures`` has the
-    columns of ``cut_points.build_customer_measures``, held as ``materialise`` says; free it with
-    ``base.close()``. ``as_of`` defaults to the date of the latest order. Raises
-    analysis.NoCustomerKeyError when no order has a customer key.
-    """
-    if as_of is None:
-        as_of = order_rules.latest_order_date(tables.orders)
-    if as_of is None:
-        raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
-    no_key = analysis.find_missing_customer_key(tables.orders)
-    if no_key:
-        raise analysis.NoCustomerKeyError(no_key)
-    window = order_rules.Window(as_of=as_of, start=start, excluded=excluded)
-    expr = cut_points.build_customer_measures(tables.orders, window, rules, tables.customers)
-    backend, measures = materialise(tables, expr, "customer_measures")
-    outside = int((measures.status == cut_points.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
-    return analysis.CustomerBase(dataset, window, rules, backend, measures, outside)
-
-
-def load_configured_base(
-    workspace: Path,
-    dataset: str,
-    as_of: dt.date | None = None,
-    start: dt.date | None = None,
-    settings: EngineSettings | None = None,
-    rules: order_rules.CountingRules = DEFAULT_RULES,
-) -> analysis.CustomerBase:
-    """Return ``load_customer_base`` of ``dataset`` on the configured engine (the app's loader).
-
-    In: a workspace and dataset name; the engine comes from ``settings`` or the environment
-    (``read_engine_settings``); ``rules`` as ``load_customer_base``'s. Out: as
-    ``load_customer_base``; free it with ``base.close()``.
-    """
-    with open_configured_tables(workspace, dataset, settings) as tables:
-        return load_customer_base(tables, dataset, as_of=as_of, start=start, rules=rules)

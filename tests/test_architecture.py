@@ -1,4 +1,4 @@
-"""The rules of architecture.md, checked on the source tree with ``ast`` (not grep).
+"""The rules of docs/architecture.md, checked on the source tree with ``ast`` (not grep).
 
 1. Only the dashboard/ui/ package and pages/ import streamlit.
 2. Pages hold no SQL text and do not import duckdb.
@@ -184,7 +184,7 @@ def test_importing_the_engine_does_not_load_streamlit() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-    # the analysis module alone, as the brief names it
+    # the analysis module alone, as docs/architecture.md names it
     alone = subprocess.run(
         [
             sys.executable,

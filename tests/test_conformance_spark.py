@@ -412,7 +412,7 @@ def run_pipeline(
         engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
     ) as tables:
         results["latest_order_date"] = order_rules.latest_order_date(tables.orders)
-        base = engines.load_customer_base(tables, dataset, rules=rules, **window)
+        base = analysis.build_customer_base(tables, dataset, rules=rules, **window)
         try:
             measures = base.measures.order_by("customer_id").to_pandas()
             results["measures"] = rows(measures)
@@ -532,10 +532,10 @@ def run_analyses(
         finally:
             base.close()
         settings = reports.DEFAULT_SETTINGS
-        attribution = reports.attribute_customers(tables, as_of, settings.rules_frame())
-        cells = reports.compute_cohort_cells(tables, as_of, attribution)
-        report = reports.compute_channel_report(tables, as_of, settings, attribution, cells)
-        matured = reports.compute_maturity(tables, dataset, as_of, settings, report.economics)
+        attribution = reports.build_attribution(tables, as_of, settings.rules_frame())
+        cells = reports.build_cohort_table(tables, as_of, attribution)
+        report = reports.build_channel_report(tables, as_of, settings, attribution, cells)
+        matured = reports.build_maturity(tables, dataset, as_of, settings, report.economics)
         results["attribution"] = rows(attribution)
         results["cohort_cells"] = rows(cells)
         results["channels"] = rows(report.table)
@@ -629,14 +629,14 @@ def test_the_app_loaders_run_on_spark_when_configured(
     as_of = dt.date(2024, 12, 31)
 
     def load() -> dict[str, object]:
-        base = engines.load_configured_base(workspace, dataset, as_of=as_of)
+        base = analysis.load_customer_base(workspace, dataset, as_of=as_of)
         feature_base = features.load_feature_base(workspace, dataset, as_of=as_of)
         try:
             return {
                 "engine": base.backend.name,
                 "measures": rows(base.measures.order_by("customer_id").to_pandas()),
                 "features": rows(feature_base.table.order_by("customer_id").to_pandas()),
-                "report": reports.build_report(workspace, dataset, as_of),
+                "report": reports.load_report(workspace, dataset, as_of),
             }
         finally:
             base.close()

@@ -13,6 +13,7 @@ import pytest
 
 from dashboard import cli, engines, errors
 from dashboard.behaviour import builder
+from dashboard.rfm import analysis
 from dashboard.workspace import store
 
 ORDERS = [
@@ -67,7 +68,7 @@ def test_duckdb_tables_are_every_table_of_the_dataset(
         assert int(tables.orders.count().execute()) == 2
         assert tables.customers is not None
         assert tables.get("no_such_table") is None
-    base = engines.load_configured_base(workspace, name)
+    base = analysis.load_customer_base(workspace, name)
     try:
         assert base.window.as_of.isoformat() == "2025-02-01"
         assert sorted(base.measures.customer_id.to_pandas()) == ["a", "b", "c"]

@@ -1,4 +1,4 @@
-"""Formula-safe CSV exports (bad-input.md row 16)."""
+"""Formula-safe CSV exports (docs/ingest.md §7, case 16)."""
 
 from __future__ import annotations
 

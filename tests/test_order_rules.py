@@ -144,9 +144,7 @@ def test_the_report_command_follows_the_rule(free_store: Path, tmp_path: Path) -
 def test_the_settings_carry_the_rule_to_every_acquisition_figure(free_store: Path) -> None:
     settings = reports.Settings(counting=COUNTED)
     with store.open_for_read(free_store, "free") as backend:
-        result = reports.compute_report(
-            {"orders": backend.table("orders")}, "free", AS_OF, settings
-        )
+        result = reports.build_report({"orders": backend.table("orders")}, "free", AS_OF, settings)
     assert result["store"]["orders"] == 7
     assert sum(row["orders"] for row in result["channels"]) == 6
     assert sum(row["new_customers"] for row in result["channels"]) == 4

@@ -2,7 +2,7 @@
 
 A customer's channel is read from the evidence on their FIRST valid order (not cancelled, total
 above 0; ties on the same second broken by order id) through an editable table of rules, first
-match wins, in this order of evidence (segments.md §4, "By acquisition channel"):
+match wins, in this order of evidence (docs/acquisition.md §1):
 
 1. UTM tags (``utm_source`` / ``utm_medium``), read the way GA4's default channel group reads
    them (google/cpc -> Paid Search, facebook/paid_social -> Paid Social, klaviyo/email -> Email);
@@ -15,7 +15,7 @@ match wins, in this order of evidence (segments.md §4, "By acquisition channel"
 7. an online-store source with none of the above -> Direct.
 
 Whatever no rule matches is "Unattributed", a group of its own that is always shown. Channel names
-are GA4's default channel groups (formats/README.md), so spend and GA4 reports line up.
+are GA4's default channel groups (docs/acquisition.md §1), so spend and GA4 reports line up.
 
 A rule is one row: priority (lower first; ties keep table order), field (one of ``RULE_FIELDS``),
 match (``exact`` or ``prefix``; an empty prefix matches any value), pattern (compared in lower

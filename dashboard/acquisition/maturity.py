@@ -1,9 +1,10 @@
 """The store's business maturity stage over time and whether its retention effort fits it.
 
-segments.md §5 (VibeTrace): a store moves from "Just started" (no sales) through "Gaining
-traction" (1-5 sales a week), "Consistent" (after 2-3 months, at least 1 sale a day),
-"Established" (4-6 months, about 10 a day) to "Well established" (about a year, 10+ a day); the
-recommended share of effort on retention grows with it (0, 15, 30, 50, 60 %).
+docs/acquisition.md §6: a store moves from "Just started" (no sales) through "Gaining
+traction" (1+ sale a week), "Consistent" (2+ months open, 1+ sale a day), "Established" (4+
+months, 10+ a day) to "Well established" (12+ months, 10+ a day), by the default thresholds of
+``StageThresholds``; the recommended share of effort on retention grows with it (0, 15, 30, 50,
+60 %).
 
 The stage of each calendar month is read at its last day (the analysis date for the current
 month) from the store's own orders: whole months since its first valid order, and valid orders in
@@ -76,7 +77,7 @@ FOCUS = {
 
 @dataclass(frozen=True)
 class StageThresholds:
-    """The signals of each stage (defaults: segments.md §5) and the recommended retention share.
+    """The signals of each stage (docs/acquisition.md §6) and the recommended retention share.
 
     A month is "Well established" with at least ``well_established_months`` whole months since the
     first sale and ``well_established_sales_per_day``; "Established", "Consistent" likewise;

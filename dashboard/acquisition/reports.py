@@ -1,11 +1,11 @@
 """Channels, spend, cohorts and maturity of one dataset, as the pages and the CLI report show them.
 
 One set of functions takes the dataset's tables on any engine (``compute_*``,
-``attribute_customers``) and returns plain DataFrames, so the Channels, Cohorts and Maturity pages
+``build_attribution``) and returns plain DataFrames, so the Channels, Cohorts and Maturity pages
 and ``python -m dashboard report`` always show the same numbers, on DuckDB or on Spark. The
 ``load_*`` loaders open the dataset on the configured engine (``engines.open_configured_tables``)
 and call them. The expensive step, evaluating the channel rules on every customer's first order,
-is done once (``attribute_customers``) and its result reused by every other step.
+is done once (``build_attribution``) and its result reused by every other step.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class MaturityReport:
     health_text: str
 
 
-def attribute_customers(
+def build_attribution(
     tables: Mapping[str, ir.Table],
     as_of: dt.date,
     rules: pd.DataFrame,
@@ -117,12 +117,12 @@ def load_attribution(
     rules: pd.DataFrame,
     counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
-    """Return ``attribute_customers`` of the dataset on the configured engine."""
+    """Return ``build_attribution`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return attribute_customers(tables, as_of, rules, counting)
+        return build_attribution(tables, as_of, rules, counting)
 
 
-def compute_cohort_cells(
+def build_cohort_table(
     tables: Mapping[str, ir.Table],
     as_of: dt.date,
     attribution: pd.DataFrame,
@@ -134,16 +134,16 @@ def compute_cohort_cells(
     )
 
 
-def load_cohort_cells(
+def load_cohort_table(
     workspace: Path,
     dataset: str,
     as_of: dt.date,
     attribution: pd.DataFrame,
     counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
 ) -> pd.DataFrame:
-    """Return ``compute_cohort_cells`` of the dataset on the configured engine."""
+    """Return ``build_cohort_table`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return compute_cohort_cells(tables, as_of, attribution, counting)
+        return build_cohort_table(tables, as_of, attribution, counting)
 
 
 def _has_spend_rows(tables: Mapping[str, ir.Table]) -> bool:
@@ -169,7 +169,7 @@ def filter_cohort_months(
     return cells[keep]
 
 
-def compute_channel_report(
+def build_channel_report(
     tables: Mapping[str, ir.Table],
     as_of: dt.date,
     settings: Settings,
@@ -179,7 +179,7 @@ def compute_channel_report(
     """Per-channel table for the settings' period, and CAC / CLV : CAC when spend is loaded.
 
     In: the dataset's tables on any engine (orders, marketing_spend), a loaded attribution and
-    its cohort cells (``compute_cohort_cells``).
+    its cohort cells (``build_cohort_table``).
     """
     attributed = channels.to_attribution_table(attribution)
     table = channels.summarise_channels(
@@ -224,12 +224,12 @@ def load_channel_report(
     attribution: pd.DataFrame,
     cells: pd.DataFrame,
 ) -> ChannelReport:
-    """Return ``compute_channel_report`` of the dataset on the configured engine."""
+    """Return ``build_channel_report`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return compute_channel_report(tables, as_of, settings, attribution, cells)
+        return build_channel_report(tables, as_of, settings, attribution, cells)
 
 
-def compute_maturity(
+def build_maturity(
     tables: Mapping[str, ir.Table],
     dataset: str,
     as_of: dt.date,
@@ -268,9 +268,9 @@ def load_maturity(
     settings: Settings,
     economics: pd.DataFrame | None = None,
 ) -> MaturityReport:
-    """Return ``compute_maturity`` of the dataset on the configured engine."""
+    """Return ``build_maturity`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return compute_maturity(tables, dataset, as_of, settings, economics)
+        return build_maturity(tables, dataset, as_of, settings, economics)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -290,7 +290,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
-def compute_report(
+def build_report(
     tables: Mapping[str, ir.Table],
     dataset: str,
     as_of: dt.date,
@@ -305,10 +305,10 @@ def compute_report(
     current_stage (paragraph and CLV : CAC health), warnings (sentences: several currencies
     added up, no customer key).
     """
-    attribution = attribute_customers(tables, as_of, settings.rules_frame(), settings.counting)
-    cells = compute_cohort_cells(tables, as_of, attribution, settings.counting)
-    report = compute_channel_report(tables, as_of, settings, attribution, cells)
-    matured = compute_maturity(tables, dataset, as_of, settings, report.economics)
+    attribution = build_attribution(tables, as_of, settings.rules_frame(), settings.counting)
+    cells = build_cohort_table(tables, as_of, attribution, settings.counting)
+    report = build_channel_report(tables, as_of, settings, attribution, cells)
+    matured = build_maturity(tables, dataset, as_of, settings, report.economics)
     combined = cohorts.combine_cohorts(cells)
     return {
         "dataset": dataset,
@@ -346,12 +346,12 @@ def compute_report(
     }
 
 
-def build_report(
+def load_report(
     workspace: Path, dataset: str, as_of: dt.date, settings: Settings = DEFAULT_SETTINGS
 ) -> dict[str, object]:
-    """Return ``compute_report`` of the dataset on the configured engine."""
+    """Return ``build_report`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return compute_report(tables, dataset, as_of, settings)
+        return build_report(tables, dataset, as_of, settings)
 
 
 def has_spend(workspace: Path, dataset: str) -> bool:

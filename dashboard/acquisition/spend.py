@@ -1,4 +1,4 @@
-"""Marketing spend: CAC per channel and month, CLV : CAC and months to pay back (segments.md §5-6).
+"""Marketing spend: CAC per channel and month, CLV : CAC and payback (docs/acquisition.md §3-4).
 
 Spend rows (``marketing_spend``: month, channel, spend, purpose) name channels the way marketers
 do ("Google Ads", "Meta Ads"); an editable mapping turns each name into the channel group the
@@ -169,7 +169,7 @@ def summarise_cac(
 
 
 def compute_simple_clv(aov: float, orders_per_year: float, expected_years: float) -> float:
-    """Simple CLV = average order value x orders per year x expected years (segments.md §6)."""
+    """Simple CLV = AOV x orders per year x expected years (docs/acquisition.md §4)."""
     return aov * orders_per_year * expected_years
 
 

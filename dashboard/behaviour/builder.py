@@ -516,7 +516,7 @@ def scale_table(
     workspace: Path,
     launch_days: int = 30,
 ) -> pd.DataFrame:
-    """SCALE prioritisation of segments (segments.md §6), one row per segment (SCALE_COLUMNS).
+    """SCALE prioritisation of segments (docs/behaviour.md §6), one row per segment (SCALE_COLUMNS).
 
     Size = customers; Currency = average net revenue per customer; Access = share of customers
     who accept email or SMS marketing; Love = repeat rate (share with 2+ orders among buyers) and

@@ -409,10 +409,7 @@ class FeatureBase:
 
     def close(self) -> None:
         """Free the table: close the private DuckDB, or uncache it (Spark keeps running)."""
-        if self.backend.name == "duckdb":
-            self.backend.disconnect()
-        else:
-            self.table.release()
+        engines.release(self.backend, self.table)
 
 
 def available_sources(tables: Mapping[str, ir.Table]) -> set[str]:

@@ -1,4 +1,4 @@
-"""Presets for the behavioural segments of segments.md §4, as data the builder runs.
+"""Presets for the behavioural segments of docs/behaviour.md §4, as data the builder runs.
 
 A preset is a definition template: groups of conditions (see builder.py) whose values come from
 editable parameters with defaults. ``preset_definition`` fills in the analyst's values and returns
@@ -52,7 +52,7 @@ class PresetCondition:
 
 @dataclass(frozen=True)
 class Preset:
-    """One behavioural segment of segments.md §4: its definition template and parameters."""
+    """One behavioural segment of docs/behaviour.md §4: its definition template and parameters."""
 
     key: str
     name: str

@@ -523,7 +523,7 @@ def customer_base(
 ) -> Iterator[analysis.CustomerBase]:
     """Yield the customer base of the dataset on ``--engine`` (see ``open_engine_tables``)."""
     with open_engine_tables(args, workspace) as tables:
-        base = engines.load_customer_base(
+        base = analysis.build_customer_base(
             tables,
             args.dataset,
             as_of=args.as_of,
@@ -578,7 +578,7 @@ def run_migration(args: argparse.Namespace, workspace: Path) -> None:
     with open_engine_tables(args, workspace) as tables:
         date_to = args.date_to or latest_date(tables, args.dataset)
         date_from = args.date_from or date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
-        moved = migration.compare_dates_in(tables, args.dataset, date_from, date_to, scoring)
+        moved = migration.build_migration(tables, args.dataset, date_from, date_to, scoring)
     try:
         members = migration.list_members(moved)
         counts = migration.count_moves(migration.summarise_transitions(moved))
@@ -603,7 +603,7 @@ def run_export_parquet(args: argparse.Namespace, workspace: Path) -> None:
 
 
 def run_report(args: argparse.Namespace, workspace: Path) -> None:
-    """Write ``reports.compute_report`` of the dataset (on --engine) to --out as JSON.
+    """Write ``reports.build_report`` of the dataset (on --engine) to --out as JSON.
 
     A dataset whose orders have no customer key still gets its store-level figures; stderr then
     says why the customer figures (channels, cohorts, returning shares) are empty.
@@ -626,7 +626,7 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
         settings = replace(settings, spend_mapping=reports.rows_of(mapping))
     with open_engine_tables(args, workspace) as tables:
         as_of = args.as_of or latest_date(tables, args.dataset)
-        report = reports.compute_report(tables, args.dataset, as_of, settings)
+        report = reports.build_report(tables, args.dataset, as_of, settings)
         missing = analysis.find_missing_customer_key(tables.orders)
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     totals = report["store"]

@@ -4,7 +4,7 @@
 2024-11-01 and is exported on 2026-10-31, and writes five CSV files (see ``files.DemoFiles``). The
 same seed always gives byte-identical files; nothing depends on today's date.
 
-The store grows through the maturity stages of the segmentation design (a handful of sales a week
+The store grows through the maturity stages in docs/acquisition.md §6 (a handful of sales a week
 at first, about ten a day after half a year, 100+ a day at the end of year two), with weekly
 seasonality and a Black Friday / December peak. About 20,000 people order about 60,000 times; most
 buy once, a heavy tail of repeat buyers reorders on their own rhythm until they churn. How each

@@ -1,7 +1,7 @@
 """Shopify exports: orders (one row per line item), customers, and abandoned checkouts.
 
 Columns are found by name, never by position, so every header generation works (orders: 73, 78
-and 79 columns; customers: before 2019, 2021-2023 and 2023+). Rules, per formats/README.md:
+and 79 columns; customers: before 2019, 2021-2023 and 2023+). Rules (docs/ingest.md §2.1-2.2):
 
 Orders: one order per ``Name``; order-level columns come from the order's first row that has a
 ``Total`` (Shopify fills them on the first line-item row only). customer_id = lower(trim(Email))

@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard import order_rules
+from dashboard import engines, order_rules
 from dashboard.rfm import cell_index, cut_points, segments
 from dashboard.rfm.schemes import Scheme
 from dashboard.workspace import store
@@ -40,7 +40,7 @@ class CustomerBase:
 
     ``measures`` has the columns of ``cut_points.build_customer_measures`` and lives in ``backend``:
     a private in-memory DuckDB owned by whoever holds this object (one per user session), or,
-    when built by ``engines.load_customer_base`` on Spark, a table cached in that Spark session.
+    when built on Spark, a table cached in that Spark session.
     ``cells`` is the in-memory index of the slider step, built on first use (see
     ``index_cells``).
     """
@@ -55,10 +55,7 @@ class CustomerBase:
 
     def close(self) -> None:
         """Free the measures: close the private DuckDB, or uncache them (Spark keeps running)."""
-        if self.backend.name == "duckdb":
-            self.backend.disconnect()
-        else:
-            self.measures.release()
+        engines.release(self.backend, self.measures)
 
 
 def index_cells(base: CustomerBase) -> cell_index.CellIndex | None:
@@ -67,7 +64,7 @@ def index_cells(base: CustomerBase) -> cell_index.CellIndex | None:
     Only a base held in a private in-memory DuckDB is indexed: a cluster's base stays where it
     is and is scored by Ibis queries.
     """
-    if base.cells is None and base.backend.name == "duckdb":
+    if base.cells is None and engines.holds_locally(base.backend):
         base.cells = cell_index.build_cell_index(base.measures)
     return base.cells
 
@@ -130,6 +127,36 @@ def find_missing_customer_key(orders: ir.Table) -> str | None:
     return explain_missing_customer_key(total, total)
 
 
+def build_customer_base(
+    tables: engines.EngineTables,
+    dataset: str,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    rules: order_rules.CountingRules = order_rules.DEFAULT_RULES,
+    excluded: tuple[tuple[dt.date, dt.date], ...] = (),
+) -> CustomerBase:
+    """Build the per-customer measures once, on any engine (the expensive step).
+
+    In: ``engines.open_tables``' tables. Out: a CustomerBase whose ``measures`` has the columns
+    of ``cut_points.build_customer_measures``, held as ``engines.materialise`` says; free it with
+    ``base.close()``. ``as_of`` defaults to the date of the latest order. Raises
+    store.WorkspaceError when the dataset has no orders, NoCustomerKeyError when no order has a
+    customer key.
+    """
+    if as_of is None:
+        as_of = order_rules.latest_order_date(tables.orders)
+    if as_of is None:
+        raise store.WorkspaceError(f"The dataset '{dataset}' has no orders yet.")
+    no_key = find_missing_customer_key(tables.orders)
+    if no_key:
+        raise NoCustomerKeyError(no_key)
+    window = order_rules.Window(as_of=as_of, start=start, excluded=excluded)
+    expr = cut_points.build_customer_measures(tables.orders, window, rules, tables.customers)
+    backend, measures = engines.materialise(tables, expr, "customer_measures")
+    outside = int((measures.status == cut_points.STATUS_OUTSIDE_WINDOW).sum().execute() or 0)
+    return CustomerBase(dataset, window, rules, backend, measures, outside)
+
+
 def load_customer_base(
     workspace: Path,
     dataset: str,
@@ -137,17 +164,15 @@ def load_customer_base(
     start: dt.date | None = None,
     rules: order_rules.CountingRules = order_rules.DEFAULT_RULES,
     excluded: tuple[tuple[dt.date, dt.date], ...] = (),
+    settings: engines.EngineSettings | None = None,
 ) -> CustomerBase:
-    """Build the per-customer measures of ``dataset`` in the workspace (DuckDB) once.
+    """Return ``build_customer_base`` of ``dataset`` on the configured engine (the app's loader).
 
-    The same as ``engines.load_customer_base`` over the dataset's DuckDB tables. ``as_of``
-    defaults to the date of the latest order. Raises store.WorkspaceError when the dataset has
-    no orders.
+    The engine comes from ``settings`` or the environment (``engines.read_engine_settings``;
+    DuckDB over the workspace by default). Free the result with ``base.close()``.
     """
-    from dashboard import engines  # engines builds on this module's CustomerBase
-
-    with engines.open_tables("duckdb", workspace=workspace, dataset=dataset) as tables:
-        return engines.load_customer_base(tables, dataset, as_of, start, rules, excluded)
+    with engines.open_configured_tables(workspace, dataset, settings) as tables:
+        return build_customer_base(tables, dataset, as_of, start, rules, excluded)
 
 
 def segment_summary(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme) -> pd.DataFrame:

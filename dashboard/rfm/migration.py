@@ -20,7 +20,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from dashboard import engines
 from dashboard.errors import UserError
-from dashboard.rfm import cut_points, segments
+from dashboard.rfm import analysis, cut_points, segments
 from dashboard.rfm.schemes import PROSPECTS, Scheme
 from dashboard.workspace import store
 
@@ -49,7 +49,7 @@ def segments_at(
     or Outside window for customers whose valid orders all fall before the look-back window) and
     monetary (decimal, net revenue in the window).
     """
-    base = engines.load_customer_base(
+    base = analysis.build_customer_base(
         tables,
         dataset,
         as_of=as_of,
@@ -88,19 +88,19 @@ class Migration:
     customers: ir.Table
 
 
-def compare_dates(
+def load_migration(
     workspace: Path,
     dataset: str,
     date_from: dt.date,
     date_to: dt.date,
     scoring: cut_points.ScoringSpec,
 ) -> Migration:
-    """Return ``compare_dates_in`` of the dataset on the configured engine."""
+    """Return ``build_migration`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return compare_dates_in(tables, dataset, date_from, date_to, scoring)
+        return build_migration(tables, dataset, date_from, date_to, scoring)
 
 
-def compare_dates_in(
+def build_migration(
     tables: engines.EngineTables,
     dataset: str,
     date_from: dt.date,

@@ -1,4 +1,4 @@
-"""Segment schemes (segments.md §3): presets that map every R-F-M score cell to one segment.
+"""Segment schemes (docs/segments.md §3): presets that map every R-F-M score cell to one segment.
 
 Every scheme is expanded to a full table ``(r, f, m) -> segment`` over its score scale, whatever
 grid it is drawn on (R x FM, R x F or a code table), so assigning segments is one lookup.

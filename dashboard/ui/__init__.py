@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import engines, errors, formatting, order_rules
+from dashboard import errors, formatting, order_rules
 from dashboard.errors import UserError
 from dashboard.rfm import analysis, cut_points, scheme_io, schemes
 from dashboard.workspace import store
@@ -171,7 +171,7 @@ def get_customer_base(selection: Selection) -> analysis.CustomerBase:
             previous = st.session_state.pop("base", None)
             if previous is not None:
                 previous.close()
-            st.session_state["base"] = engines.load_configured_base(
+            st.session_state["base"] = analysis.load_customer_base(
                 workspace(),
                 selection.dataset,
                 as_of=selection.as_of,

@@ -171,7 +171,7 @@ def get_cohort_cells(selection: ui.Selection, settings: reports.Settings) -> pd.
     return _keep(
         "cohort_cells",
         (*_data_key(selection), settings.rules, settings.counting),
-        lambda: reports.load_cohort_cells(
+        lambda: reports.load_cohort_table(
             ui.workspace(), selection.dataset, selection.as_of, attribution, settings.counting
         ),
     )
@@ -218,7 +218,7 @@ def get_channel_segments(selection: ui.Selection, attribution: pd.DataFrame) -> 
 
 
 def edit_stage_thresholds() -> maturity.StageThresholds:
-    """Number inputs for the stage signals (defaults: segments.md §5); returns the thresholds."""
+    """Number inputs for the stage signals (docs/acquisition.md §6); returns the thresholds."""
     d = maturity.DEFAULT_THRESHOLDS
     with st.expander("Stage thresholds (editable)"):
         cols = st.columns(4)

@@ -48,7 +48,7 @@ def get_migration(
         if slot is not None:
             st.session_state.pop("migration")[1].backend.disconnect()
         with st.spinner("Segmenting customers at both dates…"):
-            result = migration.compare_dates(
+            result = migration.load_migration(
                 ui.workspace(), selection.dataset, date_from, date_to, scoring
             )
         st.session_state["migration"] = (key, result)

@@ -575,7 +575,7 @@ def test_demo_channel_table_matches_pandas(demo_dataset, demo_reference) -> None
     workspace, name = demo_dataset
     orders, expected_firsts = demo_reference
     attribution = reports.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
-    cells = reports.load_cohort_cells(workspace, name, ref.AS_OF, attribution)
+    cells = reports.load_cohort_table(workspace, name, ref.AS_OF, attribution)
     report = reports.load_channel_report(
         workspace, name, ref.AS_OF, reports.Settings(), attribution, cells
     )
@@ -621,7 +621,7 @@ def test_demo_cac_matches_pandas(demo_dataset, demo_with_spend, demo_reference) 
     attribution = reports.load_attribution(
         demo_with_spend, "demo", ref.AS_OF, channels.default_rules()
     )
-    cells = reports.load_cohort_cells(demo_with_spend, "demo", ref.AS_OF, attribution)
+    cells = reports.load_cohort_table(demo_with_spend, "demo", ref.AS_OF, attribution)
     report = reports.load_channel_report(
         demo_with_spend, "demo", ref.AS_OF, reports.Settings(), attribution, cells
     )

@@ -144,7 +144,7 @@ def demo(demo_dataset: tuple[Path, str]) -> dict[str, pd.DataFrame]:
     workspace, name = demo_dataset
     orders = ref.read_orders(ref.files_dir(workspace) / "shopify_orders.csv")
     attribution = reports.load_attribution(workspace, name, ref.AS_OF, channels.default_rules())
-    cells = reports.load_cohort_cells(workspace, name, ref.AS_OF, attribution)
+    cells = reports.load_cohort_table(workspace, name, ref.AS_OF, attribution)
     return {"orders": orders, "firsts": ref.attribute(orders), "cells": cells}
 
 

@@ -173,7 +173,7 @@ def demo_maturity(demo_dataset, tmp_path_factory) -> reports.MaturityReport:
     workspace = ref.copy_with_spend(demo_dataset, tmp_path_factory.mktemp("maturity"))
     settings = reports.Settings()
     attribution = reports.load_attribution(workspace, "demo", ref.AS_OF, settings.rules_frame())
-    cells = reports.load_cohort_cells(workspace, "demo", ref.AS_OF, attribution)
+    cells = reports.load_cohort_table(workspace, "demo", ref.AS_OF, attribution)
     report = reports.load_channel_report(workspace, "demo", ref.AS_OF, settings, attribution, cells)
     return reports.load_maturity(workspace, "demo", ref.AS_OF, settings, report.economics)
 

@@ -118,7 +118,7 @@ def test_migration_agrees_with_the_engine(studio_env: Path) -> None:
     date_to = analysis.describe_dataset(studio_env, DATASET).last_order_on
     date_from = date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
     scoring = cut_points.ScoringSpec(PRESETS["shopify"])
-    moved = migration.compare_dates(studio_env, DATASET, date_from, date_to, scoring)
+    moved = migration.load_migration(studio_env, DATASET, date_from, date_to, scoring)
     counts = migration.count_moves(migration.summarise_transitions(moved))
     movers = migration.list_movers(moved)
     moved.backend.disconnect()

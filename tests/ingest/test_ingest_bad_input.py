@@ -1,4 +1,4 @@
-"""Bad input from shared/design/bad-input.md (rows 1-13, 17, 18) and the transaction.
+"""Bad input from docs/ingest.md §7 (cases 1-13, 17, 18) and the transaction.
 
 Each file is written inline so its bytes, and so its line numbers, are visible in the test.
 Line numbers are physical lines with the header as line 1.

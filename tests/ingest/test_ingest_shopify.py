@@ -21,8 +21,7 @@ from dashboard.workspace import store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = FIXTURES / "shopify_orders_small.csv"
-# formats/README.md: 73 columns = 79 minus these six. It says 79 "adds Payment ID, Payment
-# References", yet 79 - 2 = 77: a 78-column export has one of them, so 78 drops Payment ID.
+# docs/ingest.md §2.1: 73 columns = 79 minus these six; 78 has all of them but Payment ID.
 ADDED_IN_79 = ("Payment ID",)
 ADDED_IN_78 = ("Outstanding Balance", "Employee", "Location", "Device ID", "Payment References")
 ORDER_COLUMNS = (

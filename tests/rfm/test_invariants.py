@@ -8,7 +8,7 @@
     - a normal invoice: order_total = amount, refunded_amount = 0, net_total = amount;
     - a cancellation invoice (InvoiceNo starting with C, negative quantities) is a return row:
       order_total = 0, refunded_amount = -amount, net_total = amount (negative), not cancelled.
-      So it never counts as an order but reduces the customer's revenue (segments.md §1).
+      So it never counts as an order but reduces the customer's revenue (docs/segments.md §1.1).
 (b) The demo store, generated and ingested once per session (conftest ``demo_dataset``).
 
 Invariants: every customer in exactly one segment, summary totals and shares, per-segment revenue

@@ -1,4 +1,4 @@
-"""RFM measures, the threshold rule, quantile cut points and cut validation (segments.md §1-2).
+"""RFM measures, the threshold rule, quantile cut points and cut validation (docs/segments.md §1-2).
 
 Every expected number below is worked out by hand in the comments next to it.
 """

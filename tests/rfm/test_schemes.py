@@ -1,4 +1,4 @@
-"""Segment scheme presets against the tables of segments.md §3, typed out again here."""
+"""Segment scheme presets against the tables of docs/segments.md §3, typed out again here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.rfm import schemes
 
-# ---------------------------------------------------------------- the tables of segments.md
+# ---------------------------------------------------------------- the tables of docs/segments.md §3
 
 # Shopify: FM row -> segment for R = 1, 2, 3, 4, 5
 SHOPIFY_GRID = """
@@ -127,7 +127,7 @@ def test_preset_partitions_its_scale(key: str, n: int, names: set[str]) -> None:
     scheme = schemes.get_scheme(key)
     assert scheme.key == key
     assert scheme.n_scores == n
-    # names exactly as in segments.md, each listed once
+    # names exactly as in docs/segments.md §3, each listed once
     assert set(scheme.segments) == names
     assert len(scheme.segments) == len(names)
     assert schemes.PROSPECTS not in scheme.segments
@@ -155,7 +155,7 @@ def test_segment_counts_match_the_groups_named_in_segments_md() -> None:
 
 
 def test_typed_code_tables_are_partitions() -> None:
-    # the tables of segments.md themselves (as typed here) cover every code exactly once
+    # the tables of docs/segments.md §3 themselves (as typed here) cover every code exactly once
     for table, n in ((CLASSIC_CODES, 5), (KLAVIYO_CODES, 3)):
         owners = code_owners(table)
         assert sorted(owners) == sorted(every_code(n))

@@ -18,7 +18,7 @@ FIXED = cut_points.ScoringSpec(PRESETS["shopify"], custom=CUTS)
 @pytest.fixture
 def moved(workspace: Path, make_dataset) -> Iterator[migration.Migration]:
     load_shop(make_dataset)
-    result = migration.compare_dates(workspace, DATASET, DATE_FROM, AS_OF, FIXED)
+    result = migration.load_migration(workspace, DATASET, DATE_FROM, AS_OF, FIXED)
     yield result
     result.backend.disconnect()
 
@@ -69,7 +69,7 @@ def test_who_moved_from_a_to_b(moved: migration.Migration) -> None:
 def test_quantile_mode_scores_each_date_on_its_own(workspace: Path, make_dataset) -> None:
     load_shop(make_dataset)
     scoring = cut_points.ScoringSpec(PRESETS["shopify"])
-    result = migration.compare_dates(workspace, DATASET, DATE_FROM, AS_OF, scoring)
+    result = migration.load_migration(workspace, DATASET, DATE_FROM, AS_OF, scoring)
     try:
         for date, cuts in ((DATE_FROM, result.cuts_from), (AS_OF, result.cuts_to)):
             base = analysis.load_customer_base(workspace, DATASET, as_of=date)
@@ -87,7 +87,7 @@ def test_a_look_back_window_leaves_old_customers_outside(workspace: Path, make_d
     # 120 days back from 2024-06-30 starts on 2024-03-03: eve's orders are all older.
     scoring = cut_points.ScoringSpec(PRESETS["shopify"], CUTS, window_days=120)
     assert scoring.window_start(AS_OF) == dt.date(2024, 3, 3)
-    result = migration.compare_dates(workspace, DATASET, DATE_FROM, AS_OF, scoring)
+    result = migration.load_migration(workspace, DATASET, DATE_FROM, AS_OF, scoring)
     try:
         eve = migration.list_members(result).set_index("customer_id").loc["eve"]
         assert eve.segment_to == migration.OUTSIDE_WINDOW
@@ -98,4 +98,4 @@ def test_a_look_back_window_leaves_old_customers_outside(workspace: Path, make_d
 def test_dates_must_be_in_order(workspace: Path, make_dataset) -> None:
     load_shop(make_dataset)
     with pytest.raises(migration.MigrationError, match="must be before"):
-        migration.compare_dates(workspace, DATASET, AS_OF, DATE_FROM, FIXED)
+        migration.load_migration(workspace, DATASET, AS_OF, DATE_FROM, FIXED)
