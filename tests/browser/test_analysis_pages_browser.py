@@ -59,7 +59,7 @@ def test_cohorts_and_maturity_draw_their_charts(visit, artifacts) -> None:
     open_page(page, "Maturity")
     page.locator(CHART).first.wait_for()
     assert_no_problem(page)
-    # The demo store sells about 200 orders a day at its end: the last stage of docs/acquisition.md §6.
+    # About 200 orders a day at its end: the last stage (docs/acquisition.md §6).
     assert metrics(page)["Stage now"] == "Well established"
     screenshot(page, artifacts / "maturity.png")
 
