@@ -32,6 +32,7 @@ run: $(VENV)/.runtime $(WORKSPACE)/demo.duckdb
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format .
