@@ -632,11 +632,13 @@ def test_the_app_loaders_run_on_spark_when_configured(
         base = analysis.load_customer_base(workspace, dataset, as_of=as_of)
         feature_base = features.load_feature_base(workspace, dataset, as_of=as_of)
         try:
+            with engines.open_configured_tables(workspace, dataset) as tables:
+                report = reports.build_report(tables, dataset, as_of)
             return {
                 "engine": base.backend.name,
                 "measures": rows(base.measures.order_by("customer_id").to_pandas()),
                 "features": rows(feature_base.table.order_by("customer_id").to_pandas()),
-                "report": reports.load_report(workspace, dataset, as_of),
+                "report": report,
             }
         finally:
             base.close()

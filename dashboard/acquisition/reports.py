@@ -346,14 +346,6 @@ def build_report(
     }
 
 
-def load_report(
-    workspace: Path, dataset: str, as_of: dt.date, settings: Settings = DEFAULT_SETTINGS
-) -> dict[str, object]:
-    """Return ``build_report`` of the dataset on the configured engine."""
-    with engines.open_configured_tables(workspace, dataset) as tables:
-        return build_report(tables, dataset, as_of, settings)
-
-
 def has_spend(workspace: Path, dataset: str) -> bool:
     """Return whether the dataset holds marketing spend rows (on the configured engine)."""
     with engines.open_configured_tables(workspace, dataset) as tables:
