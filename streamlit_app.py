@@ -23,7 +23,7 @@ navigation = st.navigation(
     ]
 )
 ui.mark_entry_point()
-st.session_state["selection"] = None
+st.session_state[ui.SELECTION] = None
 with ui.friendly_errors():
-    st.session_state["selection"] = ui.render_sidebar()
+    st.session_state[ui.SELECTION] = ui.render_sidebar()
 navigation.run()

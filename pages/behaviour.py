@@ -3,8 +3,18 @@
 import streamlit as st
 
 from dashboard import ui
-from dashboard.behaviour import builder, presets
-from dashboard.ui import behaviour as ub
+from dashboard.behaviour import presets
+from dashboard.behaviour.definitions import describe_definition
+from dashboard.ui.behaviour import (
+    feature_cache,
+    live_result,
+    notices,
+    preset_picker,
+    saved_segments,
+    segment_comparison,
+    segment_downloads,
+    segment_editor,
+)
 
 ui.require_entry_point("pages/behaviour.py")
 st.title("Behaviour")
@@ -14,59 +24,60 @@ st.caption(
     "members to your email or ads tool."
 )
 
-selection = st.session_state.get("selection")
-if selection is None:
-    st.info("Choose a dataset in the sidebar, or load your store's exports on the Data page.")
-    st.stop()
+selection = ui.require_selection()
 
-with ui.friendly_errors(), ub.definition_errors():
-    base = ub.get_feature_base(selection)
-    spec = ub.current_rfm(selection)
-    view = ub.get_view(base, spec)
+with ui.friendly_errors(), notices.definition_errors():
+    base = feature_cache.get_feature_base(selection)
+    spec = feature_cache.current_rfm(selection)
+    view = feature_cache.get_view(base, spec)
     currency = selection.currency
-    ub.show_notice()
-    ub.show_missing_inputs(base.missing)
+    notices.show_notice()
+    feature_cache.show_missing_inputs(base.missing)
     # Only the open tab is drawn: each tab queries the features, and every widget reruns the page.
     presets_tab, builder_tab, saved_tab, compare_tab = st.tabs(
         ["Presets", "Builder", "Saved segments", "Compare and prioritise"],
-        key=ub.TAB,
+        key=segment_editor.TAB,
         on_change="rerun",
     )
 
     if presets_tab.open:
-        with presets_tab, ub.definition_errors():
-            preset = ub.choose_preset()
-            needed = ub.preset_gaps(preset, base.missing, view)
+        with presets_tab, notices.definition_errors():
+            preset = preset_picker.choose_preset()
+            needed = preset_picker.preset_gaps(preset, base.missing, view)
             for message in needed:
                 st.info(message)
             if not needed:
-                values = ub.preset_controls(preset, view)
+                values = preset_picker.preset_controls(preset, view)
                 definition = presets.preset_definition(preset, values, spec)
-                st.markdown(f"**Rule:** {builder.describe_definition(definition)}")
-                ub.show_live_result(view, definition, currency, key="preset")
+                st.markdown(f"**Rule:** {describe_definition(definition)}")
+                live_result.show_live_result(view, definition, currency, key="preset")
                 st.button(
                     "Open in the builder",
                     key="bh_open_preset",
-                    on_click=ub.load_into_builder,
+                    on_click=segment_editor.load_into_builder,
                     args=(definition, preset.key.replace("_", "-")),
                 )
-                ub.offer_downloads(selection, base, view, definition, preset.name, key="preset")
+                segment_downloads.offer_downloads(
+                    selection, base, view, definition, preset.name, key="preset"
+                )
 
     if builder_tab.open:
-        with builder_tab, ub.definition_errors():
-            definition = ub.edit_definition(view, spec)
+        with builder_tab, notices.definition_errors():
+            definition = segment_editor.edit_definition(view, spec)
             st.divider()
-            st.markdown(f"**Segment:** {builder.describe_definition(definition)}")
-            ub.show_live_result(view, definition, currency, key="builder")
+            st.markdown(f"**Segment:** {describe_definition(definition)}")
+            live_result.show_live_result(view, definition, currency, key="builder")
             if definition.conditions():
-                ub.save_controls(selection.dataset, definition)
+                saved_segments.save_controls(selection.dataset, definition)
                 name = st.session_state.get("bh_name") or "segment"
-                ub.offer_downloads(selection, base, view, definition, name, key="builder")
+                segment_downloads.offer_downloads(
+                    selection, base, view, definition, name, key="builder"
+                )
 
     if saved_tab.open:
-        with saved_tab, ub.definition_errors():
-            ub.manage_saved(selection.dataset)
+        with saved_tab, notices.definition_errors():
+            saved_segments.manage_saved(selection.dataset)
 
     if compare_tab.open:
-        with compare_tab, ub.definition_errors():
-            ub.compare_segments(selection, base, view, spec)
+        with compare_tab, notices.definition_errors():
+            segment_comparison.compare_segments(selection, base, view, spec)

@@ -15,10 +15,7 @@ st.caption(
     "channel."
 )
 
-selection = st.session_state.get("selection")
-if selection is None:
-    st.info("Choose a dataset in the sidebar, or load your store's exports on the Data page.")
-    st.stop()
+selection = ui.require_selection()
 
 with ui.friendly_errors():
     cells = ui_acquisition.get_cohort_cells(

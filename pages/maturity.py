@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import formatting, ui
 from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
+from dashboard.ui import maturity as ui_maturity
 
 ui.require_entry_point("pages/maturity.py")
 st.title("Maturity")
@@ -14,19 +15,16 @@ st.caption(
     "customers actually bring, and the CLV : CAC health for the stage."
 )
 
-selection = st.session_state.get("selection")
-if selection is None:
-    st.info("Choose a dataset in the sidebar, or load your store's exports on the Data page.")
-    st.stop()
+selection = ui.require_selection()
 
 with ui.friendly_errors():
-    thresholds = ui_acquisition.edit_stage_thresholds()
+    thresholds = ui_maturity.edit_stage_thresholds()
     report = ui_acquisition.get_maturity(
         selection, ui_acquisition.acquisition_settings(selection, thresholds=thresholds)
     )
     current, effort_now = report.stages.iloc[-1], report.effort.iloc[-1]
 
-    ui_acquisition.show_store_totals(report.store, selection.currency)
+    ui_maturity.show_store_totals(report.store, selection.currency)
     ui_acquisition.warn_missing_customer_key(selection)
     totals = st.columns([1.5, 1, 1, 1])
     totals[0].metric("Stage now", str(current.stage))
@@ -55,7 +53,7 @@ with ui.friendly_errors():
         report.effort,
         hide_index=True,
         width="stretch",
-        column_config=ui_acquisition.effort_column_config(selection.currency),
+        column_config=ui_maturity.effort_column_config(selection.currency),
         key="effort_table",
     )
     with st.expander("Stage signals per month, and the thresholds used"):
@@ -63,7 +61,7 @@ with ui.friendly_errors():
             report.stages,
             hide_index=True,
             width="stretch",
-            column_config=ui_acquisition.stage_column_config(),
+            column_config=ui_maturity.stage_column_config(),
         )
         st.dataframe(
             thresholds.describe(),

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.charts import rfm_charts
 from dashboard.rfm import analysis
+from dashboard.ui import customer_base
 from dashboard.ui import segments as ui_segments
 
 ui.require_entry_point("pages/segments.py")
@@ -14,15 +15,12 @@ st.caption(
     "segment; move the sliders and the table, chart and download follow."
 )
 
-selection = st.session_state.get("selection")
-if selection is None:
-    st.info("Choose a dataset in the sidebar, or load your store's exports on the Data page.")
-    st.stop()
+selection = ui.require_selection()
 
 with ui.friendly_errors():
-    base = ui.get_customer_base(selection)
+    base = customer_base.get_customer_base(selection)
     scheme = selection.scheme
-    quantile = ui.get_quantile_cuts(base, scheme)
+    quantile = customer_base.get_quantile_cuts(base, scheme)
     mode = st.radio(
         "Scoring",
         ["Quantiles of your customers", "Custom cut points"],
@@ -30,7 +28,7 @@ with ui.friendly_errors():
         help="Quantiles split customers into equal groups; custom lets you drag each cut point.",
     )
     if mode.startswith("Custom"):
-        cuts = ui_segments.cut_sliders(selection, quantile, ui.get_measure_limits(base))
+        cuts = ui_segments.cut_sliders(selection, quantile, customer_base.get_measure_limits(base))
     else:
         cuts = quantile
         ui_segments.warn_collapsed_bins(base, cuts)

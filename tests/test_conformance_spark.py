@@ -49,7 +49,12 @@ import pytest
 
 from dashboard import cli, engines, errors, export, order_rules
 from dashboard.acquisition import reports
-from dashboard.behaviour import builder, features, segment_store
+from dashboard.behaviour import segment_store
+from dashboard.behaviour.catalogue import FEATURES
+from dashboard.behaviour.compiler import compile_definition, feature_view
+from dashboard.behaviour.definitions import Condition, Definition, Group, definition_to_json
+from dashboard.behaviour.feature_base import build_feature_base, list_values, load_feature_base
+from dashboard.behaviour.membership import list_members, measure_segment
 from dashboard.rfm import analysis, cut_points, schemes, segments
 from dashboard.workspace import parquet_export, store
 
@@ -492,12 +497,12 @@ def test_pipeline_is_identical_on_duckdb_and_spark(
 
 # A saved segment of two conditions, one on an order count and one on a float feature, scored
 # with quantile cut points (so the RFM columns of the members are compared too).
-SEGMENT = builder.Definition(
+SEGMENT = Definition(
     groups=(
-        builder.Group(
+        Group(
             (
-                builder.Condition("orders", ">=", 2),
-                builder.Condition("aov", ">=", 20.0),
+                Condition("orders", ">=", 2),
+                Condition("aov", ">=", 20.0),
             ),
             "all",
         ),
@@ -518,17 +523,17 @@ def run_analyses(
         engine, workspace=workspace, dataset=dataset, parquet_dir=export_dir
     ) as tables:
         as_of = order_rules.latest_order_date(tables.orders)
-        base = features.build_feature_base(tables, dataset, start=start)
+        base = build_feature_base(tables, dataset, start=start)
         try:
             results["features"] = rows(base.table.order_by("customer_id").to_pandas())
             results["missing_inputs"] = base.missing
             definition = segment_store.load_segment(segments_workspace, dataset, "fair-repeat")
-            view = builder.feature_view(base.table, definition.rfm, segments_workspace)
-            condition = builder.compile_definition(view, definition)
-            members = builder.list_members(view, condition, list(features.FEATURES))
+            view = feature_view(base.table, definition.rfm, segments_workspace)
+            condition = compile_definition(view, definition)
+            members = list_members(view, condition, list(FEATURES))
             results["segment_members"] = rows(members)
-            results["segment_size"] = builder.measure_segment(view, condition)
-            results["channel_values"] = features.list_values(view, "first_order_channel")
+            results["segment_size"] = measure_segment(view, condition)
+            results["channel_values"] = list_values(view, "first_order_channel")
         finally:
             base.close()
         settings = reports.DEFAULT_SETTINGS
@@ -594,8 +599,8 @@ def test_cli_report_export_and_migration_write_the_same_files_on_both_engines(
     The export holds every feature column of the segment's members; its stamp differs only in
     its creation time."""
     definition = tmp_path / "fair-repeat.json"
-    definition.write_text(builder.definition_to_json(SEGMENT), encoding="utf-8")
-    every_feature = ",".join(features.FEATURES)
+    definition.write_text(definition_to_json(SEGMENT), encoding="utf-8")
+    every_feature = ",".join(FEATURES)
     commands = {
         "report.json": ["report", "--as-of", "2026-06-30"],
         "members.csv": ["export", "--definition", str(definition), "--format", "csv"],
@@ -630,7 +635,7 @@ def test_the_app_loaders_run_on_spark_when_configured(
 
     def load() -> dict[str, object]:
         base = analysis.load_customer_base(workspace, dataset, as_of=as_of)
-        feature_base = features.load_feature_base(workspace, dataset, as_of=as_of)
+        feature_base = load_feature_base(workspace, dataset, as_of=as_of)
         try:
             with engines.open_configured_tables(workspace, dataset) as tables:
                 report = reports.build_report(tables, dataset, as_of)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import cli, engines, errors
-from dashboard.behaviour import builder
+from dashboard.behaviour.definitions import Condition, Definition, Group, definition_to_json
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
@@ -20,7 +20,7 @@ ORDERS = [
     {"order_id": "1", "customer_id": "a", "ordered_at": "2025-01-05 10:00", "order_total": 10},
     {"order_id": "2", "customer_id": "b", "ordered_at": "2025-02-01 10:00", "order_total": 20},
 ]
-REPEAT_BUYERS = builder.Definition((builder.Group((builder.Condition("orders", ">=", 2),)),))
+REPEAT_BUYERS = Definition((Group((Condition("orders", ">=", 2),)),))
 
 
 def test_engine_settings_default_to_duckdb() -> None:
@@ -97,7 +97,7 @@ def test_cli_engine_options_are_checked_in_one_sentence(
 ) -> None:
     name = make_dataset("shop", ORDERS)
     definition = workspace / "segment.json"
-    definition.write_text(builder.definition_to_json(REPEAT_BUYERS), encoding="utf-8")
+    definition.write_text(definition_to_json(REPEAT_BUYERS), encoding="utf-8")
     command = [part.replace("{definition}", str(definition)) for part in command]
     args = [*command, "--workspace", str(workspace), "--dataset", name]
     assert cli.main(args) == errors.EXIT_BAD_INPUT

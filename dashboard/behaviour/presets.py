@@ -1,6 +1,6 @@
 """Presets for the behavioural segments of docs/behaviour.md §4, as data the builder runs.
 
-A preset is a definition template: groups of conditions (see builder.py) whose values come from
+A preset is a definition template: groups of conditions (see definitions.py) whose values come from
 editable parameters with defaults. ``preset_definition`` fills in the analyst's values and returns
 an ordinary builder Definition, so a preset can be opened in the builder, saved and exported like
 any hand-built segment. A preset whose input file was not loaded names the file that enables it
@@ -13,8 +13,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dashboard.behaviour import builder, features
-from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
+from dashboard.behaviour.catalogue import FEATURES, SOURCES, TREND_WINDOWS_DAYS
+from dashboard.behaviour.definitions import (
+    Condition,
+    Definition,
+    DefinitionError,
+    Group,
+    RfmSpec,
+    validate_definition,
+)
 
 NUMBER_PARAM, CHOICE_PARAM, SET_PARAM = "number", "choice", "set"
 
@@ -271,7 +278,7 @@ PRESETS: dict[str, Preset] = {
                     "Within (days of launch)",
                     CHOICE_PARAM,
                     30,
-                    options=features.TREND_WINDOWS_DAYS,
+                    options=TREND_WINDOWS_DAYS,
                     unit="days",
                 ),
                 _number("share", "On at least (% of orders)", 50.0, 1.0, 100.0, 1.0, "%"),
@@ -350,7 +357,7 @@ def _feature_name(condition: PresetCondition, values: Mapping[str, object]) -> s
 def preset_definition(
     preset: Preset,
     values: Mapping[str, object] | None = None,
-    rfm: builder.RfmSpec | None = None,
+    rfm: RfmSpec | None = None,
 ) -> Definition:
     """Return the builder Definition of ``preset`` with the parameter ``values`` filled in."""
     chosen = resolve_values(preset, values)
@@ -367,10 +374,10 @@ def preset_definition(
     definition = Definition(
         tuple(groups),
         preset.match,
-        rfm or builder.RfmSpec(),
+        rfm or RfmSpec(),
         f"{preset.name}: {preset.description}",
     )
-    return builder.validate_definition(definition)
+    return validate_definition(definition)
 
 
 def _scaled(value: float, scale: float) -> float | int:
@@ -393,13 +400,8 @@ def missing_for_preset(
 ) -> list[str]:
     """Return one sentence per file to upload to enable the preset (empty when all is there).
 
-    In: ``features.missing_inputs`` of the dataset (feature -> message).
+    In: ``feature_inputs.missing_inputs`` of the dataset (feature -> message).
     """
-    sources = [features.FEATURES[f].source for f in preset_features(preset, values) if f in missing]
-    sources += [
-        s for s in preset.requires if any(features.FEATURES[f].source == s for f in missing)
-    ]
-    return [
-        f"Upload {features.SOURCES[s][2]} to enable '{preset.name}'."
-        for s in dict.fromkeys(sources)
-    ]
+    sources = [FEATURES[f].source for f in preset_features(preset, values) if f in missing]
+    sources += [s for s in preset.requires if any(FEATURES[f].source == s for f in missing)]
+    return [f"Upload {SOURCES[s][2]} to enable '{preset.name}'." for s in dict.fromkeys(sources)]

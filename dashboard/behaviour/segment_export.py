@@ -31,9 +31,17 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines, export, order_rules
-from dashboard.behaviour import builder, features
-from dashboard.behaviour.builder import Definition, DefinitionError
-from dashboard.behaviour.features import DATE, FEATURES, LIST
+from dashboard.behaviour.catalogue import DATE, FEATURES, LIST
+from dashboard.behaviour.compiler import compile_definition, feature_view
+from dashboard.behaviour.definitions import (
+    Definition,
+    DefinitionError,
+    definition_to_dict,
+    validate_definition,
+)
+from dashboard.behaviour.feature_base import build_feature_base
+from dashboard.behaviour.feature_table import FeatureParams
+from dashboard.behaviour.membership import list_members
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
@@ -105,7 +113,7 @@ def shape_members(
 ) -> pd.DataFrame:
     """Return the table to write for format ``fmt``.
 
-    In: ``builder.list_members`` output holding ``columns``, email and customer_tags.
+    In: ``membership.list_members`` output holding ``columns``, email and customer_tags.
     """
     if fmt == "parquet":
         frame = members[list(columns)].reset_index(drop=True)
@@ -149,7 +157,7 @@ def export_segment(
 ) -> SegmentFile:
     """Return a segment's members as a stamped file.
 
-    In: a feature table with every FEATURE_SCHEMA column (``builder.feature_view``) and the
+    In: a feature table with every FEATURE_SCHEMA column (``compiler.feature_view``) and the
     definition to filter it. ``columns`` default to DEFAULT_COLUMNS (Klaviyo:
     KLAVIYO_DEFAULT_COLUMNS); they must be features.
     """
@@ -159,8 +167,8 @@ def export_segment(
         columns = KLAVIYO_DEFAULT_COLUMNS if fmt == "klaviyo" else DEFAULT_COLUMNS
     chosen = list(dict.fromkeys(columns))
     needed = list(dict.fromkeys(["customer_id", *chosen, "email", "customer_tags"]))
-    condition = builder.compile_definition(view, builder.validate_definition(definition))
-    members = builder.list_members(view, condition, needed)
+    condition = compile_definition(view, validate_definition(definition))
+    members = list_members(view, condition, needed)
     frame = shape_members(members, fmt, segment, chosen, tag)
     without_email = int((~_has_email(members)).sum())
     by_email = fmt in ("klaviyo", "shopify-tags")
@@ -176,7 +184,7 @@ def export_segment(
         "left_out_duplicate_email": len(members) - without_email - len(frame) if by_email else 0,
         "columns": [str(c) for c in frame.columns],
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "definition": builder.definition_to_dict(definition),
+        "definition": definition_to_dict(definition),
     }
     slug = UNSAFE_FILE_CHARACTERS.sub("-", segment).strip("-").lower() or "segment"
     file_name = f"{dataset}-{slug}-{fmt}{SUFFIXES[fmt]}"
@@ -215,13 +223,13 @@ def export_to_file(
 
     In: the dataset's tables on any engine (``engines.open_tables``); ``workspace`` holds the
     custom schemes a definition may name. The same steps as the app:
-    ``features.build_feature_base`` (default channel rules, ``counting``), the RFM columns of
+    ``feature_base.build_feature_base`` (default channel rules, ``counting``), the RFM columns of
     the definition's own scoring, then ``export_segment``.
     """
-    params = features.FeatureParams(counting=counting)
-    base = features.build_feature_base(tables, dataset, as_of=as_of, start=start, params=params)
+    params = FeatureParams(counting=counting)
+    base = build_feature_base(tables, dataset, as_of=as_of, start=start, params=params)
     try:
-        view = builder.feature_view(base.table, definition.rfm, workspace)
+        view = feature_view(base.table, definition.rfm, workspace)
         exported = export_segment(
             view, definition, fmt, dataset, segment, base.window, columns, tag
         )

@@ -4,7 +4,7 @@
 
     {"name": "vip-coupon", "dataset": "demo",
      "versions": [{"version": 1, "saved_at": "2025-06-01T10:00:00+00:00",
-                   "definition": {...builder JSON...}}, ...]}
+                   "definition": {...definition JSON...}}, ...]}
 
 Names follow the dataset name rule (letters, digits, ``-`` and ``_``), so a name can never point
 outside the folder. Files are written to a temporary name and renamed: a reader never sees half
@@ -20,8 +20,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.behaviour import builder
-from dashboard.behaviour.builder import Definition, DefinitionError
+from dashboard.behaviour.definitions import (
+    Definition,
+    DefinitionError,
+    definition_from_dict,
+    definition_to_dict,
+    validate_definition,
+)
 from dashboard.workspace import store
 
 SEGMENTS_FOLDER = "segments"
@@ -74,7 +79,7 @@ def read_history(workspace: Path, dataset: str, name: str) -> list[Version]:
             Version(
                 int(v["version"]),
                 str(v["saved_at"]),
-                builder.definition_from_dict(v["definition"]),
+                definition_from_dict(v["definition"]),
             )
             for v in document["versions"]
         ]
@@ -106,7 +111,7 @@ def _write(path: Path, name: str, dataset: str, versions: list[Version]) -> None
             {
                 "version": v.version,
                 "saved_at": v.saved_at,
-                "definition": builder.definition_to_dict(v.definition),
+                "definition": definition_to_dict(v.definition),
             }
             for v in versions
         ],
@@ -123,7 +128,7 @@ def save_segment(workspace: Path, dataset: str, name: str, definition: Definitio
 
     The definition must hold at least one condition. An unchanged definition keeps the version.
     """
-    definition = builder.validate_definition(definition)
+    definition = validate_definition(definition)
     path = segment_path(workspace, dataset, name)
     history = read_history(workspace, dataset, name) if path.is_file() else []
     if history and history[-1].definition == definition:

@@ -1,16 +1,15 @@
-"""The Streamlit side: session state, the shared sidebar and widgets the pages reuse.
+"""The Streamlit side: the shared sidebar and the selection it makes, the entry point that
+draws it, and page bodies that show problems as sentences.
 
-With the page widgets in its submodules, the only part of the engine that imports streamlit.
-Everything a user loads or computes is kept in ``st.session_state`` (one per browser session),
-never in a process-wide cache, so two sessions never see each other's data.
+With its submodules (per-session state in ``session``, each page family's widgets in its own
+module), the only part of the engine that imports streamlit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +18,15 @@ import streamlit as st
 
 from dashboard import errors, formatting, order_rules
 from dashboard.errors import UserError
-from dashboard.rfm import analysis, cut_points, scheme_io, schemes
+from dashboard.rfm import analysis, scheme_io, schemes
+from dashboard.ui import session
 from dashboard.workspace import store
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
-SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
+SELECTION = "selection"
+NO_DATASET = "Choose a dataset in the sidebar, or load your store's exports on the Data page."
 ENTRY_POINT_FLAG = "entry_point_ran"
 REQUESTED_PAGE = "requested_page"
-SESSION_LOCK = "session_lock"
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ def friendly_errors() -> Iterator[None]:
     before the old one reaches its next stop point; both would use the session's private DuckDB
     connection at once. The per-session lock makes the new run wait instead.
     """
-    lock = st.session_state.setdefault(SESSION_LOCK, threading.RLock())
-    with lock:
+    with session.session_lock():
         try:
             yield
         except analysis.NoCustomerKeyError as exc:
@@ -72,6 +71,15 @@ def friendly_errors() -> Iterator[None]:
             st.error(errors.describe_bug(exc, "this page"))
 
 
+def require_selection() -> Selection:
+    """Return the sidebar's selection, or say how to get one and stop the page."""
+    selection = st.session_state.get(SELECTION)
+    if selection is None:
+        st.info(NO_DATASET)
+        st.stop()
+    return selection
+
+
 def dataset_version(name: str) -> int:
     """Return a number that changes whenever the dataset's file is written."""
     path = store.dataset_path(workspace(), name)
@@ -80,24 +88,23 @@ def dataset_version(name: str) -> int:
 
 def get_overview(name: str) -> analysis.DatasetOverview:
     """Return the dataset's headline facts, cached in this session until the file changes."""
-    key = ("overview", name, dataset_version(name))
-    if st.session_state.get("overview_key") != key:
-        st.session_state["overview"] = analysis.describe_dataset(workspace(), name)
-        st.session_state["overview_key"] = key
-    return st.session_state["overview"]
+    return session.cached(
+        "overview",
+        (name, dataset_version(name)),
+        lambda: analysis.describe_dataset(workspace(), name),
+    )
 
 
 def get_currency_warning(name: str, overview: analysis.DatasetOverview) -> str | None:
     """Return ``describe_currency_mix`` of the dataset, kept in this session per version."""
     if len(overview.currencies) < 2:
         return None
-    key = ("currency_warning", name, dataset_version(name))
-    if st.session_state.get("currency_warning_key") != key:
+
+    def describe() -> str | None:
         with store.open_for_read(workspace(), name) as backend:
-            warning = order_rules.describe_currency_mix(backend.table("orders"))
-        st.session_state["currency_warning"] = warning
-        st.session_state["currency_warning_key"] = key
-    return st.session_state["currency_warning"]
+            return order_rules.describe_currency_mix(backend.table("orders"))
+
+    return session.cached("currency_warning", (name, dataset_version(name)), describe)
 
 
 def choose_dataset() -> str | None:
@@ -151,71 +158,6 @@ def render_sidebar() -> Selection | None:
     if currency_warning:
         st.sidebar.warning(currency_warning)
     return Selection(name, overview, as_of, start, rules, scheme)
-
-
-def get_customer_base(selection: Selection) -> analysis.CustomerBase:
-    """Return the per-customer measures for the selection, computed once per session and key.
-
-    They are computed on the configured engine (DuckDB, or Spark: see ``engines``) with the
-    sidebar's counting rules.
-    """
-    key = (
-        selection.dataset,
-        dataset_version(selection.dataset),
-        selection.as_of,
-        selection.start,
-        selection.rules,
-    )
-    if st.session_state.get("base_key") != key:
-        with st.spinner("Computing per-customer measures (once per dataset and date)…"):
-            previous = st.session_state.pop("base", None)
-            if previous is not None:
-                previous.close()
-            st.session_state["base"] = analysis.load_customer_base(
-                workspace(),
-                selection.dataset,
-                as_of=selection.as_of,
-                start=selection.start,
-                rules=selection.rules,
-            )
-            st.session_state["base_key"] = key
-            st.session_state.pop("quantile_key", None)
-    return st.session_state["base"]
-
-
-def get_quantile_cuts(base: analysis.CustomerBase, scheme: schemes.Scheme) -> cut_points.Cuts:
-    """Return the quantile cut points of the base for the scheme, cached in this session."""
-    key = (st.session_state.get("base_key"), scheme.key)
-    if st.session_state.get("quantile_key") != key:
-        st.session_state["quantile_cuts"] = cut_points.resolve_cuts(
-            base.measures, cut_points.ScoringSpec(scheme)
-        )
-        st.session_state["quantile_key"] = key
-    return st.session_state["quantile_cuts"]
-
-
-def get_measure_limits(base: analysis.CustomerBase) -> dict[str, float]:
-    """Return the slider ranges of the base (``analysis.measure_limits``), once per base."""
-    key = st.session_state.get("base_key")
-    if st.session_state.get("limits_key") != key or "measure_limits" not in st.session_state:
-        st.session_state["measure_limits"] = analysis.measure_limits(base)
-        st.session_state["limits_key"] = key
-    return st.session_state["measure_limits"]
-
-
-def defer_in_session(make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """Wrap ``make`` for ``st.download_button(data=...)``: run on click, under the session lock.
-
-    Streamlit calls a deferred download on another thread; the lock keeps it from using the
-    session's private DuckDB connection while a rerun does.
-    """
-    lock = st.session_state.setdefault(SESSION_LOCK, threading.RLock())
-
-    def run_locked() -> bytes:
-        with lock:
-            return make()
-
-    return run_locked
 
 
 def require_entry_point(page: str) -> None:

@@ -1,4 +1,5 @@
-"""Data-page widgets: dataset overview, uploads, column mapping and ingest reports."""
+"""Data-page widgets: the dataset and its loads, uploads, reading options, column mapping, the
+load itself, ingest reports and deleting a dataset."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import formatting, ingest
+from dashboard import formatting, ingest, ui
+from dashboard.ingest import history as ingest_history
 from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 from dashboard.rfm import analysis
+from dashboard.workspace import store
+
+LAST_REPORT = "last_report"
 
 FORMAT_LABELS = {
     "shopify-orders": "Shopify orders export",
@@ -42,6 +47,20 @@ HISTORY_COLUMNS = {
 }
 
 
+def show_dataset(selection: ui.Selection) -> None:
+    """The chosen dataset's headline counts and loads, and the report of a load picked."""
+    st.subheader(f"Dataset: {selection.dataset}")
+    show_dataset_overview(selection.overview)
+    with store.open_for_read(ui.workspace(), selection.dataset) as backend:
+        history = store.read_ingest_history(backend)
+    st.markdown("**Files loaded**")
+    picked = show_load_history(history)
+    if picked is not None:
+        with store.open_for_read(ui.workspace(), selection.dataset) as backend:
+            past = ingest_history.read_report(backend, picked)
+        show_report(past, key="past_report")
+
+
 def show_dataset_overview(overview: analysis.DatasetOverview) -> None:
     """Headline counts of a dataset and what they mean."""
     columns = st.columns(4)
@@ -57,6 +76,98 @@ def show_dataset_overview(overview: analysis.DatasetOverview) -> None:
         f"Orders from {overview.first_order_on:%d %b %Y} to {overview.last_order_on:%d %b %Y}"
         f" · currency {', '.join(overview.currencies) or 'not given'} · customers whose only "
         "orders were cancelled or had a total of 0 count as prospects on the Segments page."
+    )
+
+
+def choose_target(current: str | None) -> str | None:
+    """Load into the chosen dataset or a new one; return its name (None or "" until named)."""
+    target_choice = st.radio(
+        "Into",
+        ([f"Dataset '{current}'"] if current else []) + ["A new dataset"],
+        horizontal=True,
+    )
+    if target_choice == "A new dataset":
+        return st.text_input("New dataset name", placeholder="my-store", max_chars=64)
+    return current
+
+
+def upload_file() -> UploadedFile | None:
+    """The file uploader (emptied after each load)."""
+    return st.file_uploader(
+        "Export file",
+        type=["csv", "tsv", "txt", "parquet", "xlsx", "gz", "zip"],
+        key=f"upload_{st.session_state.get('uploads', 0)}",
+    )
+
+
+def load_upload(target: str, uploaded: UploadedFile) -> None:
+    """Reading options, sheet, format and column mapping of the upload, then a "Load file"
+    button that loads it into ``target`` and reruns with its report."""
+    store.validate_dataset_name(target)
+    path = save_upload(uploaded)
+    date_order, decimal = choose_reading_options()
+    sheet = choose_sheet(path, uploaded.name)
+    headers = ingest.read_headers(path, sheet)
+    file_format = choose_format(headers)
+    mapping = mapping_editor(headers, file_format) if file_format in ingest.MAPPED_FORMATS else None
+    if not st.button("Load file", type="primary"):
+        return
+    with st.status(f"Loading {uploaded.name}…", expanded=True) as status:
+        bar = st.progress(0.0)
+        report = ingest.ingest_file(
+            ui.workspace(),
+            target,
+            path,
+            file_format=file_format,
+            mapping=mapping,
+            display_name=uploaded.name,
+            progress=lambda fraction, message: bar.progress(fraction, text=message),
+            date_order=date_order,
+            decimal=decimal,
+            sheet=sheet,
+        )
+        status.update(label=report.summary(), state="complete")
+    st.session_state[LAST_REPORT] = report
+    st.session_state["dataset"] = target
+    # A new uploader key empties it, so the same file is not loaded twice by accident.
+    st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
+    st.rerun()
+
+
+def choose_reading_options() -> tuple[str, str]:
+    """An expander with the date order and the decimal mark; returns both."""
+    with st.expander("Reading options"):
+        date_order = st.selectbox(
+            "Date order",
+            ingest.DATE_ORDERS,
+            format_func={
+                "auto": "Decide from the file",
+                "day-first": "Day first (31/12/2024)",
+                "month-first": "Month first (12/31/2024)",
+            }.get,
+            help="How dates like 03/04/2024 read when no date in the file tells.",
+        )
+        decimal = st.selectbox(
+            "Decimal mark",
+            ingest.DECIMAL_MARKS,
+            format_func={
+                "auto": "Decide from the file",
+                ".": "Point (1,234.50)",
+                ",": "Comma (1.234,50)",
+            }.get,
+        )
+    return date_order, decimal
+
+
+def choose_format(headers: list[str]) -> str:
+    """The file format, preselected from the header."""
+    formats = [f for f in ingest.FORMATS if f != "auto"]
+    return st.selectbox(
+        "Format",
+        formats,
+        index=formats.index(ingest.detect_format(headers)),
+        format_func=FORMAT_LABELS.get,
+        help="Detected from the header; change it if the guess is wrong.",
     )
 
 
@@ -183,3 +294,20 @@ def show_report(report: IngestReport, key: str) -> None:
         mime="text/csv",
         key=f"{key}_download",
     )
+
+
+def show_last_report() -> None:
+    """Show the report of the file loaded last in this session, if any."""
+    if st.session_state.get(LAST_REPORT) is not None:
+        show_report(st.session_state[LAST_REPORT], key=LAST_REPORT)
+
+
+def offer_dataset_deletion(dataset: str) -> None:
+    """An expander to delete ``dataset`` after a confirmation tick."""
+    with st.expander("Delete a dataset"):
+        confirm = st.checkbox(f"Yes, delete '{dataset}' and everything loaded into it")
+        if st.button("Delete dataset", disabled=not confirm):
+            store.delete_dataset(ui.workspace(), dataset)
+            st.session_state.pop("dataset", None)
+            st.session_state.pop(LAST_REPORT, None)
+            st.rerun()

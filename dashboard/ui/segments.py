@@ -8,7 +8,9 @@ import streamlit as st
 from dashboard import formatting, ui
 from dashboard.export import to_csv_bytes
 from dashboard.rfm import analysis, cut_points, schemes, sensitivity
-from dashboard.ui import studio as ui_studio
+from dashboard.ui import customer_base, session
+
+SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
 
 
 def _rising_defaults(values: tuple[float | None, ...], floor: float, step: float) -> list[float]:
@@ -26,9 +28,7 @@ def cut_sliders(
 ) -> cut_points.Cuts:
     """Draw one slider per cut point (R, F, M in three columns) and return the chosen cuts."""
     n = selection.scheme.n_scores
-    frequency_defaults = (
-        ui.SUGGESTED_FREQUENCY_CUTS[-(n - 1) :] if n < 5 else ui.SUGGESTED_FREQUENCY_CUTS
-    )
+    frequency_defaults = SUGGESTED_FREQUENCY_CUTS[-(n - 1) :] if n < 5 else SUGGESTED_FREQUENCY_CUTS
     specs = [
         ("recency", "R: days since last order", _rising_defaults(quantile.recency, 0, 1), 1.0),
         ("frequency", "F: orders", list(frequency_defaults), 1.0),
@@ -166,7 +166,7 @@ def offer_segment_download(
     )
     st.download_button(
         f"Download {count:,} customers (CSV)",
-        ui.defer_in_session(
+        session.defer_in_session(
             lambda: to_csv_bytes(analysis.segment_members(base, cuts, selection.scheme, segment))
         ),
         file_name=f"{selection.dataset}-{(segment or 'all').lower().replace(' ', '-')}.csv",
@@ -182,8 +182,8 @@ def show_segment_changes(
 
     The comparison is kept until the cuts move again; a new dataset, date or scheme starts over.
     """
-    context = ui_studio._cut_context(scheme)
-    previous = st.session_state.get("last_cuts")
+    context = customer_base.cut_context(scheme)
+    previous = st.session_state.get(customer_base.LAST_CUTS)
     if previous is None or previous[0] != context:
         st.session_state.pop("last_change", None)
     elif previous[1] != cuts:
@@ -191,7 +191,7 @@ def show_segment_changes(
         total = float(changes.transitions.revenue.sum())
         share = changes.revenue_changed / total if total else 0.0
         st.session_state["last_change"] = (context, changes.customers_changed, share)
-    st.session_state["last_cuts"] = (context, cuts)
+    st.session_state[customer_base.LAST_CUTS] = (context, cuts)
     change = st.session_state.get("last_change")
     if change is not None:
         customers, share = formatting.format_count(change[1]), formatting.format_percent(change[2])

@@ -12,7 +12,11 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from dashboard.behaviour import builder, features, presets, segment_store
+from dashboard.behaviour import presets, segment_store
+from dashboard.behaviour.compiler import compile_definition, feature_view
+from dashboard.behaviour.definitions import RfmSpec
+from dashboard.behaviour.feature_base import list_values, load_feature_base
+from dashboard.behaviour.membership import measure_segment
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PAGE = "pages/behaviour.py"
@@ -117,13 +121,13 @@ def test_two_conditions_change_the_count_and_the_segment_is_saved(shop_env) -> N
 
 
 def test_every_preset_shows_the_engine_count_or_the_file_it_needs(shop_env) -> None:
-    base = features.load_feature_base(shop_env.workspace, shop_env.dataset)
+    base = load_feature_base(shop_env.workspace, shop_env.dataset)
     try:
-        view = builder.feature_view(base.table, builder.RfmSpec(), shop_env.workspace)
+        view = feature_view(base.table, RfmSpec(), shop_env.workspace)
         expected: dict[str, object] = {}
         for key, preset in presets.PRESETS.items():
             sets = {
-                p.key: features.list_values(view, p.feature)[:1]
+                p.key: list_values(view, p.feature)[:1]
                 for p in preset.params
                 if p.kind == presets.SET_PARAM
             }
@@ -132,8 +136,8 @@ def test_every_preset_shows_the_engine_count_or_the_file_it_needs(shop_env) -> N
                 expected[key] = gaps
                 continue
             definition = presets.preset_definition(preset, sets)
-            condition = builder.compile_definition(view, definition)
-            expected[key] = builder.measure_segment(view, condition)["customers"]
+            condition = compile_definition(view, definition)
+            expected[key] = measure_segment(view, condition)["customers"]
     finally:
         base.backend.disconnect()
     # The generic orders file has no lines, customers, sessions, checkouts, surveys or codes.

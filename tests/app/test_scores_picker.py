@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from dashboard.behaviour import builder
+from dashboard.behaviour.compiler import resolve_rfm_scheme
 from dashboard.rfm import schemes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def test_three_scores_give_two_cut_sliders_per_measure(shop_env) -> None:
 
 
 def test_a_rescaled_scheme_resolves_for_saved_segments(tmp_path) -> None:
-    scheme = builder.resolve_rfm_scheme(tmp_path, "shopify@3")
+    scheme = resolve_rfm_scheme(tmp_path, "shopify@3")
     assert scheme.n_scores == 3
     # Score 3 of 3 reads as 5 of 5: R3, F3, M3 is Shopify's R5 x FM5 cell.
     assert scheme.segment_of(3, 3, 3) == "Champions"

@@ -19,8 +19,19 @@ from behaviour_cases import (
     write_tiny_store,
 )
 
-from dashboard.behaviour import builder, features, presets, segment_store
-from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
+from dashboard.behaviour import (
+    catalogue,
+    compiler,
+    definitions,
+    feature_base,
+    feature_inputs,
+    membership,
+    overlap,
+    presets,
+    scale,
+    segment_store,
+)
+from dashboard.behaviour.definitions import Condition, Definition, DefinitionError, Group
 from dashboard.rfm import cut_points
 from dashboard.workspace import store
 
@@ -33,20 +44,20 @@ def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_base(tiny_workspace: Path) -> Iterator[features.FeatureBase]:
-    base = features.load_feature_base(tiny_workspace, DATASET)
+def tiny_base(tiny_workspace: Path) -> Iterator[feature_base.FeatureBase]:
+    base = feature_base.load_feature_base(tiny_workspace, DATASET)
     yield base
     base.backend.disconnect()
 
 
 @pytest.fixture(scope="module")
-def view(tiny_base: features.FeatureBase, tiny_workspace: Path) -> ir.Table:
-    return builder.feature_view(tiny_base.table, builder.RfmSpec(), tiny_workspace)
+def view(tiny_base: feature_base.FeatureBase, tiny_workspace: Path) -> ir.Table:
+    return compiler.feature_view(tiny_base.table, definitions.RfmSpec(), tiny_workspace)
 
 
 def members(view: ir.Table, definition: Definition) -> set[str]:
-    condition = builder.compile_definition(view, definition)
-    return set(builder.list_members(view, condition, ["customer_id"]).customer_id)
+    condition = compiler.compile_definition(view, definition)
+    return set(membership.list_members(view, condition, ["customer_id"]).customer_id)
 
 
 def one(*conditions: Condition, match: str = "all") -> Definition:
@@ -95,7 +106,7 @@ def test_groups_combine_with_and_or(view) -> None:
 
 
 def test_the_two_condition_segment(view) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     assert members(view, definition) == TWO_CONDITION_MEMBERS
 
 
@@ -113,7 +124,7 @@ def test_every_segment_of_the_reference_has_a_preset() -> None:
     assert len(presets.PRESETS) == 19
     for preset in presets.PRESETS.values():
         for name in presets.preset_features(preset):
-            assert name in features.FEATURES, (preset.key, name)
+            assert name in catalogue.FEATURES, (preset.key, name)
 
 
 def test_preset_parameters_are_checked() -> None:
@@ -134,7 +145,7 @@ def test_a_preset_without_its_data_names_the_file(tmp_path: Path) -> None:
     workspace = store.resolve_workspace(tmp_path / "ws")
     name = write_tiny_store(workspace, "orders-only", orders_only=True)
     with store.open_for_read(workspace, name) as backend:
-        missing = features.missing_inputs(features.read_tables(backend))
+        missing = feature_inputs.missing_inputs(feature_inputs.read_tables(backend))
     messages = {key: presets.missing_for_preset(p, missing) for key, p in presets.PRESETS.items()}
     assert messages["curious"] == ["Upload a sessions file to enable 'Curious prospects'."]
     assert messages["abandoned_carts"] == [
@@ -167,11 +178,11 @@ def test_a_preset_without_its_data_names_the_file(tmp_path: Path) -> None:
 )
 def test_bad_conditions_are_refused(condition: Condition, message: str) -> None:
     with pytest.raises(DefinitionError, match=message):
-        builder.validate_condition(condition)
+        definitions.validate_condition(condition)
 
 
 def test_definitions_round_trip_through_json() -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     cuts = cut_points.Cuts((10, 30, 60, 90), (2, 3, 4, 5), (100, 200, 300, 500))
     dated = Definition(
         (
@@ -183,59 +194,61 @@ def test_definitions_round_trip_through_json() -> None:
             ),
         ),
         "any",
-        builder.RfmSpec("classic", cuts),
+        definitions.RfmSpec("classic", cuts),
         "note",
     )
-    for original in (definition, builder.validate_definition(dated)):
-        text = builder.definition_to_json(original)
-        assert builder.definition_from_json(text) == original
+    for original in (definition, definitions.validate_definition(dated)):
+        text = definitions.definition_to_json(original)
+        assert definitions.definition_from_json(text) == original
         json.loads(text)
     with pytest.raises(DefinitionError, match="not valid JSON"):
-        builder.definition_from_json("{")
+        definitions.definition_from_json("{")
     with pytest.raises(DefinitionError, match="at least one condition"):
-        builder.definition_from_json('{"groups": []}')
+        definitions.definition_from_json('{"groups": []}')
     with pytest.raises(DefinitionError, match="match must be"):
-        builder.definition_from_json('{"match": "some", "groups": []}', require_conditions=False)
+        definitions.definition_from_json(
+            '{"match": "some", "groups": []}', require_conditions=False
+        )
 
 
 def test_the_rfm_scheme_of_a_definition_is_a_preset_or_a_saved_name(tiny_workspace) -> None:
     for spec in ("/etc/passwd.json", "custom:../x", "nope"):
         with pytest.raises(DefinitionError, match="Unknown RFM scheme"):
-            builder.resolve_rfm_scheme(tiny_workspace, spec)
+            compiler.resolve_rfm_scheme(tiny_workspace, spec)
 
 
 def test_values_never_become_sql_text() -> None:
     hostile = "x' OR '1'='1"
     definition = one(Condition("country", "==", hostile))
     for dialect in ("duckdb", "postgres", "bigquery", "snowflake"):
-        sql = builder.sql_for_definition(definition, dialect)
+        sql = compiler.sql_for_definition(definition, dialect)
         assert "customer_features" in sql and "WHERE" in sql
         assert "'x' OR '1'='1'" not in sql
 
 
 def test_the_definition_compiles_to_sql_for_each_dialect(view) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
-    sql = builder.sql_for_definition(definition, "duckdb")
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    sql = compiler.sql_for_definition(definition, "duckdb")
     rows = view.to_pyarrow()
     with duckdb.connect() as con:
         con.register("customer_features", rows)
         found = {row[0] for row in con.execute(sql).fetchall()}
     assert found == TWO_CONDITION_MEMBERS
     for dialect in ("postgres", "bigquery", "snowflake"):
-        assert "IN ('US', 'CA')" in builder.sql_for_definition(definition, dialect)
+        assert "IN ('US', 'CA')" in compiler.sql_for_definition(definition, dialect)
 
 
 def test_live_counts_and_preview(view) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
-    condition = builder.compile_definition(view, definition)
-    size = builder.measure_segment(view, condition)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    condition = compiler.compile_definition(view, definition)
+    size = membership.measure_segment(view, condition)
     assert size == {
         "customers": 2,
         "share_customers": 2 / 5,
         "revenue": 800.0,
         "share_revenue": 800 / 850,
     }
-    preview = builder.list_members(view, condition, ["email", "orders"], limit=1)
+    preview = membership.list_members(view, condition, ["email", "orders"], limit=1)
     assert list(preview.columns) == ["customer_id", "email", "orders"]
     assert preview.to_dict("records") == [{"customer_id": "A", "email": "a@x.com", "orders": 3}]
 
@@ -246,7 +259,7 @@ def test_overlap_counts_and_shares(tiny_base, tiny_workspace) -> None:
         "newsletter": presets.preset_definition(presets.PRESETS["newsletter"]),
         "prospects": presets.preset_definition(presets.PRESETS["prospects"]),
     }
-    counts, shares = builder.overlap_matrix(tiny_base.table, chosen, tiny_workspace)
+    counts, shares = overlap.overlap_matrix(tiny_base.table, chosen, tiny_workspace)
     # coupon {A, b}, newsletter {A, D}, prospects {D, E}
     assert counts.to_dict() == {
         "coupon": {"coupon": 2, "newsletter": 1, "prospects": 0},
@@ -262,7 +275,7 @@ def test_scale_table(tiny_base, tiny_workspace) -> None:
         "coupon": presets.preset_definition(presets.PRESETS["coupon"], {"share": 30.0}),
         "one_time": presets.preset_definition(presets.PRESETS["one_time"]),
     }
-    table = builder.scale_table(tiny_base.table, chosen, tiny_workspace).set_index("segment")
+    table = scale.scale_table(tiny_base.table, chosen, tiny_workspace).set_index("segment")
     coupon, one_time = table.loc["coupon"], table.loc["one_time"]
     # coupon = A (200, 3 orders, email yes, survey 9, 30-day trend 1) and b (600, 3, ?, -, 2/3)
     assert (coupon["size"], coupon.share_customers) == (2, 2 / 5)
@@ -276,11 +289,11 @@ def test_scale_table(tiny_base, tiny_workspace) -> None:
     assert (one_time.love_repeat_rate, one_time.love_satisfaction) == (0.0, 3.0)
     assert one_time.early_adoption == 0.0
     assert coupon.scale_score == 1.0 and one_time.scale_score == 0.5
-    assert list(table.reset_index().columns) == builder.SCALE_COLUMNS
+    assert list(table.reset_index().columns) == scale.SCALE_COLUMNS
 
 
 def test_saved_segments_keep_their_versions(workspace: Path) -> None:
-    first = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    first = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     second = one(Condition("orders", ">=", 3))
     assert segment_store.save_segment(workspace, "shop", "repeat-na", first) == 1
     assert segment_store.save_segment(workspace, "shop", "repeat-na", first) == 1
@@ -328,8 +341,8 @@ def test_definitions_in_words() -> None:
         ),
         "any",
     )
-    assert builder.describe_definition(definition) == (
+    assert definitions.describe_definition(definition) == (
         "(Orders ≥ 2 and Accepts email marketing = yes) or "
         "(Categories bought include any of Mugs, Beans or Latest survey score is missing)"
     )
-    assert builder.describe_definition(Definition()) == "everyone"
+    assert definitions.describe_definition(Definition()) == "everyone"

@@ -11,7 +11,7 @@ from behaviour_cases import AS_OF, EXPECTED, WINDOW, write_tiny_store
 
 from dashboard import order_rules
 from dashboard.acquisition import channels
-from dashboard.behaviour import features
+from dashboard.behaviour import catalogue, feature_base, feature_inputs, feature_table
 from dashboard.rfm import analysis, cut_points, schemes
 from dashboard.workspace import store
 
@@ -21,8 +21,8 @@ SHOPIFY = schemes.PRESETS["shopify"]
 
 def build(workspace: Path, name: str, **kwargs: object) -> pd.DataFrame:
     with store.open_for_read(workspace, name) as backend:
-        table = features.build_customer_features(
-            features.read_tables(backend), kwargs.pop("window", WINDOW), **kwargs
+        table = feature_table.build_customer_features(
+            feature_inputs.read_tables(backend), kwargs.pop("window", WINDOW), **kwargs
         )
         return table.to_pandas().set_index("customer_id")
 
@@ -63,11 +63,11 @@ def test_every_feature_matches_the_hand_computed_values(table: pd.DataFrame) -> 
 def test_the_columns_are_the_feature_schema(tiny) -> None:
     scoring = cut_points.ScoringSpec(SHOPIFY, CUTS)
     with store.open_for_read(*tiny) as backend:
-        table = features.build_customer_features(
-            features.read_tables(backend), WINDOW, scoring=scoring
+        table = feature_table.build_customer_features(
+            feature_inputs.read_tables(backend), WINDOW, scoring=scoring
         )
-        assert table.schema() == features.FEATURE_SCHEMA
-    assert list(features.FEATURES) == list(features.FEATURE_SCHEMA)
+        assert table.schema() == catalogue.FEATURE_SCHEMA
+    assert list(catalogue.FEATURES) == list(catalogue.FEATURE_SCHEMA)
 
 
 def test_rfm_columns_follow_the_cut_points(table: pd.DataFrame) -> None:
@@ -86,7 +86,7 @@ def test_rfm_columns_follow_the_cut_points(table: pd.DataFrame) -> None:
 def test_missing_inputs_are_null_and_name_the_file(workspace: Path) -> None:
     name = write_tiny_store(workspace, "orders-only", orders_only=True)
     with store.open_for_read(workspace, name) as backend:
-        missing = features.missing_inputs(features.read_tables(backend))
+        missing = feature_inputs.missing_inputs(feature_inputs.read_tables(backend))
     assert missing["session_count"] == "upload a sessions file to enable sessions"
     assert missing["survey_score"].startswith("upload a survey scores file")
     assert missing["abandoned_checkouts"].startswith("upload an abandoned checkouts export")
@@ -97,14 +97,14 @@ def test_missing_inputs_are_null_and_name_the_file(workspace: Path) -> None:
     table = build(workspace, name, scoring=cut_points.ScoringSpec(SHOPIFY, CUTS))
     assert sorted(table.index) == ["A", "C", "b@x.com"]
     for feature in missing:
-        if feature not in features.RFM_COLUMNS:
+        if feature not in catalogue.RFM_COLUMNS:
             assert table[feature].isna().all(), feature
     assert table.loc["A", "orders"] == 3
 
 
 def test_nothing_is_missing_when_every_file_is_loaded(tiny) -> None:
     with store.open_for_read(*tiny) as backend:
-        assert features.missing_inputs(features.read_tables(backend)) == {}
+        assert feature_inputs.missing_inputs(feature_inputs.read_tables(backend)) == {}
 
 
 def test_a_window_start_leaves_earlier_buyers_outside(tiny) -> None:
@@ -117,11 +117,11 @@ def test_a_window_start_leaves_earlier_buyers_outside(tiny) -> None:
 
 
 def test_the_feature_base_is_materialised_at_the_latest_order(tiny) -> None:
-    base = features.load_feature_base(*tiny)
+    base = feature_base.load_feature_base(*tiny)
     try:
         assert base.window.as_of == AS_OF
         assert base.missing == {}
-        assert list(base.table.columns) == list(features.BASE_COLUMNS)
+        assert list(base.table.columns) == list(catalogue.BASE_COLUMNS)
         assert base.table.count().execute() == 5
     finally:
         base.backend.disconnect()
@@ -129,17 +129,19 @@ def test_the_feature_base_is_materialised_at_the_latest_order(tiny) -> None:
 
 def test_rfm_segments_match_the_segments_page_on_the_demo(demo_dataset) -> None:
     workspace, name = demo_dataset
-    base = features.load_feature_base(workspace, name)
+    base = feature_base.load_feature_base(workspace, name)
     customers = analysis.load_customer_base(workspace, name)
     try:
         cuts = cut_points.resolve_cuts(customers.measures, cut_points.ScoringSpec(SHOPIFY))
         assert (
             cut_points.resolve_cuts(
-                features.select_measures(base.table), cut_points.ScoringSpec(SHOPIFY)
+                feature_table.select_measures(base.table), cut_points.ScoringSpec(SHOPIFY)
             )
             == cuts
         )
-        ours = features.attach_rfm(base.table, SHOPIFY, cuts).select("customer_id", "rfm_segment")
+        ours = feature_table.attach_rfm(base.table, SHOPIFY, cuts).select(
+            "customer_id", "rfm_segment"
+        )
         ours = ours.filter(ours.rfm_segment.notnull()).to_pandas()
         theirs = analysis.segment_members(customers, cuts, SHOPIFY)[["customer_id", "segment"]]
         scored = theirs[theirs.segment != schemes.PROSPECTS]
@@ -168,7 +170,7 @@ def test_rules_without_evidence_change_no_channel(workspace: Path) -> None:
     rules = channels.default_rules()
     with store.open_for_read(workspace, "evidence") as backend:
         orders = backend.table("orders")
-        kept = features.select_rules_with_evidence(orders, rules)
+        kept = feature_table.select_rules_with_evidence(orders, rules)
         assert set(kept.field) == {
             "utm_source_medium",
             "utm_medium",

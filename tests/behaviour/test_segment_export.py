@@ -20,8 +20,16 @@ from behaviour_cases import (
 )
 
 from dashboard import cli, errors
-from dashboard.behaviour import builder, features, presets, segment_export, segment_store
-from dashboard.behaviour.builder import Condition, Definition, DefinitionError, Group
+from dashboard.behaviour import (
+    compiler,
+    definitions,
+    feature_base,
+    membership,
+    presets,
+    segment_export,
+    segment_store,
+)
+from dashboard.behaviour.definitions import Condition, Definition, DefinitionError, Group
 from dashboard.workspace import store
 
 CASES = {
@@ -36,7 +44,7 @@ CASES = {
 def definition_of(case: str) -> Definition:
     preset, values, _ = CASES[case]
     if preset is None:
-        return builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+        return definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     return presets.preset_definition(preset, values)
 
 
@@ -48,18 +56,18 @@ def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base(tiny_workspace: Path) -> Iterator[features.FeatureBase]:
-    loaded = features.load_feature_base(tiny_workspace, DATASET)
+def base(tiny_workspace: Path) -> Iterator[feature_base.FeatureBase]:
+    loaded = feature_base.load_feature_base(tiny_workspace, DATASET)
     yield loaded
     loaded.backend.disconnect()
 
 
 @pytest.fixture(scope="module")
-def view(base: features.FeatureBase, tiny_workspace: Path) -> ir.Table:
-    return builder.feature_view(base.table, builder.RfmSpec(), tiny_workspace)
+def view(base: feature_base.FeatureBase, tiny_workspace: Path) -> ir.Table:
+    return compiler.feature_view(base.table, definitions.RfmSpec(), tiny_workspace)
 
 
-def export(view: ir.Table, base: features.FeatureBase, fmt: str, definition: Definition, **kw):
+def export(view: ir.Table, base: feature_base.FeatureBase, fmt: str, definition: Definition, **kw):
     return segment_export.export_segment(
         view, definition, fmt, DATASET, "test segment", base.window, **kw
     )
@@ -79,7 +87,7 @@ def test_same_members_in_engine_csv_and_cli(
 ) -> None:
     definition = definition_of(case)
     expected = CASES[case][2]
-    engine = builder.list_members(view, builder.compile_definition(view, definition), [])
+    engine = membership.list_members(view, compiler.compile_definition(view, definition), [])
     assert set(engine.customer_id) == expected
 
     csv = export(view, base, "csv", definition)
@@ -87,7 +95,7 @@ def test_same_members_in_engine_csv_and_cli(
     assert csv.stamp["row_count"] == len(expected)
 
     path = tmp_path / f"{case}.json"
-    path.write_text(builder.definition_to_json(definition), encoding="utf-8")
+    path.write_text(definitions.definition_to_json(definition), encoding="utf-8")
     out = tmp_path / "members.csv"
     assert (
         run_cli(
@@ -107,11 +115,11 @@ def test_same_members_in_engine_csv_and_cli(
     assert set(read_csv(out.read_bytes()).customer_id) == expected
     stamp = json.loads(segment_export.stamp_path(out).read_text(encoding="utf-8"))
     assert stamp["row_count"] == len(expected)
-    assert builder.definition_from_dict(stamp["definition"]) == definition
+    assert definitions.definition_from_dict(stamp["definition"]) == definition
 
 
 def test_a_saved_segment_exports_from_the_cli(tiny_workspace: Path, tmp_path: Path) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     segment_store.save_segment(tiny_workspace, DATASET, "repeat-na", definition)
     out = tmp_path / "tags.csv"
     code = run_cli(
@@ -160,7 +168,7 @@ def test_cli_refuses_bad_input(tiny_workspace: Path, tmp_path: Path, capsys) -> 
 
 
 def test_csv_with_chosen_columns(view, base) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     csv = export(view, base, "csv", definition, columns=["email", "categories", "net_revenue"])
     frame = read_csv(csv.data)
     assert list(frame.columns) == ["email", "categories", "net_revenue"]
@@ -196,7 +204,7 @@ def test_klaviyo_list_import(view, base) -> None:
 
 
 def test_parquet_keeps_types(view, base) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     parquet = export(
         view, base, "parquet", definition, columns=["customer_id", "orders", "categories"]
     )
@@ -231,7 +239,7 @@ def test_files_are_formula_safe() -> None:
 
 
 def test_tags_and_formats_are_checked(view, base) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     with pytest.raises(DefinitionError, match="without a comma"):
         export(view, base, "shopify-tags", definition, tag="a,b")
     with pytest.raises(DefinitionError, match="Unknown format"):
@@ -239,7 +247,7 @@ def test_tags_and_formats_are_checked(view, base) -> None:
 
 
 def test_the_stamp_is_written_beside_the_file(view, base, tmp_path: Path) -> None:
-    definition = builder.definition_from_dict(TWO_CONDITION_DOCUMENT)
+    definition = definitions.definition_from_dict(TWO_CONDITION_DOCUMENT)
     exported = export(view, base, "csv", definition)
     target = tmp_path / "out" / "members.csv"
     stamp_file = segment_export.write_segment_file(exported, target)

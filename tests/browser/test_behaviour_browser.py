@@ -9,8 +9,11 @@ import re
 import pandas as pd
 import pytest
 
-from dashboard.behaviour import builder, features, segment_store
-from dashboard.behaviour.builder import Condition, Definition, Group
+from dashboard.behaviour import segment_store
+from dashboard.behaviour.compiler import compile_definition, feature_view
+from dashboard.behaviour.definitions import Condition, Definition, Group, RfmSpec
+from dashboard.behaviour.feature_base import load_feature_base
+from dashboard.behaviour.membership import list_members
 
 pytestmark = pytest.mark.browser
 
@@ -67,10 +70,10 @@ def engine_members(workspace) -> set[str]:
     definition = Definition(
         (Group((Condition("orders", ">=", 3), Condition("net_revenue", ">", 300))),)
     )
-    base = features.load_feature_base(workspace, "demo")
+    base = load_feature_base(workspace, "demo")
     try:
-        view = builder.feature_view(base.table, builder.RfmSpec(), workspace)
-        found = builder.list_members(view, builder.compile_definition(view, definition), [])
+        view = feature_view(base.table, RfmSpec(), workspace)
+        found = list_members(view, compile_definition(view, definition), [])
     finally:
         base.backend.disconnect()
     return set(found.customer_id)

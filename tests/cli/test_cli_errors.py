@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import cli, errors
+from dashboard.cli import segment_commands
 from dashboard.errors import UserError
 
 
@@ -34,7 +35,7 @@ def test_a_bug_exits_1_with_a_reference_and_logs_the_traceback(
 
     log = tmp_path / "cli.log"
     monkeypatch.setattr(cli, "LOG_FILE", log)
-    monkeypatch.setattr(cli, "run_segments", broken)
+    monkeypatch.setattr(segment_commands, "run_segments", broken)
     status = cli.main(["segments", "--workspace", str(workspace), "--dataset", "d", "--out", "x"])
     assert status == errors.EXIT_BUG == 1
     err = capsys.readouterr().err
@@ -53,7 +54,7 @@ def test_a_value_error_is_a_bug_not_bad_input(
         raise ValueError("not the user's fault")
 
     monkeypatch.setattr(cli, "LOG_FILE", tmp_path / "cli.log")
-    monkeypatch.setattr(cli, "run_segments", broken)
+    monkeypatch.setattr(segment_commands, "run_segments", broken)
     assert (
         cli.main(["segments", "--workspace", str(workspace), "--dataset", "d", "--out", "x"]) == 1
     )
@@ -61,7 +62,7 @@ def test_a_value_error_is_a_bug_not_bad_input(
 
 def test_every_error_class_of_the_engine_is_a_user_error() -> None:
     from dashboard.acquisition import channels, spend
-    from dashboard.behaviour import builder
+    from dashboard.behaviour import definitions
     from dashboard.ingest.report import IngestError
     from dashboard.rfm import analysis, clustering, cut_points, migration, schemes
     from dashboard.workspace import store
@@ -69,7 +70,7 @@ def test_every_error_class_of_the_engine_is_a_user_error() -> None:
     for error in (
         channels.ChannelRulesError,
         spend.SpendMappingError,
-        builder.DefinitionError,
+        definitions.DefinitionError,
         IngestError,
         analysis.NoCustomerKeyError,
         clustering.ClusteringError,

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import cli, ingest
+from dashboard import ingest
+from dashboard.cli import data_commands
 from dashboard.ingest import IngestError, ledger, lines, load_orders, one_pass
 from dashboard.rfm import analysis
 from dashboard.workspace import store
@@ -765,7 +766,7 @@ def test_warning_examples_are_capped_and_the_cli_counts_every_row(
         ("rejected", 8),
         ("rejected", 9),
     ]
-    cli.print_report(report)
+    data_commands.print_report(report)
     printed = capsys.readouterr().out
     assert "rejected 4: amount is not a number - lines 7, 8, 9 (+1 more)" in printed
     assert "warning 5: no customer key: kept for store totals, not scored" in printed

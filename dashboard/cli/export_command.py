@@ -1,0 +1,80 @@
+"""The ``export`` command: a behavioural segment's members as CSV, a Klaviyo list, Shopify
+customer tags or Parquet, with a stamp beside the file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dashboard.behaviour import definitions, segment_export, segment_store
+from dashboard.cli.engine_tables import open_engine_tables
+from dashboard.cli.options import (
+    Commands,
+    add_counting_options,
+    add_engine_options,
+    parse_date,
+    read_counting_rules,
+)
+
+
+def add_export_command(commands: Commands, common: argparse.ArgumentParser) -> None:
+    """Declare ``export``, which writes a behavioural segment's members."""
+    members = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a behavioural segment's members (a saved segment or a definition file) as "
+        "CSV, a Klaviyo list, Shopify customer tags or Parquet, with a .stamp.json beside it",
+    )
+    chosen = members.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--segment", help="name of a segment saved in the app for this dataset")
+    chosen.add_argument(
+        "--definition",
+        type=Path,
+        help="segment definition JSON (format: dashboard/behaviour/definitions.py)",
+    )
+    members.add_argument("--format", required=True, choices=segment_export.FORMATS)
+    members.add_argument("--out", required=True, type=Path, help="file to write")
+    members.add_argument(
+        "--columns", help="comma-separated feature columns (default: the format's own)"
+    )
+    members.add_argument("--tag", help="shopify-tags: the tag to add (default: the segment's name)")
+    members.add_argument(
+        "--as-of", type=parse_date, help="analysis date (default: latest order date)"
+    )
+    members.add_argument(
+        "--since", type=parse_date, help="look-back window start (default: all history)"
+    )
+    add_counting_options(members)
+    add_engine_options(members)
+    members.set_defaults(run=run_segment_export)
+
+
+def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
+    """Export a saved segment or a definition file's members with ``segment_export``."""
+    if args.segment is not None:
+        name = args.segment
+        definition = segment_store.load_segment(workspace, args.dataset, name)
+    else:
+        name = args.definition.stem
+        definition = definitions.definition_from_json(args.definition.read_text(encoding="utf-8"))
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    with open_engine_tables(args, workspace) as tables:
+        exported = segment_export.export_to_file(
+            tables,
+            workspace,
+            args.dataset,
+            definition,
+            name,
+            args.format,
+            args.out,
+            as_of=args.as_of,
+            start=args.since,
+            columns=columns,
+            tag=args.tag,
+            counting=read_counting_rules(args),
+        )
+    print(
+        f"Wrote {exported.stamp['row_count']:,} rows of segment '{name}' to {args.out} "
+        f"(analysis date {exported.stamp['analysis_date']}) and its stamp to "
+        f"{segment_export.stamp_path(args.out)}."
+    )

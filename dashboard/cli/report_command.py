@@ -1,0 +1,97 @@
+"""The ``report`` command: the numbers of the Channels, Cohorts and Maturity pages as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from dashboard.cli.engine_tables import find_latest_date, open_engine_tables
+from dashboard.cli.options import (
+    Commands,
+    add_counting_options,
+    add_engine_options,
+    parse_date,
+    read_counting_rules,
+)
+from dashboard.rfm import analysis
+
+
+def add_report_command(commands: Commands, common: argparse.ArgumentParser) -> None:
+    """Declare ``report``, which writes the store's acquisition figures as JSON."""
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="write the store's totals, the channel table, spend (CAC, CLV : CAC), cohorts, stage "
+        "timeline and effort comparison as JSON (the numbers of the Channels, Cohorts and "
+        "Maturity pages)",
+    )
+    report.add_argument("--out", required=True, type=Path, help="JSON file to write")
+    report.add_argument(
+        "--as-of", type=parse_date, help="analysis date (default: latest order date)"
+    )
+    report.add_argument(
+        "--first-from", type=parse_date, help="count customers whose first order is on or after"
+    )
+    report.add_argument(
+        "--first-to", type=parse_date, help="count customers whose first order is on or before"
+    )
+    report.add_argument(
+        "--expected-years",
+        type=float,
+        default=3.0,
+        help="years a customer keeps buying, for simple CLV (default 3)",
+    )
+    report.add_argument(
+        "--rules",
+        type=Path,
+        help="channel rules CSV (priority,field,match,pattern,channel) instead of the defaults",
+    )
+    report.add_argument(
+        "--spend-mapping",
+        type=Path,
+        help="spend name mapping CSV (spend_channel,channel) instead of the defaults",
+    )
+    add_counting_options(report)
+    add_engine_options(report)
+    report.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace, workspace: Path) -> None:
+    """Write ``reports.build_report`` of the dataset (on --engine) to --out as JSON.
+
+    A dataset whose orders have no customer key still gets its store-level figures; stderr then
+    says why the customer figures (channels, cohorts, returning shares) are empty.
+    """
+    import pandas as pd
+
+    from dashboard.acquisition import channels, reports, spend
+
+    settings = reports.Settings(
+        first_from=args.first_from,
+        first_to=args.first_to,
+        expected_years=args.expected_years,
+        counting=read_counting_rules(args),
+    )
+    if args.rules:
+        rules = channels.validate_rules(pd.read_csv(args.rules, dtype=str, keep_default_na=False))
+        settings = replace(settings, rules=reports.rows_of(rules))
+    if args.spend_mapping:
+        mapping = spend.validate_mapping(pd.read_csv(args.spend_mapping, dtype=str))
+        settings = replace(settings, spend_mapping=reports.rows_of(mapping))
+    with open_engine_tables(args, workspace) as tables:
+        as_of = args.as_of or find_latest_date(tables, args.dataset)
+        report = reports.build_report(tables, args.dataset, as_of, settings)
+        missing = analysis.find_missing_customer_key(tables.orders)
+    args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    totals = report["store"]
+    print(
+        f"Wrote the store, channel, cohort and maturity report of '{args.dataset}' (analysis "
+        f"date {as_of}) to {args.out}: {totals['orders']:,} orders, net revenue "
+        f"{totals['revenue']:,.2f}, {len(report['channels'])} channels, "
+        f"stage now {report['current_stage']['stage']}."
+    )
+    if missing:
+        print(f"warning: {missing}", file=sys.stderr)

@@ -1,0 +1,142 @@
+"""The RFM commands: ``segments`` (who is in which segment) and ``migration`` (who moved)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dashboard import export, order_rules
+from dashboard.cli.engine_tables import find_latest_date, open_engine_tables
+from dashboard.cli.options import (
+    Commands,
+    add_engine_options,
+    add_scoring_options,
+    parse_date,
+    read_counting_rules,
+    read_custom_cuts,
+)
+from dashboard.errors import UserError
+from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
+
+
+def add_segments_command(commands: Commands, common: argparse.ArgumentParser) -> None:
+    """Declare ``segments``, which writes one row per customer with their segment."""
+    seg = commands.add_parser(
+        "segments",
+        parents=[common],
+        help="score customers and write one row per customer with their segment",
+    )
+    seg.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    seg.add_argument("--as-of", type=parse_date, help="analysis date (default: latest order date)")
+    seg.add_argument(
+        "--since", type=parse_date, help="look-back window start (default: all history)"
+    )
+    add_scoring_options(seg)
+    seg.add_argument("--segment", help="write only this segment's customers")
+    seg.add_argument(
+        "--summary", type=Path, help="also write the per-segment summary table to this CSV"
+    )
+    add_engine_options(seg)
+    seg.set_defaults(run=run_segments)
+
+
+def run_segments(args: argparse.Namespace, workspace: Path) -> None:
+    """Score the dataset and write the per-customer CSV (and optionally the summary)."""
+    scheme = scheme_io.resolve_scheme(workspace, args.scheme, args.scores)
+    rules = read_counting_rules(args)
+    with open_customer_base(args, workspace, rules) as base:
+        write_segments(args, base, scheme)
+
+
+@contextmanager
+def open_customer_base(
+    args: argparse.Namespace, workspace: Path, rules: order_rules.CountingRules
+) -> Iterator[analysis.CustomerBase]:
+    """Yield the customer base of the dataset on ``--engine`` (see ``open_engine_tables``)."""
+    with open_engine_tables(args, workspace) as tables:
+        base = analysis.build_customer_base(
+            tables,
+            args.dataset,
+            as_of=args.as_of,
+            start=args.since,
+            rules=rules,
+            excluded=tuple(args.exclude),
+        )
+        try:
+            yield base
+        finally:
+            base.close()
+
+
+def write_segments(
+    args: argparse.Namespace, base: analysis.CustomerBase, scheme: schemes.Scheme
+) -> None:
+    """Resolve the cut points and write the per-customer CSV (and the summary if asked)."""
+    cuts = cut_points.resolve_cuts(
+        base.measures, cut_points.ScoringSpec(scheme, read_custom_cuts(args))
+    )
+    if args.segment is not None and args.segment not in (*scheme.segments, schemes.PROSPECTS):
+        raise UserError(
+            f"'{args.segment}' is not a segment of this scheme; choose one of: "
+            f"{', '.join((*scheme.segments, schemes.PROSPECTS))}."
+        )
+    members = analysis.segment_members(base, cuts, scheme, args.segment)
+    export.write_csv(members, args.out)
+    if args.summary:
+        export.write_csv(analysis.segment_summary(base, cuts, scheme), args.summary)
+    print(
+        f"Wrote {len(members):,} customers to {args.out} "
+        f"(analysis date {base.window.as_of}, scheme {scheme.key}, {args.scoring} scoring)."
+    )
+
+
+def add_migration_command(commands: Commands, common: argparse.ArgumentParser) -> None:
+    """Declare ``migration``, which writes who moved between segments from one date to another."""
+    moves = commands.add_parser(
+        "migration",
+        parents=[common],
+        help="segment customers at two dates and write who moved from which segment to which",
+    )
+    moves.add_argument(
+        "--out", required=True, type=Path, help="CSV file to write (one row per customer)"
+    )
+    moves.add_argument(
+        "--to", dest="date_to", type=parse_date, help="second date (default: latest order date)"
+    )
+    moves.add_argument(
+        "--from",
+        dest="date_from",
+        type=parse_date,
+        help=f"first date (default: {migration.DEFAULT_GAP_DAYS} days before the second)",
+    )
+    add_scoring_options(moves)
+    add_engine_options(moves)
+    moves.set_defaults(run=run_migration)
+
+
+def run_migration(args: argparse.Namespace, workspace: Path) -> None:
+    """Segment the dataset at --from and --to and write one row per customer (MEMBER_COLUMNS)."""
+    scoring = cut_points.ScoringSpec(
+        scheme=scheme_io.resolve_scheme(workspace, args.scheme, args.scores),
+        custom=read_custom_cuts(args),
+        rules=read_counting_rules(args),
+        excluded=tuple(args.exclude),
+    )
+    with open_engine_tables(args, workspace) as tables:
+        date_to = args.date_to or find_latest_date(tables, args.dataset)
+        date_from = args.date_from or date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
+        moved = migration.build_migration(tables, args.dataset, date_from, date_to, scoring)
+    try:
+        members = migration.list_members(moved)
+        counts = migration.count_moves(migration.summarise_transitions(moved))
+    finally:
+        moved.backend.disconnect()
+    export.write_csv(members, args.out)
+    print(
+        f"Wrote {len(members):,} customers to {args.out}: {counts['customers_moved']:,} changed "
+        f"segment between {date_from} and {date_to} (scheme {scoring.scheme.key}, "
+        f"{args.scoring} scoring)."
+    )

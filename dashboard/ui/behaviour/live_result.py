@@ -1,0 +1,57 @@
+"""A segment's live result: its size, share and revenue, and a preview of its members."""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+import streamlit as st
+
+from dashboard import formatting
+from dashboard.behaviour.catalogue import FEATURES
+from dashboard.behaviour.compiler import compile_definition
+from dashboard.behaviour.definitions import Definition
+from dashboard.behaviour.membership import PREVIEW_ROWS, list_members, measure_segment
+
+PREVIEW_COLUMNS = ("customer_id", "email", "orders", "net_revenue", "last_order_on", "rfm_segment")
+
+
+def show_live_result(
+    view: ir.Table, definition: Definition, currency: str | None, key: str
+) -> None:
+    """Customers, share of customers and revenue, and a preview of the first members."""
+    condition = compile_definition(view, definition)
+    size = measure_segment(view, condition)
+    columns = st.columns(3)
+    columns[0].metric("Customers", formatting.format_count(size["customers"]))
+    columns[1].metric("Share of customers", formatting.format_percent(size["share_customers"]))
+    columns[2].metric(
+        "Revenue (share)",
+        formatting.format_money(size["revenue"], currency),
+        formatting.format_percent(size["share_revenue"]) + " of revenue",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    preview = list_members(view, condition, PREVIEW_COLUMNS, PREVIEW_ROWS)
+    st.dataframe(
+        preview,
+        hide_index=True,
+        width="stretch",
+        column_config=feature_column_config(preview.columns, currency),
+        key=f"bh_preview_{key}",
+    )
+    if size["customers"] > len(preview):
+        st.caption(f"The first {len(preview)} members by customer id.")
+
+
+def feature_column_config(columns: object, currency: str | None) -> dict[str, object]:
+    """Column labels and number formats for a table of feature columns."""
+    money = formatting.table_money_format(currency)
+    config: dict[str, object] = {}
+    for name in columns:
+        label = FEATURES[name].label if name in FEATURES else str(name)
+        if name in ("net_revenue", "aov"):
+            config[name] = st.column_config.NumberColumn(label, format=money)
+        elif name in ("last_order_on", "first_order_on", "last_visit_on"):
+            config[name] = st.column_config.DateColumn(label)
+        else:
+            config[name] = label
+    return config

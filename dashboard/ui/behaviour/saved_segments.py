@@ -1,0 +1,96 @@
+"""Saving the builder's segment, and the saved segments: open, duplicate, delete, history."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+from dashboard.behaviour import segment_store
+from dashboard.behaviour.definitions import Definition, DefinitionError, describe_definition
+from dashboard.ui.behaviour import notices, segment_editor
+
+SAVED_ERROR = "bh_saved_error"
+
+
+def save_controls(dataset: str, definition: Definition) -> None:
+    """A name input and a Save button (a new version when the name exists)."""
+    name_column, button_column = st.columns([3, 1])
+    name = name_column.text_input(
+        "Segment name (letters, digits, - and _)", key="bh_name", max_chars=64
+    )
+    if button_column.button("Save segment", key="bh_save"):
+        with notices.definition_errors():
+            number = segment_store.save_segment(ui.workspace(), dataset, name, definition)
+            st.success(f"Saved '{name}' (version {number}).")
+
+
+def _duplicate(dataset: str, name: str, key: str) -> None:
+    new_name = st.session_state.get(key, "")
+    try:
+        segment_store.duplicate_segment(ui.workspace(), dataset, name, new_name)
+    except DefinitionError as exc:
+        notices.notify(str(exc), SAVED_ERROR)
+        return
+    notices.notify(f"Copied '{name}' to '{new_name}'.")
+
+
+def _delete(dataset: str, name: str) -> None:
+    segment_store.delete_segment(ui.workspace(), dataset, name)
+    notices.notify(f"Deleted '{name}' and its history.")
+
+
+def manage_saved(dataset: str) -> None:
+    """Pick a saved segment: open it in the builder, duplicate, delete, see its versions."""
+    notices.show_error(SAVED_ERROR)
+    names = segment_store.list_segments(ui.workspace(), dataset)
+    if not names:
+        st.info("No saved segment yet: build one in the Builder tab and save it.")
+        return
+    name = st.selectbox("Saved segment", names, key="bh_saved")
+    history = segment_store.read_history(ui.workspace(), dataset, name)
+    table = pd.DataFrame(
+        [
+            {
+                "version": v.version,
+                "saved_at": pd.Timestamp(v.saved_at),
+                "definition": describe_definition(v.definition),
+            }
+            for v in reversed(history)
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="bh_history",
+        column_config={
+            "version": st.column_config.NumberColumn("Version", format="%d"),
+            "saved_at": st.column_config.DatetimeColumn(
+                "Saved at (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "definition": st.column_config.TextColumn("Definition", width="large"),
+        },
+    )
+    version = st.selectbox(
+        "Version", [v.version for v in reversed(history)], key=f"bh_version_{name}"
+    )
+    chosen = next(v.definition for v in history if v.version == version)
+    open_column, copy_column, delete_column = st.columns(3)
+    open_column.button(
+        f"Open version {version} in the builder",
+        key="bh_open_saved",
+        on_click=segment_editor.load_into_builder,
+        args=(chosen, name),
+    )
+    with copy_column:
+        copy_key = "bh_copy_name"
+        st.text_input("Copy as", key=copy_key, max_chars=64)
+        st.button(
+            "Duplicate", key="bh_duplicate", on_click=_duplicate, args=(dataset, name, copy_key)
+        )
+    with delete_column:
+        sure = st.checkbox("Yes, delete it", key=f"bh_sure_{name}")
+        st.button(
+            "Delete", key="bh_delete", disabled=not sure, on_click=_delete, args=(dataset, name)
+        )

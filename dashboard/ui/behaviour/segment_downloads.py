@@ -1,0 +1,83 @@
+"""Segment downloads: the members for email and ads tools, their stamp, the definition."""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+import streamlit as st
+
+from dashboard import ui
+from dashboard.behaviour import segment_export
+from dashboard.behaviour.catalogue import FEATURES
+from dashboard.behaviour.compiler import sql_for_definition
+from dashboard.behaviour.definitions import Definition, definition_to_json
+from dashboard.behaviour.feature_base import FeatureBase
+
+
+def offer_downloads(
+    selection: ui.Selection,
+    base: FeatureBase,
+    view: ir.Table,
+    definition: Definition,
+    name: str,
+    key: str,
+) -> None:
+    """Download the members (CSV, Klaviyo, Shopify tags, Parquet) with their stamp, and the
+    definition as JSON and SQL."""
+    columns = st.columns([2, 4, 2])
+    fmt = columns[0].selectbox("File", segment_export.FORMATS, key=f"bh_format_{key}")
+    chosen: list[str] | None = None
+    tag = None
+    if fmt == "shopify-tags":
+        tag = columns[1].text_input("Tag to add", value=name, key=f"bh_tag_{key}")
+    else:
+        default = (
+            segment_export.KLAVIYO_DEFAULT_COLUMNS
+            if fmt == "klaviyo"
+            else segment_export.DEFAULT_COLUMNS
+        )
+        chosen = columns[1].multiselect(
+            "Columns",
+            list(FEATURES),
+            default=list(default),
+            format_func=lambda n: FEATURES[n].label,
+            key=f"bh_columns_{key}_{fmt}",
+        )
+    dialect = columns[2].selectbox("SQL for", segment_export.DIALECTS, key=f"bh_dialect_{key}")
+    exported = segment_export.export_segment(
+        view, definition, fmt, selection.dataset, name, base.window, chosen, tag
+    )
+    buttons = st.columns(4)
+    buttons[0].download_button(
+        f"Download {exported.stamp['row_count']:,} rows ({fmt})",
+        exported.data,
+        file_name=exported.file_name,
+        mime=exported.mime,
+        on_click="ignore",
+        key=f"bh_download_{key}",
+    )
+    buttons[1].download_button(
+        "Stamp (JSON)",
+        exported.stamp_json(),
+        file_name=exported.file_name + ".stamp.json",
+        mime="application/json",
+        on_click="ignore",
+        key=f"bh_stamp_{key}",
+    )
+    buttons[2].download_button(
+        "Definition (JSON)",
+        definition_to_json(definition),
+        file_name=f"{exported.file_name.rsplit('-', 1)[0]}-definition.json",
+        mime="application/json",
+        on_click="ignore",
+        key=f"bh_definition_{key}",
+    )
+    buttons[3].download_button(
+        f"Definition (SQL, {dialect})",
+        sql_for_definition(definition, dialect),
+        file_name=f"{exported.file_name.rsplit('-', 1)[0]}-{dialect}.sql",
+        mime="application/sql",
+        help="Selects the members' customer_id and email from a table customer_features with "
+        "the columns of the feature table (the Parquet download with every column).",
+        on_click="ignore",
+        key=f"bh_sql_{key}",
+    )
