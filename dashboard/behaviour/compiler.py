@@ -87,7 +87,7 @@ def resolve_rfm_scheme(workspace: Path, spec: str) -> schemes.Scheme:
         found = schemes.PRESETS[key]
         return scheme_io.rescale_scheme(found, int(scale)) if scale else found
     name = key.removeprefix(scheme_io.CUSTOM_PREFIX)
-    if key.startswith(scheme_io.CUSTOM_PREFIX) and store.DATASET_NAME.match(name):
+    if key.startswith(scheme_io.CUSTOM_PREFIX) and store.DATASET_NAME.fullmatch(name):
         found = scheme_io.load_custom_scheme(workspace, name)
         return scheme_io.rescale_scheme(found, int(scale)) if scale else found
     raise DefinitionError(

@@ -45,7 +45,7 @@ class Version:
 
 def validate_segment_name(name: str) -> str:
     """Return ``name`` if it is a safe segment name, else raise DefinitionError."""
-    if not store.DATASET_NAME.match(name or ""):
+    if not store.DATASET_NAME.fullmatch(name or ""):
         raise DefinitionError(
             f"'{name}' is not a valid segment name: use 1-64 letters, digits, '-' or '_', "
             "starting with a letter or digit."
@@ -62,7 +62,7 @@ def segment_path(workspace: Path, dataset: str, name: str) -> Path:
 def list_segments(workspace: Path, dataset: str) -> list[str]:
     """Return the names of the segments saved for ``dataset``, sorted."""
     folder = workspace / SEGMENTS_FOLDER / store.validate_dataset_name(dataset)
-    return sorted(p.stem for p in folder.glob("*.json") if store.DATASET_NAME.match(p.stem))
+    return sorted(p.stem for p in folder.glob("*.json") if store.DATASET_NAME.fullmatch(p.stem))
 
 
 def read_history(workspace: Path, dataset: str, name: str) -> list[Version]:

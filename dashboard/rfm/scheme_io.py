@@ -340,7 +340,7 @@ def rescale_scheme(scheme: Scheme, n_scores: int) -> Scheme:
 
 def validate_scheme_name(name: str) -> str:
     """Return ``name`` if it can name a saved custom scheme (dataset name rule, not a preset)."""
-    if not store.DATASET_NAME.match(name or ""):
+    if not store.DATASET_NAME.fullmatch(name or ""):
         raise SchemeError(
             f"'{name}' is not a valid scheme name: use 1-64 letters, digits, '-' or '_', "
             "starting with a letter or digit."
@@ -376,7 +376,7 @@ def list_custom_schemes(workspace: Path) -> list[str]:
     return sorted(
         p.stem
         for p in folder.glob("*.json")
-        if store.DATASET_NAME.match(p.stem) and p.stem not in PRESETS
+        if store.DATASET_NAME.fullmatch(p.stem) and p.stem not in PRESETS
     )
 
 
@@ -401,7 +401,7 @@ def resolve_scheme(workspace: Path, spec: str, n_scores: int | None = None) -> S
         if not path.is_file():
             raise SchemeError(f"No such scheme file: {spec}")
         scheme = scheme_from_json(path.read_text(encoding="utf-8"), key=path.stem)
-    elif store.DATASET_NAME.match(spec) and custom_scheme_path(workspace, spec).is_file():
+    elif store.DATASET_NAME.fullmatch(spec) and custom_scheme_path(workspace, spec).is_file():
         scheme = load_custom_scheme(workspace, spec)
     else:
         saved = list_custom_schemes(workspace)

@@ -28,7 +28,8 @@ from dashboard.errors import UserError
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
 DEFAULT_WORKSPACE = Path(__file__).resolve().parents[2] / "data" / "workspace"
-DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Matched with fullmatch: "$" would also match before a final newline.
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class WorkspaceError(UserError):
@@ -161,7 +162,7 @@ def resolve_workspace(override: str | os.PathLike[str] | None = None) -> Path:
 
 def validate_dataset_name(name: str) -> str:
     """Return ``name`` if it is a safe dataset name (letters, digits, - and _), else raise."""
-    if not DATASET_NAME.match(name or ""):
+    if not DATASET_NAME.fullmatch(name or ""):
         raise WorkspaceError(
             f"'{name}' is not a valid dataset name: use 1-64 letters, digits, '-' or '_', "
             "starting with a letter or digit."
@@ -176,7 +177,7 @@ def dataset_path(workspace: Path, name: str) -> Path:
 
 def list_datasets(workspace: Path) -> list[str]:
     """Return the names of the datasets in ``workspace``, sorted."""
-    return sorted(p.stem for p in workspace.glob("*.duckdb") if DATASET_NAME.match(p.stem))
+    return sorted(p.stem for p in workspace.glob("*.duckdb") if DATASET_NAME.fullmatch(p.stem))
 
 
 def dataset_exists(workspace: Path, name: str) -> bool:
