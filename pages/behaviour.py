@@ -15,6 +15,7 @@ from dashboard.ui.behaviour import (
     segment_downloads,
     segment_editor,
 )
+from dashboard.ui.text import escape_markdown
 
 ui.require_entry_point("pages/behaviour.py")
 st.title("Behaviour")
@@ -49,7 +50,7 @@ with ui.friendly_errors(), notices.definition_errors():
             if not needed:
                 values = preset_picker.preset_controls(preset, view)
                 definition = presets.preset_definition(preset, values, spec)
-                st.markdown(f"**Rule:** {describe_definition(definition)}")
+                st.markdown(f"**Rule:** {escape_markdown(describe_definition(definition))}")
                 live_result.show_live_result(view, definition, currency, key="preset")
                 st.button(
                     "Open in the builder",
@@ -65,7 +66,7 @@ with ui.friendly_errors(), notices.definition_errors():
         with builder_tab, notices.definition_errors():
             definition = segment_editor.edit_definition(view, spec)
             st.divider()
-            st.markdown(f"**Segment:** {describe_definition(definition)}")
+            st.markdown(f"**Segment:** {escape_markdown(describe_definition(definition))}")
             live_result.show_live_result(view, definition, currency, key="builder")
             if definition.conditions():
                 saved_segments.save_controls(selection.dataset, definition)

@@ -20,6 +20,7 @@ from dashboard import errors, formatting, order_rules
 from dashboard.errors import UserError
 from dashboard.rfm import analysis, scheme_io, schemes
 from dashboard.ui import session
+from dashboard.ui.text import escape_markdown
 from dashboard.workspace import store
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
@@ -64,9 +65,9 @@ def friendly_errors() -> Iterator[None]:
         try:
             yield
         except analysis.NoCustomerKeyError as exc:
-            st.warning(str(exc))
+            st.warning(escape_markdown(exc))
         except UserError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
         except Exception as exc:
             st.error(errors.describe_bug(exc, "this page"))
 
@@ -156,7 +157,7 @@ def render_sidebar() -> Selection | None:
     scheme = choose_scheme()
     currency_warning = get_currency_warning(name, overview)
     if currency_warning:
-        st.sidebar.warning(currency_warning)
+        st.sidebar.warning(escape_markdown(currency_warning))
     return Selection(name, overview, as_of, start, rules, scheme)
 
 

@@ -15,6 +15,7 @@ from dashboard.acquisition import channels, maturity, reports, spend
 from dashboard.errors import UserError
 from dashboard.rfm import analysis
 from dashboard.ui import customer_base, session
+from dashboard.ui.text import escape_markdown
 
 
 def _data_key(selection: ui.Selection) -> tuple[object, ...]:
@@ -63,7 +64,7 @@ def _edit_table(
         try:
             st.session_state[slot] = reports.rows_of(validate(edited))
         except UserError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
             return
     if applied or restored:
         st.session_state[f"{slot}_version"] = version + 1

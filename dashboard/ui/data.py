@@ -15,6 +15,7 @@ from dashboard.ingest import history as ingest_history
 from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 from dashboard.rfm import analysis
+from dashboard.ui.text import escape_markdown
 from dashboard.workspace import store
 
 LAST_REPORT = "last_report"
@@ -264,12 +265,12 @@ def show_report(report: IngestReport, key: str) -> None:
     """Show an ingest report: counts, the records reconciled, rejected rows grouped by reason,
     issues as a table, and the whole report as a CSV download (``key`` names its button)."""
     if report.rows_rejected or report.rows_warned:
-        st.warning(report.summary())
+        st.warning(escape_markdown(report.summary()))
     else:
-        st.success(report.summary())
-    st.caption(report.reconciliation())
+        st.success(escape_markdown(report.summary()))
+    st.caption(escape_markdown(report.reconciliation()))
     for note in report.notes:
-        st.info(note)
+        st.info(escape_markdown(note))
     reasons = report.reason_counts()
     if reasons:
         st.markdown("**Rows not loaded, by reason**")

@@ -9,12 +9,13 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from dashboard import ui
 from dashboard.rfm import scheme_io, schemes
 from dashboard.ui import customer_base
+from dashboard.ui.text import escape_markdown
 
 
 def edit_scheme(scheme: schemes.Scheme) -> None:
     """Show the scheme's rule and segment map (editable), its JSON download and an upload; offer
     to save an edited or uploaded scheme that is a partition."""
-    st.markdown(f"**{scheme.name}.** {scheme.rule}")
+    st.markdown(f"**{escape_markdown(scheme.name)}.** {escape_markdown(scheme.rule)}")
     table = scheme_io.tabulate_scheme(scheme)
     edited = st.data_editor(
         table,
@@ -70,7 +71,8 @@ def read_scheme_edits(
 def offer_to_save(candidate: schemes.Scheme) -> None:
     """Confirm that a checked scheme is a partition and offer to save it under a name."""
     st.success(
-        f"'{candidate.name}' puts every cell in exactly one of {len(candidate.segments)} segments."
+        f"'{escape_markdown(candidate.name)}' puts every cell in exactly one of "
+        f"{len(candidate.segments)} segments."
     )
     name = st.text_input("Save as (letters, digits, - and _)", key="scheme_name")
     if st.button("Save as custom scheme", disabled=not name):

@@ -9,6 +9,7 @@ from dashboard import formatting, ui
 from dashboard.export import to_csv_bytes
 from dashboard.rfm import analysis, cut_points, schemes, sensitivity
 from dashboard.ui import customer_base, session
+from dashboard.ui.text import escape_markdown
 
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
 
@@ -130,7 +131,7 @@ def explain_computation(
     """An expander stating the scheme rule, what counts, the window and the cut points."""
     window = base.window
     with st.expander("How these numbers are computed"):
-        st.markdown(f"**Scheme.** {scheme.rule}")
+        st.markdown(f"**Scheme.** {escape_markdown(scheme.rule)}")
         st.markdown(
             f"**What counts.** {base.rules.describe()} Whether orders with a total of 0 count "
             "is the sidebar's 'Count zero-value orders as purchases'."

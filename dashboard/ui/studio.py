@@ -11,6 +11,7 @@ from dashboard import export, formatting, ui
 from dashboard.charts import rfm_charts
 from dashboard.rfm import analysis, backtest, cut_points, explain, migration, schemes
 from dashboard.ui import customer_base, session
+from dashboard.ui.text import escape_markdown
 
 if TYPE_CHECKING:
     from dashboard.rfm.clustering import Clustering
@@ -71,7 +72,7 @@ def get_clusters(
     try:
         return session.cached("clusters", key, fit)
     except clustering.ClusteringError as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
         return None
 
 
@@ -84,17 +85,19 @@ def explain_customer(
         return
     found = explain.explain_customer(base, cuts, selection.scheme, key, ui.workspace())
     if found is None:
-        st.warning(f"No customer has the id or email '{key}' on {selection.as_of}.")
+        st.warning(
+            f"No customer has the id or email '{escape_markdown(key)}' on {selection.as_of}."
+        )
     elif found:
         show_explanation(found, cuts, selection.currency)
 
 
 def show_explanation(found: dict[str, object], cuts: cut_points.Cuts, currency: str | None) -> None:
     """Draw one explained customer: segment, the rule step by step, measures and cut points."""
-    st.subheader(f"{found['customer_id']}: {found['segment'] or 'not scored'}")
+    st.subheader(escape_markdown(f"{found['customer_id']}: {found['segment'] or 'not scored'}"))
     if len(found["matches"]) > 1:
-        st.caption("Also matching: " + ", ".join(found["matches"][1:]))
-    st.markdown("\n".join(f"- {line}" for line in found["reasons"]))
+        st.caption(escape_markdown("Also matching: " + ", ".join(found["matches"][1:])))
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in found["reasons"]))
     measures = found["measures"]
     columns = st.columns(3)
     columns[0].metric("Days since last order", formatting.format_count(measures["recency_days"]))

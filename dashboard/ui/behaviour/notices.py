@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from dashboard.behaviour.definitions import DefinitionError
+from dashboard.ui.text import escape_markdown
 
 NOTICE = "bh_notice"
 
@@ -22,7 +23,7 @@ def definition_errors() -> Iterator[None]:
     try:
         yield
     except DefinitionError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
 
 
 def notify(text: str, slot: str = NOTICE) -> None:
@@ -34,11 +35,11 @@ def show_notice() -> None:
     """Show (once) what the last button did."""
     text = st.session_state.pop(NOTICE, None)
     if text:
-        st.success(text)
+        st.success(escape_markdown(text))
 
 
 def show_error(slot: str) -> None:
     """Show (once) the error a button callback left in ``slot``."""
     error = st.session_state.pop(slot, None)
     if error:
-        st.error(error)
+        st.error(escape_markdown(error))
