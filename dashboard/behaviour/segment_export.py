@@ -11,7 +11,12 @@ Formats:
 - ``parquet``: the chosen columns with their types, for machines.
 
 Klaviyo and Shopify match people by email, so members without one are left out (the stamp says
-how many) and an email shared by several customer ids is written once. CSV files are
+how many) and an email shared by several customer ids is written once. Klaviyo sends e-mail, so
+its list holds only members who accepted e-mail marketing (``accepts_marketing`` true in the
+customers file); those who declined and those with no recorded answer are left out and counted
+in the stamp, unless the caller explicitly includes them, a choice the stamp and the log record.
+The Shopify tags file is not filtered: a tag sends nothing, and Shopify's own e-mail tools check
+consent when they send. CSV files are
 formula-safe (export.py). Every file comes with a stamp: dataset, segment name and definition,
 analysis date, window, row count, columns and creation time, written beside it as
 ``<file>.stamp.json``.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,10 +61,13 @@ DEFAULT_COLUMNS = (
 )
 KLAVIYO_DEFAULT_COLUMNS = ("first_name", "country", "orders", "net_revenue", "last_order_on")
 KLAVIYO_NAMES = {"email": "Email", "first_name": "First Name", "city": "City", "country": "Country"}
+# The consent column each messaging format needs: customers without it true are left out.
+CONSENT_COLUMNS = {"klaviyo": "accepts_marketing"}
 MAX_TAG_CHARS = 255
 SUFFIXES = {"csv": ".csv", "klaviyo": ".csv", "shopify-tags": ".csv", "parquet": ".parquet"}
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,65 @@ def _has_email(members: pd.DataFrame) -> pd.Series:
 
 def _one_per_email(members: pd.DataFrame) -> pd.DataFrame:
     return members[_has_email(members)].drop_duplicates("email", keep="first")
+
+
+@dataclass(frozen=True)
+class ConsentFilter:
+    """Who a messaging export left out for consent: declined, or no answer recorded."""
+
+    column: str | None
+    declined: int = 0
+    unknown: int = 0
+    overridden: bool = False
+
+    def stamp(self) -> dict[str, object]:
+        """The stamp's consent fields."""
+        if self.column is None:
+            return {"consent": "not required by this format"}
+        rule = (
+            f"included regardless of {self.column}, by explicit choice"
+            if self.overridden
+            else f"only members with {self.column} = true"
+        )
+        return {
+            "consent": rule,
+            "left_out_declined_consent": self.declined,
+            "left_out_consent_unknown": self.unknown,
+        }
+
+
+def describe_consent(stamp: dict[str, object]) -> str | None:
+    """One sentence on whom an export left out for consent (or included by choice), or None."""
+    declined = int(stamp.get("left_out_declined_consent", 0))
+    unknown = int(stamp.get("left_out_consent_unknown", 0))
+    if not (declined or unknown):
+        return None
+    people = f"{declined:,} members who declined and {unknown:,} with no recorded answer"
+    if str(stamp["consent"]).endswith("by explicit choice"):
+        return f"Includes {people} for e-mail marketing, by your explicit choice."
+    return (
+        f"Leaves out {people} for e-mail marketing (from the customers file): a list for an "
+        "e-mail tool holds only customers who accepted."
+    )
+
+
+def filter_consent(
+    members: pd.DataFrame, fmt: str, include_without_consent: bool = False
+) -> tuple[pd.DataFrame, ConsentFilter]:
+    """Keep the members ``fmt`` may message: its CONSENT_COLUMNS column true, unless included.
+
+    In: ``membership.list_members`` output with the consent column (a nullable boolean).
+    Out: the kept rows, and the counts of those left out (or included by choice).
+    """
+    column = CONSENT_COLUMNS.get(fmt)
+    if column is None:
+        return members, ConsentFilter(None)
+    answer = members[column].astype("boolean")
+    declined, unknown = int((answer == False).sum()), int(answer.isna().sum())  # noqa: E712
+    found = ConsentFilter(column, declined, unknown, include_without_consent)
+    if include_without_consent:
+        return members, found
+    return members[answer.fillna(False).astype(bool)], found
 
 
 def check_tag(tag: str) -> str:
@@ -154,21 +222,41 @@ def export_segment(
     window: order_rules.Window,
     columns: Sequence[str] | None = None,
     tag: str | None = None,
+    include_without_consent: bool = False,
 ) -> SegmentFile:
     """Return a segment's members as a stamped file.
 
     In: a feature table with every FEATURE_SCHEMA column (``compiler.feature_view``) and the
     definition to filter it. ``columns`` default to DEFAULT_COLUMNS (Klaviyo:
-    KLAVIYO_DEFAULT_COLUMNS); they must be features.
+    KLAVIYO_DEFAULT_COLUMNS); they must be features. A messaging format keeps only members who
+    accepted it (``filter_consent``) unless ``include_without_consent``, which is logged.
     """
     if fmt not in FORMATS:
         raise DefinitionError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
     if columns is None:
         columns = KLAVIYO_DEFAULT_COLUMNS if fmt == "klaviyo" else DEFAULT_COLUMNS
     chosen = list(dict.fromkeys(columns))
-    needed = list(dict.fromkeys(["customer_id", *chosen, "email", "customer_tags"]))
+    consent_column = CONSENT_COLUMNS.get(fmt)
+    needed = list(
+        dict.fromkeys(
+            ["customer_id", *chosen, "email", "customer_tags"]
+            + ([consent_column] if consent_column else [])
+        )
+    )
     condition = compile_definition(view, validate_definition(definition))
-    members = list_members(view, condition, needed)
+    everyone = list_members(view, condition, needed)
+    members, consent = filter_consent(everyone, fmt, include_without_consent)
+    if consent.overridden and (consent.declined or consent.unknown):
+        _log.warning(
+            "Export of segment %r of dataset %r as %s includes %d members who declined and %d "
+            "with no recorded answer for %s, by explicit choice.",
+            segment,
+            dataset,
+            fmt,
+            consent.declined,
+            consent.unknown,
+            consent.column,
+        )
     frame = shape_members(members, fmt, segment, chosen, tag)
     without_email = int((~_has_email(members)).sum())
     by_email = fmt in ("klaviyo", "shopify-tags")
@@ -179,7 +267,8 @@ def export_segment(
         "analysis_date": window.as_of.isoformat(),
         "window_start": window.start.isoformat() if window.start else None,
         "row_count": len(frame),
-        "members": len(members),
+        "members": len(everyone),
+        **consent.stamp(),
         "left_out_without_email": without_email if by_email else 0,
         "left_out_duplicate_email": len(members) - without_email - len(frame) if by_email else 0,
         "columns": [str(c) for c in frame.columns],
@@ -218,6 +307,7 @@ def export_to_file(
     columns: Sequence[str] | None = None,
     tag: str | None = None,
     counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
+    include_without_consent: bool = False,
 ) -> SegmentFile:
     """Build the dataset's features, export the segment to ``out`` with its stamp (the CLI).
 
@@ -231,7 +321,15 @@ def export_to_file(
     try:
         view = feature_view(base.table, definition.rfm, workspace)
         exported = export_segment(
-            view, definition, fmt, dataset, segment, base.window, columns, tag
+            view,
+            definition,
+            fmt,
+            dataset,
+            segment,
+            base.window,
+            columns,
+            tag,
+            include_without_consent,
         )
     finally:
         base.close()

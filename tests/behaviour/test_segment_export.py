@@ -193,13 +193,18 @@ def test_klaviyo_list_import(view, base) -> None:
         "Last order",
         "Segment",
     ]
-    # C and E have no email address; Klaviyo matches people by email.
-    assert list(frame.Email) == ["a@x.com", "d@x.com", "b@x.com"]
+    # Only A and D accepted e-mail marketing; b@x.com, C and E have no recorded answer.
+    assert list(frame.Email) == ["a@x.com", "d@x.com"]
     assert frame.loc[0, "First Name"] == "Ann" and frame.loc[0, "Segment"] == "test segment"
-    assert klaviyo.stamp["members"] == 5 and klaviyo.stamp["row_count"] == 3
-    assert klaviyo.stamp["left_out_without_email"] == 2
+    assert klaviyo.stamp["members"] == 5 and klaviyo.stamp["row_count"] == 2
+    assert klaviyo.stamp["left_out_consent_unknown"] == 3
+    assert klaviyo.stamp["left_out_declined_consent"] == 0
     assert klaviyo.stamp["columns"] == list(frame.columns)
-    nobody = export(view, base, "klaviyo", definition)
+    # Included by choice: C and E have no email address; Klaviyo matches people by email.
+    chosen = export(view, base, "klaviyo", everyone, include_without_consent=True)
+    assert list(read_csv(chosen.data).Email) == ["a@x.com", "d@x.com", "b@x.com"]
+    assert chosen.stamp["row_count"] == 3 and chosen.stamp["left_out_without_email"] == 2
+    nobody = export(view, base, "klaviyo", definition, include_without_consent=True)
     assert read_csv(nobody.data).empty and nobody.stamp["left_out_without_email"] == 1
 
 

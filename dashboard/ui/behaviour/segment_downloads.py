@@ -43,9 +43,18 @@ def offer_downloads(
             key=f"bh_columns_{key}_{fmt}",
         )
     dialect = columns[2].selectbox("SQL for", segment_export.DIALECTS, key=f"bh_dialect_{key}")
-    exported = segment_export.export_segment(
-        view, definition, fmt, selection.dataset, name, base.window, chosen, tag
+    include = fmt in segment_export.CONSENT_COLUMNS and st.checkbox(
+        "Include customers who did not accept e-mail marketing",
+        key=f"bh_consent_{key}",
+        help="Off by default: a list for an e-mail tool should hold only customers who accepted. "
+        "Turning it on is recorded in the file's stamp and the server log.",
     )
+    exported = segment_export.export_segment(
+        view, definition, fmt, selection.dataset, name, base.window, chosen, tag, include
+    )
+    consent = segment_export.describe_consent(exported.stamp)
+    if consent:
+        st.caption(consent)
     buttons = st.columns(4)
     buttons[0].download_button(
         f"Download {exported.stamp['row_count']:,} rows ({fmt})",
