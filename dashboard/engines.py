@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from dashboard.workspace import store
+from dashboard.workspace import limits, store
 from dashboard.workspace.parquet_export import find_partition_column
 
 ENGINES = ("duckdb", "spark")
@@ -218,7 +218,9 @@ def open_tables(
 ) -> Iterator[EngineTables]:
     """Yield the dataset's canonical tables on ``engine`` (``duckdb`` or ``spark``).
 
-    duckdb: ``workspace`` and ``dataset`` (read-only, sealed; see ``store.open_for_read``).
+    duckdb: ``workspace`` and ``dataset`` (read-only, sealed; see ``store.open_for_read``); the
+    block's queries run under the memory limit and query timeout of ``limits.current_limits``
+    and end in ``limits.LimitError`` when they reach one (``limits.guard_queries``).
     spark: ``parquet_dir``, a Parquet export of the dataset (local path or URI), read by the
     active SparkSession or a new one on ``spark_master``. The session is left running for the
     caller (a notebook or a test reuses it); the CLI stops it when it is done.
@@ -226,7 +228,11 @@ def open_tables(
     if engine == "duckdb":
         if workspace is None or dataset is None:
             raise EngineError("The duckdb engine needs a workspace and a dataset.")
-        with store.open_for_read(workspace, dataset) as backend:
+        timeout = limits.current_limits().query_timeout
+        with (
+            store.open_for_read(workspace, dataset) as backend,
+            limits.guard_queries(backend.con, timeout),
+        ):
             present = store.table_names(backend)
             names = tuple(name for name in TABLES if name in present)
             yield EngineTables(engine, backend, names, backend.table)

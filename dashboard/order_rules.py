@@ -15,7 +15,6 @@ every CLI command follows (docs/segments.md §1 states the rules in words).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import ibis
@@ -122,7 +121,9 @@ def select_counted_orders(
 def latest_order_date(orders: ir.Table) -> dt.date | None:
     """Return the date of the latest order (any state) in an ``orders`` table, or None if empty."""
     value = orders.ordered_at.max().execute()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    # DuckDB gives NaT for an empty table, which is not None and not a float: only NaN and NaT
+    # differ from themselves.
+    if value is None or value != value:
         return None
     return value.date() if hasattr(value, "date") else value
 

@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 
 from dashboard.behaviour.catalogue import DATE, FEATURES, FLAG, LIST, NUMBER, TEXT, Feature
 from dashboard.errors import UserError
-from dashboard.rfm import cut_points, scheme_io, schemes
+from dashboard.rfm import cut_points, schemes
+from dashboard.workspace import limits
 
 # kind -> the operators a condition on a feature of that kind may use, in the order offered
 OPERATORS_BY_KIND = {
@@ -182,7 +183,27 @@ def validate_definition(definition: Definition, require_conditions: bool = True)
         raise DefinitionError(f"The description holds at most {MAX_DESCRIPTION} characters.")
     if definition.rfm.cuts is not None:
         cut_points.validate_cuts(definition.rfm.cuts)
+        scale = find_scheme_scale(definition.rfm.scheme)
+        if scale is not None and definition.rfm.cuts.n_scores != scale:
+            raise DefinitionError(
+                f"The scheme '{definition.rfm.scheme}' uses {scale} scores; give {scale - 1} "
+                "cut points per measure."
+            )
     return Definition(tuple(groups), definition.match, definition.rfm, definition.description)
+
+
+def find_scheme_scale(scheme: str) -> int | None:
+    """Return the scores per measure of an RfmSpec's scheme key when the key alone tells.
+
+    A key read on another scale (``shopify@3``, ``custom:mine@4``) is on that scale, a preset on
+    its own; a saved scheme on its own scale is known only in the workspace, where
+    ``compiler.feature_view`` refuses cut points of another scale (``cut_points.resolve_cuts``).
+    """
+    key, _, scale = scheme.partition("@")
+    if scale in ("3", "4", "5"):
+        return int(scale)
+    preset = schemes.PRESETS.get(key)
+    return preset.n_scores if preset is not None and not scale else None
 
 
 def _json_value(value: object) -> object:
@@ -280,13 +301,8 @@ def definition_from_dict(document: object, require_conditions: bool = True) -> D
 
 
 def definition_from_json(text: str, require_conditions: bool = True) -> Definition:
-    """Return the validated definition of a JSON text (at most 200,000 characters)."""
-    if len(text) > scheme_io.MAX_JSON_CHARS:
-        raise DefinitionError("The definition file is too large.")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(f"The definition is not valid JSON: {exc.msg}.") from None
+    """Return the validated definition of a JSON text (bounded by ``limits.parse_json``)."""
+    document = limits.parse_json(text, "The definition", DefinitionError)
     return definition_from_dict(document, require_conditions)
 
 

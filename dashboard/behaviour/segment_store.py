@@ -27,7 +27,7 @@ from dashboard.behaviour.definitions import (
     definition_to_dict,
     validate_definition,
 )
-from dashboard.workspace import store
+from dashboard.workspace import limits, store
 
 SEGMENTS_FOLDER = "segments"
 MAX_FILE_CHARS = 2_000_000
@@ -74,7 +74,9 @@ def read_history(workspace: Path, dataset: str, name: str) -> list[Version]:
     if len(text) > MAX_FILE_CHARS:
         raise DefinitionError(f"The file of segment '{name}' is too large.")
     try:
-        document = json.loads(text)
+        document = limits.parse_json(
+            text, f"The file of segment '{name}'", DefinitionError, MAX_FILE_CHARS
+        )
         versions = [
             Version(
                 int(v["version"]),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dashboard import ingest
 from dashboard.cli.options import Commands, parse_mapping
+from dashboard.cli.output import is_stdout, name_output, tell, write_output
 from dashboard.errors import UserError
 from dashboard.ingest import history as ingest_history
 from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
@@ -130,7 +131,7 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
         if not path.is_file():
             raise UserError(f"No such file: {path}")
         headers = ingest.read_headers(path, args.sheet)
-        fmt = ingest.detect_format(headers) if args.format == "auto" else args.format
+        fmt = ingest.detect_file_format(path, args.sheet) if args.format == "auto" else args.format
         mapping = (
             {**ingest.guess_mapping(headers, fmt), **given}
             if fmt in ingest.MAPPED_FORMATS
@@ -155,7 +156,7 @@ def run_ingest(args: argparse.Namespace, workspace: Path) -> None:
         if args.report_out:
             # Rewritten after each file, so a file that fails leaves the earlier reports written.
             written.append(render_report_csv(report))
-            write_bytes(args.report_out, b"\r\n".join(written))
+            write_output(args.report_out, b"\r\n".join(written))
 
 
 def show_progress(name: str) -> Callable[[float, str], None]:
@@ -188,12 +189,6 @@ def print_report(report: IngestReport) -> None:
         print(f"  warning {count:,}: {reason}")
 
 
-def write_bytes(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path``, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-
-
 def add_history_command(commands: Commands, common: argparse.ArgumentParser) -> None:
     """Declare ``history``, which lists a dataset's loads or shows one load's report."""
     history = commands.add_parser(
@@ -205,7 +200,10 @@ def add_history_command(commands: Commands, common: argparse.ArgumentParser) -> 
         "--ingest", type=int, metavar="N", help="show the report of load number N (see the list)"
     )
     history.add_argument(
-        "--out", type=Path, metavar="FILE.csv", help="with --ingest: write that report as CSV"
+        "--out",
+        type=Path,
+        metavar="FILE.csv",
+        help="with --ingest: write that report as CSV (- for standard output)",
     )
     history.set_defaults(run=run_history)
 
@@ -231,10 +229,11 @@ def run_history(args: argparse.Namespace, workspace: Path) -> None:
                 )
             return
         report = ingest_history.read_report(backend, args.ingest)
-    print_report(report)
+    if args.out is None or not is_stdout(args.out):
+        print_report(report)
     if args.out:
-        write_bytes(args.out, render_report_csv(report))
-        print(f"Wrote the report of load {args.ingest} to {args.out}.")
+        write_output(args.out, render_report_csv(report))
+        tell(f"Wrote the report of load {args.ingest} to {name_output(args.out)}.", args.out)
 
 
 def add_export_parquet_command(commands: Commands, common: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ customer tags or Parquet, with a stamp beside the file."""
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from dashboard.behaviour import definitions, segment_export, segment_store
@@ -15,6 +16,7 @@ from dashboard.cli.options import (
     parse_date,
     read_counting_rules,
 )
+from dashboard.cli.output import is_stdout, tell, write_output
 
 
 def add_export_command(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -33,11 +35,22 @@ def add_export_command(commands: Commands, common: argparse.ArgumentParser) -> N
         help="segment definition JSON (format: dashboard/behaviour/definitions.py)",
     )
     members.add_argument("--format", required=True, choices=segment_export.FORMATS)
-    members.add_argument("--out", required=True, type=Path, help="file to write")
+    members.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="file to write, its stamp beside it (- for standard output, without the stamp)",
+    )
     members.add_argument(
         "--columns", help="comma-separated feature columns (default: the format's own)"
     )
     members.add_argument("--tag", help="shopify-tags: the tag to add (default: the segment's name)")
+    members.add_argument(
+        "--include-without-consent",
+        action="store_true",
+        help="klaviyo: also write members who declined or never answered e-mail marketing "
+        "(left out by default; the choice is recorded in the stamp and the log)",
+    )
     members.add_argument(
         "--as-of", type=parse_date, help="analysis date (default: latest order date)"
     )
@@ -58,7 +71,10 @@ def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
         name = args.definition.stem
         definition = definitions.definition_from_json(args.definition.read_text(encoding="utf-8"))
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    with open_engine_tables(args, workspace) as tables:
+    # Standard output has no "beside" for the stamp: the file is made in a private folder and
+    # only its content is passed on.
+    with tempfile.TemporaryDirectory() as private, open_engine_tables(args, workspace) as tables:
+        target = Path(private, f"segment.{args.format}") if is_stdout(args.out) else args.out
         exported = segment_export.export_to_file(
             tables,
             workspace,
@@ -66,15 +82,26 @@ def run_segment_export(args: argparse.Namespace, workspace: Path) -> None:
             definition,
             name,
             args.format,
-            args.out,
+            target,
             as_of=args.as_of,
             start=args.since,
             columns=columns,
             tag=args.tag,
             counting=read_counting_rules(args),
+            include_without_consent=args.include_without_consent,
         )
-    print(
-        f"Wrote {exported.stamp['row_count']:,} rows of segment '{name}' to {args.out} "
-        f"(analysis date {exported.stamp['analysis_date']}) and its stamp to "
-        f"{segment_export.stamp_path(args.out)}."
+        if is_stdout(args.out):
+            write_output(args.out, target.read_bytes())
+    where = (
+        "standard output (no stamp)"
+        if is_stdout(args.out)
+        else f"{args.out} and its stamp to {segment_export.stamp_path(args.out)}"
     )
+    tell(
+        f"Wrote {exported.stamp['row_count']:,} rows of segment '{name}' (analysis date "
+        f"{exported.stamp['analysis_date']}) to {where}.",
+        args.out,
+    )
+    consent = segment_export.describe_consent(exported.stamp)
+    if consent:
+        tell(consent, args.out)

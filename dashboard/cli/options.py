@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import TypeAlias
 
 from dashboard import engines, order_rules
 from dashboard.errors import UserError
 from dashboard.rfm import cut_points, schemes
-from dashboard.workspace import store
+from dashboard.workspace import limits, store
 
 # The type of ``add_subparsers()``'s result, which argparse does not export.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -30,6 +31,17 @@ def parse_cuts(text: str) -> tuple[float, ...]:
         return tuple(float(part) for part in text.split(","))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"'{text}' is not a list of numbers like 1,2,3,5") from exc
+
+
+def parse_positive_number(text: str) -> float:
+    """Parse a finite number above 0 (such as ``--expected-years``) for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number above 0 like 3 or 2.5")
+    return value
 
 
 def parse_period(text: str) -> tuple[dt.date, dt.date]:
@@ -64,7 +76,38 @@ def build_common_parser() -> argparse.ArgumentParser:
         f"(default: ${store.WORKSPACE_ENV}, else data/workspace)",
     )
     common.add_argument("--dataset", required=True, help="dataset name (letters, digits, - and _)")
+    common.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="memory a query on the dataset may use, e.g. 4GB or 512MiB "
+        f"(default: ${limits.MEMORY_LIMIT_ENV}, else half of this machine's memory)",
+    )
+    common.add_argument(
+        "--query-timeout",
+        metavar="SECONDS",
+        help="stop a command whose queries run longer than this; 0 = no limit "
+        f"(default: ${limits.QUERY_TIMEOUT_ENV}, else no limit)",
+    )
     return common
+
+
+def read_limit_options(args: argparse.Namespace) -> limits.Limits:
+    """Return the limits of ``--memory-limit`` and ``--query-timeout`` over the environment's
+    (``limits.read_limits``; the command line has no query timeout unless one is set)."""
+    given = limits.read_limits(default_timeout=None)
+    memory = getattr(args, "memory_limit", None)
+    timeout = getattr(args, "query_timeout", None)
+    try:
+        memory_limit = given.memory_limit if memory is None else limits.parse_memory_limit(memory)
+    except limits.LimitError as exc:
+        raise limits.LimitError(f"--memory-limit: {exc}") from None
+    try:
+        query_timeout = (
+            given.query_timeout if timeout is None else limits.parse_query_timeout(timeout)
+        )
+    except limits.LimitError as exc:
+        raise limits.LimitError(f"--query-timeout: {exc}") from None
+    return limits.Limits(memory_limit, query_timeout)
 
 
 def add_scoring_options(command: argparse.ArgumentParser) -> None:

@@ -14,8 +14,10 @@ from dashboard.cli.options import (
     add_counting_options,
     add_engine_options,
     parse_date,
+    parse_positive_number,
     read_counting_rules,
 )
+from dashboard.cli.output import name_output, tell, write_output
 from dashboard.rfm import analysis
 
 
@@ -28,7 +30,9 @@ def add_report_command(commands: Commands, common: argparse.ArgumentParser) -> N
         "timeline and effort comparison as JSON (the numbers of the Channels, Cohorts and "
         "Maturity pages)",
     )
-    report.add_argument("--out", required=True, type=Path, help="JSON file to write")
+    report.add_argument(
+        "--out", required=True, type=Path, help="JSON file to write (- for standard output)"
+    )
     report.add_argument(
         "--as-of", type=parse_date, help="analysis date (default: latest order date)"
     )
@@ -40,9 +44,9 @@ def add_report_command(commands: Commands, common: argparse.ArgumentParser) -> N
     )
     report.add_argument(
         "--expected-years",
-        type=float,
+        type=parse_positive_number,
         default=3.0,
-        help="years a customer keeps buying, for simple CLV (default 3)",
+        help="years a customer keeps buying, for simple CLV: a number above 0 (default 3)",
     )
     report.add_argument(
         "--rules",
@@ -85,13 +89,24 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
         as_of = args.as_of or find_latest_date(tables, args.dataset)
         report = reports.build_report(tables, args.dataset, as_of, settings)
         missing = analysis.find_missing_customer_key(tables.orders)
-    args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    # allow_nan=False: NaN or Infinity would make the file invalid JSON; a bug, not a file.
+    text = json.dumps(report, indent=1, allow_nan=False)
+    write_output(args.out, text.encode("utf-8"))
     totals = report["store"]
-    print(
+    tell(
         f"Wrote the store, channel, cohort and maturity report of '{args.dataset}' (analysis "
-        f"date {as_of}) to {args.out}: {totals['orders']:,} orders, net revenue "
+        f"date {as_of}) to {name_output(args.out)}: {totals['orders']:,} orders, net revenue "
         f"{totals['revenue']:,.2f}, {len(report['channels'])} channels, "
-        f"stage now {report['current_stage']['stage']}."
+        f"stage now {report['current_stage']['stage']}.",
+        args.out,
     )
+    if report["spend"]["economics"]:
+        shown = {k: report["spend"][f"{k}_cac"] for k in ("blended", "paid")}
+        shown = {k: "none" if v is None else f"{v:,.2f}" for k, v in shown.items()}
+        tell(
+            f"CAC blended (all spend / all new customers) {shown['blended']}; paid (paid "
+            f"channels' spend / their new customers) {shown['paid']}.",
+            args.out,
+        )
     if missing:
         print(f"warning: {missing}", file=sys.stderr)

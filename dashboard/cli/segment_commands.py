@@ -18,6 +18,7 @@ from dashboard.cli.options import (
     read_counting_rules,
     read_custom_cuts,
 )
+from dashboard.cli.output import name_output, tell, write_output
 from dashboard.errors import UserError
 from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
 
@@ -29,7 +30,9 @@ def add_segments_command(commands: Commands, common: argparse.ArgumentParser) ->
         parents=[common],
         help="score customers and write one row per customer with their segment",
     )
-    seg.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    seg.add_argument(
+        "--out", required=True, type=Path, help="CSV file to write (- for standard output)"
+    )
     seg.add_argument("--as-of", type=parse_date, help="analysis date (default: latest order date)")
     seg.add_argument(
         "--since", type=parse_date, help="look-back window start (default: all history)"
@@ -37,7 +40,9 @@ def add_segments_command(commands: Commands, common: argparse.ArgumentParser) ->
     add_scoring_options(seg)
     seg.add_argument("--segment", help="write only this segment's customers")
     seg.add_argument(
-        "--summary", type=Path, help="also write the per-segment summary table to this CSV"
+        "--summary",
+        type=Path,
+        help="also write the per-segment summary table to this CSV (- for standard output)",
     )
     add_engine_options(seg)
     seg.set_defaults(run=run_segments)
@@ -84,12 +89,15 @@ def write_segments(
             f"{', '.join((*scheme.segments, schemes.PROSPECTS))}."
         )
     members = analysis.segment_members(base, cuts, scheme, args.segment)
-    export.write_csv(members, args.out)
+    write_output(args.out, export.to_csv_bytes(members))
     if args.summary:
-        export.write_csv(analysis.segment_summary(base, cuts, scheme), args.summary)
-    print(
-        f"Wrote {len(members):,} customers to {args.out} "
-        f"(analysis date {base.window.as_of}, scheme {scheme.key}, {args.scoring} scoring)."
+        summary = analysis.segment_summary(base, cuts, scheme)
+        write_output(args.summary, export.to_csv_bytes(summary))
+    tell(
+        f"Wrote {len(members):,} customers to {name_output(args.out)} "
+        f"(analysis date {base.window.as_of}, scheme {scheme.key}, {args.scoring} scoring).",
+        args.out,
+        args.summary,
     )
 
 
@@ -101,7 +109,10 @@ def add_migration_command(commands: Commands, common: argparse.ArgumentParser) -
         help="segment customers at two dates and write who moved from which segment to which",
     )
     moves.add_argument(
-        "--out", required=True, type=Path, help="CSV file to write (one row per customer)"
+        "--out",
+        required=True,
+        type=Path,
+        help="CSV file to write, one row per customer (- for standard output)",
     )
     moves.add_argument(
         "--to", dest="date_to", type=parse_date, help="second date (default: latest order date)"
@@ -134,9 +145,10 @@ def run_migration(args: argparse.Namespace, workspace: Path) -> None:
         counts = migration.count_moves(migration.summarise_transitions(moved))
     finally:
         moved.backend.disconnect()
-    export.write_csv(members, args.out)
-    print(
-        f"Wrote {len(members):,} customers to {args.out}: {counts['customers_moved']:,} changed "
-        f"segment between {date_from} and {date_to} (scheme {scoring.scheme.key}, "
-        f"{args.scoring} scoring)."
+    write_output(args.out, export.to_csv_bytes(members))
+    tell(
+        f"Wrote {len(members):,} customers to {name_output(args.out)}: "
+        f"{counts['customers_moved']:,} changed segment between {date_from} and {date_to} "
+        f"(scheme {scoring.scheme.key}, {args.scoring} scoring).",
+        args.out,
     )

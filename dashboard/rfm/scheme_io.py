@@ -43,7 +43,7 @@ from dashboard.rfm.schemes import (
     build_scheme,
     round_half_up_mean,
 )
-from dashboard.workspace import store
+from dashboard.workspace import limits, store
 
 GRIDS: dict[str, tuple[str, Callable[[int, int], int]]] = {
     "r_fm": ("FM", round_half_up_mean),
@@ -51,7 +51,7 @@ GRIDS: dict[str, tuple[str, Callable[[int, int], int]]] = {
 }
 SCHEMES_FOLDER = "schemes"
 CUSTOM_PREFIX = "custom:"
-MAX_JSON_CHARS = 200_000
+MAX_JSON_CHARS = limits.MAX_JSON_CHARS
 MAX_NAME_CHARS = 100
 SHOWN_PROBLEMS = 20
 
@@ -172,14 +172,7 @@ def scheme_from_json(text: str, key: str = "imported") -> Scheme:
     The error of a mapping that is not a partition names every gap and overlap in the file's own
     cell codes (two digits on a grid, three in a code table).
     """
-    if len(text) > MAX_JSON_CHARS:
-        raise SchemeError(f"A scheme file holds at most {MAX_JSON_CHARS:,} characters.")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SchemeError(
-            f"The scheme is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-        ) from exc
+    document = limits.parse_json(text, "The scheme", SchemeError, MAX_JSON_CHARS)
     if not isinstance(document, dict):
         raise SchemeError("A scheme file holds one JSON object with name, n_scores and segments.")
     return scheme_from_document(document, key)

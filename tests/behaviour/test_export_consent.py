@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import ingest
+from dashboard import cli, ingest
 from dashboard.behaviour import compiler, definitions, feature_base, segment_export
 from dashboard.behaviour.definitions import Condition, Definition, Group
 
@@ -47,7 +47,7 @@ def mixed_consent(tmp_path_factory: pytest.TempPathFactory):
         ingest.ingest_file(workspace, "shop", path)
     base = feature_base.load_feature_base(workspace, "shop")
     view = compiler.feature_view(base.table, definitions.RfmSpec(), workspace)
-    yield base, view
+    yield base, view, workspace
     base.close()
 
 
@@ -64,7 +64,7 @@ def expected_consent() -> tuple[set[str], int, int]:
 
 
 def test_a_klaviyo_list_holds_only_those_who_accepted(mixed_consent, caplog) -> None:
-    base, view = mixed_consent
+    base, view, _ = mixed_consent
     accepted, declined, unknown = expected_consent()
     assert declined > 0 and accepted
     shown = segment_export.export_segment(
@@ -99,7 +99,26 @@ def test_a_klaviyo_list_holds_only_those_who_accepted(mixed_consent, caplog) -> 
 
 
 def test_a_plain_csv_keeps_every_member(mixed_consent) -> None:
-    base, view = mixed_consent
+    base, view, _ = mixed_consent
     plain = segment_export.export_segment(view, EVERYONE, "csv", "shop", "everyone", base.window)
     assert plain.stamp["row_count"] == plain.stamp["members"]
     assert plain.stamp["consent"] == "not required by this format"
+
+
+def test_the_cli_leaves_out_members_without_consent_unless_told(
+    mixed_consent, tmp_path: Path, capsys
+) -> None:
+    _, _, workspace = mixed_consent
+    accepted, declined, unknown = expected_consent()
+    definition = tmp_path / "everyone.json"
+    definition.write_text(definitions.definition_to_json(EVERYONE), encoding="utf-8")
+    args = ["export", "--workspace", str(workspace), "--dataset", "shop"]
+    args += ["--definition", str(definition), "--format", "klaviyo"]
+    assert cli.main([*args, "--out", str(tmp_path / "list.csv")]) == 0
+    said = capsys.readouterr().out
+    assert f"Leaves out {declined:,} members who declined and {unknown:,} with" in said
+    assert set(pd.read_csv(tmp_path / "list.csv").Email) == accepted
+    out = tmp_path / "all.csv"
+    assert cli.main([*args, "--out", str(out), "--include-without-consent"]) == 0
+    assert "by your explicit choice" in capsys.readouterr().out
+    assert len(pd.read_csv(out)) > len(accepted)
