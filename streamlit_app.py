@@ -6,6 +6,7 @@ Draws the shared sidebar (dataset, analysis date, window, scheme) once, then the
 import streamlit as st
 
 from dashboard import ui
+from dashboard.ui import uploads
 
 # No page or navigation icons: Streamlit fetches Material icons for the favicon from the internet,
 # and the machines this runs on may be offline.
@@ -23,6 +24,7 @@ navigation = st.navigation(
     ]
 )
 ui.mark_entry_point()
+uploads.clean_stale_uploads_at_start()
 st.session_state[ui.SELECTION] = None
 with ui.friendly_errors():
     st.session_state[ui.SELECTION] = ui.render_sidebar()

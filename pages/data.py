@@ -19,16 +19,20 @@ st.caption(
 selection = st.session_state.get(ui.SELECTION)
 current = selection.dataset if selection else None
 
-with ui.friendly_errors():
-    if current:
+# Each section shows its own problem, so a failed load never hides the sections after it.
+if current:
+    with ui.friendly_errors():
         ui_data.show_dataset(selection)
 
-    st.subheader("Load a file")
+st.subheader("Load a file")
+with ui.friendly_errors():
     target = ui_data.choose_target(current)
     uploaded = ui_data.upload_file()
-    if uploaded is not None and target:
+    if uploaded is not None:
         ui_data.load_upload(target, uploaded)
-    ui_data.show_last_report()
+with ui.friendly_errors():
+    ui_data.show_last_report(current)
 
-    if current:
+if current:
+    with ui.friendly_errors():
         ui_data.offer_dataset_deletion(current)

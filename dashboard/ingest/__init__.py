@@ -20,10 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -36,7 +35,9 @@ from dashboard.ingest import (
     load_customers,
     load_orders,
     one_pass,
+    platforms,
     read,
+    relational,
     shopify,
     sniff,
     tables,
@@ -44,7 +45,14 @@ from dashboard.ingest import (
     unpack,
     woocommerce,
 )
-from dashboard.ingest.detect import detect_format
+from dashboard.ingest.detect import (
+    Detection,
+    choose_format,
+    describe_detection,
+    describe_file,
+    detect_file_format,
+    detect_format,
+)
 from dashboard.ingest.load_customers import CustomerSource
 from dashboard.ingest.load_orders import OrderSource
 from dashboard.ingest.mapping import (
@@ -69,11 +77,16 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "RowIssue",
+    "Detection",
     "check_mapping",
+    "describe_detection",
+    "describe_file",
+    "detect_file_format",
     "detect_format",
     "fields_for",
     "guess_mapping",
     "ingest_file",
+    "inspect_upload",
     "list_sheets",
     "read_headers",
 ]
@@ -85,9 +98,11 @@ FORMATS = (
     "shopify-checkouts",
     "woocommerce-orders",
     "uci-online-retail",
+    *platforms.FORMATS,
     *MAPPED_FORMATS,
 )
 read_headers = sniff.read_headers
+NO_DATA_ROWS = "The file has a header row but no data rows."
 list_sheets = unpack.list_sheets
 # DuckDB may use this much memory, or MEMORY_PER_FILE_BYTE times the file's size if larger, but
 # never more than MAX_MEMORY_SHARE of the machine's memory, before it spills temporary tables to
@@ -110,6 +125,7 @@ _FIXED = {
     ),
     "woocommerce-orders": (woocommerce.stage_orders, woocommerce.needed_columns),
     "uci-online-retail": (uci.stage_orders, uci.needed_columns),
+    **{name: (f.stage, f.needed_columns) for name, f in platforms.FORMATS.items()},
 }
 _MAPPED = {
     "generic": generic.stage_orders,
@@ -120,6 +136,24 @@ _MAPPED = {
     "surveys": generic.stage_surveys,
 }
 Source = OrderSource | CustomerSource | tables.TableSource
+
+
+def inspect_upload(
+    path: Path, sheet: str | None = None, file_name: str | None = None
+) -> tuple[list[str], Detection]:
+    """Return the header names of the file at ``path`` (``sheet`` of a workbook) and what
+    ``describe_detection`` makes of them, for the choices made before a load.
+
+    Raises IngestError, as ``ingest_file`` would, for a file with a header row but no data rows,
+    so it is refused before anyone maps its columns.
+    """
+    info = sniff.inspect_file(Path(path), sheet)
+    if not info.has_rows:
+        raise IngestError(NO_DATA_ROWS)
+    detection = describe_detection(
+        info.headers, file_name or Path(path).name, info.sample, info.preamble > 0
+    )
+    return info.headers, detection
 
 
 def check_mapping(
@@ -176,59 +210,88 @@ def ingest_file(
     say(0.0, "Checking the file")
     info = sniff.inspect_file(path, sheet)
     if not info.has_rows:
-        raise IngestError("The file has a header row but no data rows.")
-    chosen = detect_format(info.headers) if file_format == "auto" else file_format
+        raise IngestError(NO_DATA_ROWS)
+    chosen = choose_format(info, file_format, display_name or path.name)
     positions = _resolve_columns(chosen, info.headers, mapping)
     file_name = display_name or path.name
-    created = not store.dataset_exists(workspace, dataset)
-    opened = False
-    scratch = Path(tempfile.mkdtemp(prefix=".ingest-", dir=workspace))
+    store.clean_workspace(workspace)
     # The checksum is read beside DuckDB's reading, which releases the GIL.
     pool = ThreadPoolExecutor(max_workers=1)
     scan = pool.submit(lines.sha256_of, path)
     try:
-        say(0.05, "Preparing the file")
-        readable = read.prepare(path, info, scratch)
-        with store.open_for_write(workspace, dataset) as con:
-            opened = True
-            _limit_memory(con, scratch, readable.path)
-            needed = (
-                list(positions.values()) if chosen in _MAPPED else _FIXED[chosen][1](info.headers)
-            )
-            say(0.1, "Reading the file")
-            options = ReadOptions(date_order, decimal)
-            if chosen == "generic" and readable.kind == "csv":
-                unread = ledger.FileMeta(file_name, "", list(readable.notes), dt.date.today())
-                report = one_pass.load_clean_orders(
-                    con, readable.path, info, positions, options, unread, scan.result
+        with store.create_scratch(workspace) as scratch:
+            say(0.05, "Preparing the file")
+            readable = read.prepare(path, info, scratch)
+            with store.open_for_load(workspace, dataset, scratch) as con:
+                report = _read_and_load(
+                    con,
+                    _LoadPlan(
+                        chosen, info, positions, ReadOptions(date_order, decimal, info.report_start)
+                    ),
+                    readable,
+                    scratch,
+                    file_name,
+                    scan,
+                    say,
                 )
-                if report is not None:
-                    # Loaders add notes after writing the ingests row (totals, currencies).
-                    ledger.save_notes(con, report)
-                    say(1.0, "Done")
-                    return report
-            staged = read.stage_file(con, readable, info, needed, scratch)
-            if staged.records == 0:
-                raise IngestError("The file has a header row but no data rows.")
-            meta = ledger.FileMeta(
-                file_name, scan.result(), staged.notes, dt.date.today(), staged.records
-            )
-            say(0.5, "Checking the values")
-            source = _stage(con, chosen, info.headers, positions, options)
-            say(0.8, "Saving")
-            report = _load(con, source, meta)
-            ledger.save_notes(con, report)
             say(1.0, "Done")
             return report
-    except BaseException as exc:
-        if created and opened:
-            store.delete_dataset(workspace, dataset)
-        if isinstance(exc, Exception) and not isinstance(exc, IngestError):
+    except Exception as exc:
+        if not isinstance(exc, IngestError):
             raise _as_sentence(exc, path, dataset) from exc
         raise
     finally:
         pool.shutdown(cancel_futures=True)
-        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _LoadPlan:
+    """What ``ingest_file`` decided before the load: the format, the file, columns, options."""
+
+    file_format: str
+    info: sniff.FileInfo
+    positions: dict[str, int]
+    options: ReadOptions
+
+
+def _read_and_load(
+    con: duckdb.DuckDBPyConnection,
+    plan: _LoadPlan,
+    readable: read.Readable,
+    scratch: Path,
+    file_name: str,
+    scan: Future[str],
+    say: Callable[[float, str], None],
+) -> IngestReport:
+    """Read ``readable`` into the open dataset and write its good rows; return the report."""
+    _limit_memory(con, scratch, readable.path)
+    chosen, info = plan.file_format, plan.info
+    needed = list(plan.positions.values()) if chosen in _MAPPED else _FIXED[chosen][1](info.headers)
+    say(0.1, "Reading the file")
+    if (
+        chosen == "generic"
+        and readable.kind == "csv"
+        and not readable.line_offset
+        and not relational.needs_staged_load(con, plan.positions)
+    ):
+        unread = ledger.FileMeta(file_name, "", list(readable.notes), dt.date.today())
+        report = one_pass.load_clean_orders(
+            con, readable.path, info, plan.positions, plan.options, unread, scan.result
+        )
+        if report is not None:
+            # Loaders add notes after writing the ingests row (totals, currencies).
+            ledger.save_notes(con, report)
+            return report
+    staged = read.stage_file(con, readable, info, needed, scratch)
+    if staged.records == 0:
+        raise IngestError(NO_DATA_ROWS)
+    meta = ledger.FileMeta(file_name, scan.result(), staged.notes, dt.date.today(), staged.records)
+    say(0.5, "Checking the values")
+    source = _stage(con, chosen, info.headers, plan.positions, plan.options)
+    say(0.8, "Saving")
+    report = _load(con, source, meta)
+    ledger.save_notes(con, report)
+    return report
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -251,6 +314,8 @@ def _resolve_columns(
         shopify.check_headers(file_format, headers)
     elif file_format == "woocommerce-orders":
         woocommerce.check_headers(headers)
+    elif file_format in platforms.FORMATS:
+        platforms.FORMATS[file_format].check_headers(headers)
     else:
         uci.check_headers(headers)
     return {}

@@ -3,7 +3,6 @@ load itself, ingest reports and deleting a dataset."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -11,40 +10,55 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import formatting, ingest, ui
+from dashboard.errors import UserError
 from dashboard.ingest import history as ingest_history
 from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 from dashboard.rfm import analysis
+from dashboard.ui import uploads
+from dashboard.ui.currency import offer_currency_setting
 from dashboard.ui.text import escape_markdown
 from dashboard.workspace import store
 
 LAST_REPORT = "last_report"
+LAST_REPORT_DATASET = "last_report_dataset"
+UPLOAD_FOLDER = "upload_folder"
+SAVED_UPLOAD = "saved_upload"
+SEGMENTS_PAGE = "pages/segments.py"
 
+# The answers to "What is this file?", by format.
 FORMAT_LABELS = {
     "shopify-orders": "Shopify orders export",
     "shopify-customers": "Shopify customers export",
     "shopify-checkouts": "Shopify abandoned checkouts export",
     "woocommerce-orders": "WooCommerce order export",
-    "uci-online-retail": "UCI Online Retail invoice lines",
-    "generic": "Orders table (map the columns)",
-    "order-lines": "Order lines table (map the columns)",
-    "customers": "Customers table (map the columns)",
-    "sessions": "Sessions table (map the columns)",
-    "marketing-spend": "Marketing spend table (map the columns)",
-    "surveys": "Survey scores table (map the columns)",
+    "uci-online-retail": "Invoice lines in the UCI Online Retail layout",
+    "ga4-events": "GA4 events export (sessions)",
+    "ga4-purchases": "GA4 purchase events export (orders)",
+    "ga4-acquisition": "GA4 traffic or user acquisition report (sessions by channel)",
+    "meta-ads": "Meta Ads Manager export (marketing spend)",
+    "google-ads": "Google Ads report (marketing spend)",
+    "generic": "Orders, one row per order (map the columns)",
+    "order-lines": "Order lines, one row per product ordered (map the columns)",
+    "customers": "Customers (map the columns)",
+    "sessions": "Website sessions (map the columns)",
+    "marketing-spend": "Marketing spend by month and channel (map the columns)",
+    "surveys": "Survey scores (map the columns)",
 }
+# Few and narrow enough to fit the page; each load's report has every count.
 HISTORY_COLUMNS = {
-    "ingest_id": st.column_config.NumberColumn("#", format="%d"),
-    "file_name": st.column_config.TextColumn("File", width="large"),
-    "file_format": st.column_config.TextColumn("Format"),
-    "table_name": st.column_config.TextColumn("Into table"),
-    "records_read": st.column_config.TextColumn("Records in the file"),
-    "rows_read": st.column_config.NumberColumn("Rows read", format="localized"),
-    "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-    "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
-    "rows_duplicate": st.column_config.NumberColumn("Already loaded", format="localized"),
-    "rows_warned": st.column_config.NumberColumn("With a warning", format="localized"),
-    "loaded_at": st.column_config.DatetimeColumn("Loaded at", format="YYYY-MM-DD HH:mm"),
+    "ingest_id": st.column_config.NumberColumn("#", format="%d", width=40),
+    "file_name": st.column_config.TextColumn("File", width="medium"),
+    "file_format": st.column_config.TextColumn("Format", width="small"),
+    "records_read": st.column_config.TextColumn("Records", width="small"),
+    "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized", width="small"),
+    "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized", width="small"),
+    "rows_duplicate": st.column_config.NumberColumn(
+        "Already loaded", format="localized", width="small"
+    ),
+    "loaded_at": st.column_config.DatetimeColumn(
+        "Loaded at", format="YYYY-MM-DD HH:mm", width="small"
+    ),
 }
 
 
@@ -52,6 +66,7 @@ def show_dataset(selection: ui.Selection) -> None:
     """The chosen dataset's headline counts and loads, and the report of a load picked."""
     st.subheader(f"Dataset: {selection.dataset}")
     show_dataset_overview(selection.overview)
+    offer_currency_setting(selection.dataset, selection.overview)
     with store.open_for_read(ui.workspace(), selection.dataset) as backend:
         history = store.read_ingest_history(backend)
     st.markdown("**Files loaded**")
@@ -93,46 +108,84 @@ def choose_target(current: str | None) -> str | None:
 
 
 def upload_file() -> UploadedFile | None:
-    """The file uploader (emptied after each load)."""
-    return st.file_uploader(
+    """The file uploader (emptied after each load); a file removed from it is deleted."""
+    uploaded = st.file_uploader(
         "Export file",
         type=["csv", "tsv", "txt", "parquet", "xlsx", "gz", "zip"],
         key=f"upload_{st.session_state.get('uploads', 0)}",
+        help="Kept on this server only until it is loaded (or refused), replaced, or you leave.",
     )
+    if uploaded is None:
+        discard_upload()
+    return uploaded
 
 
-def load_upload(target: str, uploaded: UploadedFile) -> None:
-    """Reading options, sheet, format and column mapping of the upload, then a "Load file"
-    button that loads it into ``target`` and reruns with its report."""
-    store.validate_dataset_name(target)
+def load_upload(target: str | None, uploaded: UploadedFile) -> None:
+    """Reading options, sheet, the file's kind and column mapping of the upload, then a "Load
+    file" button that loads it into ``target`` and reruns with its report.
+
+    A file with a header but no data rows is refused before any choice. Until ``target`` is a
+    valid name (None or "": a new dataset not named yet) a hint says why the button is off; the
+    upload is kept meanwhile.
+    """
     path = save_upload(uploaded)
     date_order, decimal = choose_reading_options()
     sheet = choose_sheet(path, uploaded.name)
-    headers = ingest.read_headers(path, sheet)
-    file_format = choose_format(headers)
+    try:
+        headers, detection = ingest.inspect_upload(path, sheet, uploaded.name)
+    except ingest.IngestError:
+        discard_upload()
+        raise
+    file_format = choose_format(detection, key=f"kind_{uploaded.file_id}")
     mapping = mapping_editor(headers, file_format) if file_format in ingest.MAPPED_FORMATS else None
-    if not st.button("Load file", type="primary"):
+    problem = describe_target_problem(target)
+    if problem:
+        st.info(problem)
+    if not st.button("Load file", type="primary", disabled=problem is not None):
         return
-    with st.status(f"Loading {uploaded.name}…", expanded=True) as status:
+    name = escape_markdown(uploaded.name)
+    with st.status(f"Loading {name}…", expanded=True) as status:
         bar = st.progress(0.0)
-        report = ingest.ingest_file(
-            ui.workspace(),
-            target,
-            path,
-            file_format=file_format,
-            mapping=mapping,
-            display_name=uploaded.name,
-            progress=lambda fraction, message: bar.progress(fraction, text=message),
-            date_order=date_order,
-            decimal=decimal,
-            sheet=sheet,
-        )
-        status.update(label=report.summary(), state="complete")
+        try:
+            report = ingest.ingest_file(
+                ui.workspace(),
+                target,
+                path,
+                file_format=file_format,
+                mapping=mapping,
+                display_name=uploaded.name,
+                progress=lambda fraction, message: bar.progress(fraction, text=message),
+                date_order=date_order,
+                decimal=decimal,
+                sheet=sheet,
+            )
+        except UserError as exc:
+            status.update(label=f"{name} was not loaded", state="error", expanded=True)
+            st.error(escape_markdown(exc))
+            return
+        except Exception:
+            status.update(label=f"{name} was not loaded", state="error", expanded=True)
+            raise
+        finally:
+            discard_upload()
+        status.update(label=escape_markdown(report.summary()), state="complete")
     st.session_state[LAST_REPORT] = report
+    st.session_state[LAST_REPORT_DATASET] = target
     st.session_state["dataset"] = target
     # A new uploader key empties it, so the same file is not loaded twice by accident.
     st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
     st.rerun()
+
+
+def describe_target_problem(target: str | None) -> str | None:
+    """Why the upload cannot be loaded into ``target`` yet (one sentence), or None."""
+    if not target:
+        return "Type a name for the new dataset above to load this file; the upload is kept."
+    try:
+        store.validate_dataset_name(target)
+    except store.WorkspaceError as exc:
+        return escape_markdown(exc)
+    return None
 
 
 def choose_reading_options() -> tuple[str, str]:
@@ -160,28 +213,50 @@ def choose_reading_options() -> tuple[str, str]:
     return date_order, decimal
 
 
-def choose_format(headers: list[str]) -> str:
-    """The file format, preselected from the header."""
+def choose_format(detection: ingest.Detection, key: str) -> str:
+    """ "What is this file?": every kind of file, the detected one preselected, with the reason
+    when detection was unsure. ``key`` is the upload's, so each new file starts from its own
+    detection."""
     formats = [f for f in ingest.FORMATS if f != "auto"]
-    return st.selectbox(
-        "Format",
+    chosen = st.radio(
+        "What is this file?",
         formats,
-        index=formats.index(ingest.detect_format(headers)),
-        format_func=FORMAT_LABELS.get,
-        help="Detected from the header; change it if the guess is wrong.",
+        index=formats.index(detection.format),
+        format_func=lambda f: FORMAT_LABELS.get(f, f),
+        help="Preselected from the file's column names and first rows; change it if the guess "
+        "is wrong.",
+        key=key,
     )
+    if not detection.confident:
+        st.warning(
+            "Not sure what this file is: "
+            + escape_markdown(detection.refusal or detection.reason)
+            + " Check the choice above."
+        )
+    return chosen
 
 
 def save_upload(uploaded: UploadedFile) -> Path:
-    """Write an uploaded file to this session's private temporary folder and return its path."""
-    folder = st.session_state.get("upload_dir")
-    if folder is None or not Path(folder).exists():
-        folder = tempfile.mkdtemp(prefix="segments-upload-")
-        st.session_state["upload_dir"] = folder
-    # The browser-supplied name is reduced to its base name; the path is ours.
-    target = Path(folder) / Path(uploaded.name).name
-    target.write_bytes(uploaded.getbuffer())
-    return target
+    """Write an upload to this session's private folder (``uploads``) once, and return its
+    path; the session's previous upload is deleted."""
+    folder = st.session_state.get(UPLOAD_FOLDER)
+    if folder is None:
+        folder = uploads.UploadFolder()
+        st.session_state[UPLOAD_FOLDER] = folder
+    saved = st.session_state.get(SAVED_UPLOAD)
+    if saved is not None and saved[0] == uploaded.file_id and saved[1].exists():
+        return saved[1]
+    path = folder.save(uploaded.name, uploaded.getbuffer())
+    st.session_state[SAVED_UPLOAD] = (uploaded.file_id, path)
+    return path
+
+
+def discard_upload() -> None:
+    """Delete this session's upload from disk (loaded, refused or abandoned)."""
+    folder = st.session_state.get(UPLOAD_FOLDER)
+    if folder is not None:
+        folder.discard()
+    st.session_state.pop(SAVED_UPLOAD, None)
 
 
 def choose_sheet(path: Path, file_name: str) -> str | None:
@@ -297,10 +372,17 @@ def show_report(report: IngestReport, key: str) -> None:
     )
 
 
-def show_last_report() -> None:
-    """Show the report of the file loaded last in this session, if any."""
-    if st.session_state.get(LAST_REPORT) is not None:
-        show_report(st.session_state[LAST_REPORT], key=LAST_REPORT)
+def show_last_report(current: str | None) -> None:
+    """Show the report of the file loaded last in this session, if any, with the way on to the
+    Segments page when that load's dataset is the one chosen (``current``)."""
+    report = st.session_state.get(LAST_REPORT)
+    if report is None:
+        return
+    dataset = st.session_state.get(LAST_REPORT_DATASET)
+    st.markdown(f"**Last file loaded, into '{escape_markdown(dataset)}'**")
+    if dataset == current:
+        st.page_link(SEGMENTS_PAGE, label="Open Segments for this dataset")
+    show_report(report, key=LAST_REPORT)
 
 
 def offer_dataset_deletion(dataset: str) -> None:
@@ -311,4 +393,5 @@ def offer_dataset_deletion(dataset: str) -> None:
             store.delete_dataset(ui.workspace(), dataset)
             st.session_state.pop("dataset", None)
             st.session_state.pop(LAST_REPORT, None)
+            st.session_state.pop(LAST_REPORT_DATASET, None)
             st.rerun()

@@ -5,13 +5,25 @@ Connections are short-lived and serialised per dataset file inside this process,
 DuckDB refuses two connections with different settings to one file in one process.
 Analysis connections are read-only with external access disabled and the configuration locked,
 so no query can reach the file system (``read_csv('/etc/passwd')``, ``COPY ... TO``, ``ATTACH``).
+
+Writes are serialised across processes too (the app and command-line runs): every writer holds
+the dataset's lock file, ``<workspace>/.<name>.lock``, for its whole write (``write_lock``),
+so whether a load creates the dataset is decided by one writer at a time. A load gets a private
+scratch folder, ``<workspace>/.ingest-*`` (decoded uploads, spilled temporary tables), and builds
+a dataset that does not exist yet there, as ``new.duckdb``; the dataset appears only when the load
+has committed, by one atomic rename (``open_for_load``). A load that fails or is killed leaves
+its scratch folder, never a dataset: ``clean_workspace`` removes the folders of loads whose
+process is gone, and runs when a process first opens the workspace and before every load.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +37,19 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
 from dashboard.errors import UserError
+from dashboard.workspace import limits, locks
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
 DEFAULT_WORKSPACE = Path(__file__).resolve().parents[2] / "data" / "workspace"
 # Matched with fullmatch: "$" would also match before a final newline.
 DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+SCRATCH_PREFIX = ".ingest-"
+# Held by the load that owns a scratch folder, for as long as it runs.
+OWNER_LOCK = "owner.lock"
+NEW_DATASET_FILE = "new.duckdb"
+# A scratch folder without its owner lock is either being created this instant (the lock comes
+# next) or was left by a version that did not lock them; it is removed once this old.
+UNOWNED_SCRATCH_SECONDS = 3600
 
 
 class WorkspaceError(UserError):
@@ -57,8 +77,11 @@ SCHEMA = {
         utm_medium      VARCHAR,
         utm_campaign    VARCHAR,
         referrer        VARCHAR,
+        landing_site    VARCHAR,
+        click_id        VARCHAR,
         tags            VARCHAR,
         financial_status VARCHAR,
+        total_from_lines BOOLEAN,
         ingest_id       INTEGER NOT NULL
     """,
     "order_lines": """
@@ -68,6 +91,7 @@ SCHEMA = {
         sku         VARCHAR,
         quantity    INTEGER,
         price       DECIMAL(18, 2),
+        freight     DECIMAL(18, 2),
         category    VARCHAR,
         ingest_id   INTEGER NOT NULL
     """,
@@ -83,6 +107,13 @@ SCHEMA = {
         total_spent       DECIMAL(18, 2),
         total_orders      INTEGER,
         ingest_id         INTEGER NOT NULL
+    """,
+    # Another key a customers file gives a customer by (Olist's per-order customer_id): orders
+    # keyed by ``alias`` are stored under ``customer_id`` (ingest/relational.py).
+    "customer_aliases": """
+        alias       VARCHAR NOT NULL PRIMARY KEY,
+        customer_id VARCHAR NOT NULL,
+        ingest_id   INTEGER NOT NULL
     """,
     "sessions": """
         customer_id      VARCHAR,
@@ -101,6 +132,27 @@ SCHEMA = {
         currency      VARCHAR,
         source_name   VARCHAR,
         ingest_id     INTEGER NOT NULL
+    """,
+    # The line items of abandoned checkouts, numbered 1..n per checkout in file order.
+    "checkout_lines": """
+        checkout_id VARCHAR NOT NULL,
+        line_number INTEGER NOT NULL,
+        product     VARCHAR,
+        sku         VARCHAR,
+        quantity    INTEGER,
+        price       DECIMAL(18, 2),
+        ingest_id   INTEGER NOT NULL
+    """,
+    # Sessions by channel group and period from GA4 acquisition reports, one row per week_start
+    # (a monthly report's rows: the month's first day) and channel, the group as GA4 names it.
+    "channel_sessions": """
+        week_start       DATE NOT NULL,
+        channel          VARCHAR NOT NULL,
+        sessions         BIGINT,
+        engaged_sessions BIGINT,
+        conversions      DOUBLE,
+        revenue          DECIMAL(18, 2),
+        ingest_id        INTEGER NOT NULL
     """,
     "marketing_spend": """
         month     DATE NOT NULL,
@@ -150,14 +202,88 @@ _DROPPED_COLUMNS = {"orders": ("source_file",)}
 
 _locks: dict[Path, threading.RLock] = {}
 _locks_guard = threading.Lock()
+_cleaned: set[Path] = set()
 
 
 def resolve_workspace(override: str | os.PathLike[str] | None = None) -> Path:
-    """Return the workspace directory: the override, else $SEGMENTS_WORKSPACE, else the default."""
+    """Return the workspace directory: the override, else $SEGMENTS_WORKSPACE, else the default.
+
+    The first time a process resolves a workspace, the leftovers of dead loads are removed
+    (``clean_workspace``): this is how the app and every command clean up when they start.
+    """
     chosen = override or os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
     path = Path(chosen).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
+    if path not in _cleaned:
+        _cleaned.add(path)
+        clean_workspace(path)
     return path
+
+
+def clean_workspace(workspace: Path) -> list[Path]:
+    """Remove what loads that are no longer running left in ``workspace``; return what went.
+
+    That is every scratch folder (``.ingest-*``: a decoded copy of an upload, spilled tables, a
+    new dataset that was never committed) whose owner lock no live process holds, and a
+    write-ahead log (``<name>.duckdb.wal``) whose dataset file does not exist and whose dataset
+    lock is free, and the lock files a killed writer could not delete. A running load's files
+    are never touched. Problems removing a file are ignored: the next clean tries again.
+    """
+    removed: list[Path] = []
+    for folder in workspace.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if folder.is_dir() and _is_abandoned(folder):
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError:
+            continue
+    for wal in workspace.glob("*.duckdb.wal"):
+        name = wal.name.removesuffix(".duckdb.wal")
+        if not DATASET_NAME.fullmatch(name) or wal.with_suffix("").exists():
+            continue
+        try:
+            with locks.try_hold(_lock_path(workspace, name)) as free:
+                if free and not wal.with_suffix("").exists():
+                    wal.unlink(missing_ok=True)
+                    removed.append(wal)
+        except OSError:
+            continue
+    for lock in workspace.glob(".*.lock"):
+        if not DATASET_NAME.fullmatch(lock.name[1:].removesuffix(".lock")):
+            continue
+        try:
+            # Holding a free lock and letting go deletes its file.
+            with locks.try_hold(lock) as free:
+                if free:
+                    removed.append(lock)
+        except OSError:
+            continue
+    return removed
+
+
+def _is_abandoned(folder: Path) -> bool:
+    """Whether no running load owns the scratch ``folder``."""
+    owner = folder / OWNER_LOCK
+    if not owner.exists():
+        return time.time() - folder.stat().st_mtime > UNOWNED_SCRATCH_SECONDS
+    with locks.try_hold(owner) as free:
+        return free
+
+
+@contextmanager
+def create_scratch(workspace: Path) -> Iterator[Path]:
+    """Yield a new private folder in ``workspace`` for one load's temporary files, owned (locked)
+    by this process until the block ends, then removed with everything in it.
+
+    If the process dies first, ``clean_workspace`` removes the folder once it sees the owner
+    lock free.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=workspace))
+    try:
+        with locks.hold(folder / OWNER_LOCK):
+            yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def validate_dataset_name(name: str) -> str:
@@ -186,19 +312,40 @@ def dataset_exists(workspace: Path, name: str) -> bool:
 
 
 def delete_dataset(workspace: Path, name: str) -> None:
-    """Remove dataset ``name`` (its database file and write-ahead log) from ``workspace``."""
+    """Remove dataset ``name`` (its database file and write-ahead log) from ``workspace``,
+    after any write to it running in this or another process has finished."""
     path = dataset_path(workspace, name)
-    with _lock_for(path):
-        for candidate in (path, path.with_name(path.name + ".wal")):
+    with write_lock(workspace, name):
+        for candidate in (path, _wal_of(path)):
             candidate.unlink(missing_ok=True)
 
 
 def replace_dataset(workspace: Path, source: str, target: str) -> None:
     """Make dataset ``source`` become ``target`` in one atomic rename (the old target is gone)."""
     src, dst = dataset_path(workspace, source), dataset_path(workspace, target)
-    with _lock_for(src), _lock_for(dst):
-        dst.with_name(dst.name + ".wal").unlink(missing_ok=True)
+    first, second = sorted((source, target))
+    with write_lock(workspace, first), write_lock(workspace, second):
+        _wal_of(dst).unlink(missing_ok=True)
         os.replace(src, dst)
+
+
+@contextmanager
+def write_lock(workspace: Path, name: str) -> Iterator[None]:
+    """Hold the write lock of dataset ``name`` for the block: no other thread or process writes,
+    creates or deletes it meanwhile (each waits its turn). Nested holds in one thread are free."""
+    path = dataset_path(workspace, name)
+    # The file lock is taken first: waiting for another process must not hold up this process's
+    # readers of the dataset, who take only the thread lock.
+    with locks.hold(_lock_path(workspace, name)), _lock_for(path):
+        yield
+
+
+def _lock_path(workspace: Path, name: str) -> Path:
+    return workspace / f".{name}.lock"
+
+
+def _wal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
 
 
 def _lock_for(path: Path) -> threading.RLock:
@@ -209,12 +356,15 @@ def _lock_for(path: Path) -> threading.RLock:
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     config = {"enable_external_access": False} if read_only else {}
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         raise WorkspaceError(
             f"The dataset '{path.stem}' is in use by another program (for example a running "
             "command line import); try again when it has finished."
         ) from exc
+    if read_only:
+        limits.apply_memory_limit(con)
+    return con
 
 
 @contextmanager
@@ -222,15 +372,47 @@ def open_for_write(workspace: Path, name: str) -> Iterator[duckdb.DuckDBPyConnec
     """Yield a read-write connection to dataset ``name`` (created with the schema if absent).
 
     Only ingest uses this; it needs file access to read uploads. The caller manages transactions.
+    The dataset's write lock is held for the block (``write_lock``).
     """
     path = dataset_path(workspace, name)
-    with _lock_for(path):
+    with write_lock(workspace, name):
         con = _connect(path, read_only=False)
         try:
             ensure_schema(con)
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def open_for_load(workspace: Path, name: str, scratch: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection for one load into dataset ``name``; whether the load
+    creates the dataset is decided under its write lock, held for the whole block.
+
+    An existing dataset is opened in place (the caller's transaction keeps it as it was on
+    failure). A new one is built as ``scratch``/new.duckdb and appears, when the block ends
+    without an error, by one atomic rename after a checkpoint (no write-ahead log is left); if
+    the block fails, or the process dies, no dataset appears and the scratch folder holds all
+    there was of it. ``scratch`` comes from ``create_scratch`` (same file system as the
+    workspace).
+    """
+    path = dataset_path(workspace, name)
+    with write_lock(workspace, name):
+        if path.exists():
+            with open_for_write(workspace, name) as con:
+                yield con
+            return
+        building = scratch / NEW_DATASET_FILE
+        con = _connect(building, read_only=False)
+        try:
+            ensure_schema(con)
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        # A log left by an earlier dataset of this name would be replayed into this one.
+        _wal_of(path).unlink(missing_ok=True)
+        os.replace(building, path)
 
 
 @contextmanager
