@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard.ingest import values
+from dashboard.ingest import relational, values
 from dashboard.ingest.columns import column
 from dashboard.ingest.load_customers import CustomerSource, create_customer_rows
 from dashboard.ingest.load_orders import NO_CUSTOMER_KEY, OrderSource, create_order_rows
@@ -23,6 +23,9 @@ from dashboard.ingest.tables import Check, TableSource, create_table_rows, times
 from dashboard.ingest.validation import note_rounded_ids, rounded_id_condition
 
 _SPEND_PURPOSES = ("acquisition", "retention")
+# Order statuses that mean no sale, besides the flag words cancelled/canceled (Olist writes
+# 'unavailable' for an order the seller could not fill; WooCommerce 'failed'; Shopify 'voided').
+CANCELLED_STATUSES = ("unavailable", "failed", "voided")
 
 
 def stage_orders(
@@ -31,14 +34,36 @@ def stage_orders(
     positions: dict[str, int],
     options: values.ReadOptions,
 ) -> OrderSource:
-    """Stage a mapped orders file as ``order_rows`` (one row per file row)."""
+    """Stage a mapped orders file as ``order_rows`` (one row per file row).
+
+    Without a total column each order's total comes from its order lines, and a customer key
+    that a customers file made an alias is replaced by its person's key (``relational``).
+    """
     cells, labels = cells_of(headers, positions)
     date_order = values.detect_date_order(
         con, "raw_rows", cells["ordered_at"], labels["ordered_at"], options.date_order
     )
     mark = _detect_decimal(con, cells, labels, ("order_total", "refunded_amount"), options)
-    create_order_rows(con, order_expressions(cells, date_order, mark.mark), "raw_rows")
+    expressions = order_expressions(cells, date_order, mark.mark)
+    source = "raw_rows"
+    relational_notes = []
+    if "order_total" not in cells:
+        order_id = values.text(cells["order_id"])
+        source = relational.join_line_totals(source, order_id)
+        expressions["order_total"] = "coalesce(line_total, 0)"
+        expressions["total_raw"] = "CAST(coalesce(line_total, 0) AS VARCHAR)"
+        expressions["total_from_lines"] = "true"
+        relational_notes.append(
+            relational.note_totals_from_lines(con, order_id, labels["order_id"])
+        )
+    if "customer_id" in cells and relational.has_aliases(con):
+        key = values.customer_key(cells["customer_id"])
+        source = relational.join_aliases(source, key)
+        expressions["customer_id"] = f"coalesce(alias_customer, {key})"
+        relational_notes.append(relational.note_aliased_orders(con, key))
+    create_order_rows(con, expressions, source)
     notes = [
+        *relational_notes,
         note_missing_customer(cells),
         date_order.note(labels["ordered_at"]),
         mark.note,
@@ -59,14 +84,16 @@ def order_expressions(
 ) -> dict[str, str]:
     """Return the ``order_rows`` expression of each mapped field over the staging ``cells``.
 
-    Without a customer column every order's customer_id is NULL (a guest order).
+    Without a customer column every order's customer_id is NULL (a guest order); without a
+    total column, order_total is left to the caller.
     """
     expressions = {
         "ordered_at_raw": values.text(cells["ordered_at"]),
         "ordered_at": values.local_timestamp(cells["ordered_at"], date_order),
-        "total_raw": values.text(cells["order_total"]),
-        "order_total": values.amount(cells["order_total"], mark),
     }
+    if "order_total" in cells:
+        expressions["total_raw"] = values.text(cells["order_total"])
+        expressions["order_total"] = values.amount(cells["order_total"], mark)
     if "customer_id" in cells:
         expressions["customer_id"] = values.customer_key(cells["customer_id"])
     if "order_id" in cells:
@@ -79,7 +106,7 @@ def order_expressions(
             f"ELSE {values.amount(cells['refunded_amount'], mark)} END"
         )
     if "is_cancelled" in cells:
-        expressions["is_cancelled"] = f"coalesce({values.flag(cells['is_cancelled'])}, false)"
+        expressions["is_cancelled"] = _read_cancelled(cells["is_cancelled"])
     if "currency" in cells:
         expressions["currency"] = f"upper({values.text(cells['currency'])})"
     for field in ("discount_code", "channel", "country"):
@@ -141,11 +168,20 @@ def stage_customers(
 ) -> CustomerSource:
     """Stage a mapped customers file as ``customer_rows`` (one row per file row).
 
-    The e-mail is the mapped e-mail column, else the key when the key is an e-mail.
+    The e-mail is the mapped e-mail column, else the key when the key is an e-mail. With a
+    person key mapped, the customer is the person: their rows all take the values of their
+    first row, and the file's other keys become their aliases (``relational.record_aliases``).
     """
     cells, labels = cells_of(headers, positions)
     mark = _detect_decimal(con, cells, labels, ("total_spent",), options)
     key = values.customer_key(cells["customer_id"])
+    source, person_notes, after_write = "raw_rows", [], None
+    if "person_id" in cells:
+        own_key, key = key, f"coalesce({values.customer_key(cells['person_id'])}, {key})"
+        relational.stage_aliases(con, own_key, key)
+        source = _take_first_values_per_person(cells, key)
+        person_notes.append(_note_repeated_persons(con, key, labels["person_id"]))
+        after_write = relational.record_aliases
     email = (
         f"lower({values.text(cells['email'])})"
         if "email" in cells
@@ -165,12 +201,44 @@ def stage_customers(
     if "total_orders" in cells:
         expressions["total_orders_raw"] = values.text(cells["total_orders"])
         expressions["total_orders"] = values.whole_number(cells["total_orders"])
-    create_customer_rows(con, expressions, "raw_rows")
+    create_customer_rows(con, expressions, source)
     notes = [
+        *person_notes,
         mark.note,
         note_rounded_ids(con, "raw_rows", cells["customer_id"], labels["customer_id"]),
     ]
-    return CustomerSource(file_format="customers", columns=labels, notes=[n for n in notes if n])
+    return CustomerSource(
+        file_format="customers",
+        columns=labels,
+        notes=[n for n in notes if n],
+        after_write=after_write,
+    )
+
+
+def _take_first_values_per_person(cells: dict[str, str], person: str) -> str:
+    """A subquery of ``raw_rows`` in which every row of a person (``person``, SQL) has the
+    mapped values of the person's first row, keys aside."""
+    values_cells = [c for f, c in cells.items() if f not in ("customer_id", "person_id")]
+    if not values_cells:
+        return "raw_rows"
+    firsts = ", ".join(f"first_value({c}) OVER person_rows AS {c}" for c in values_cells)
+    return (
+        f"(SELECT * REPLACE ({firsts}) FROM raw_rows "
+        f"WINDOW person_rows AS (PARTITION BY {person} ORDER BY line_number))"
+    )
+
+
+def _note_repeated_persons(con: duckdb.DuckDBPyConnection, person: str, label: str) -> str | None:
+    """Say how many rows repeat a person of an earlier row (one row per order, as in Olist)."""
+    repeats = con.execute(
+        f"SELECT count({person}) - count(DISTINCT {person}) FROM raw_rows"
+    ).fetchone()[0]
+    if not repeats:
+        return None
+    return (
+        f"{repeats:,} rows repeat the '{label}' of an earlier row: each person is one customer, "
+        "with the values of their first row, and every customer key of theirs leads to them."
+    )
 
 
 def stage_lines(
@@ -181,7 +249,7 @@ def stage_lines(
 ) -> TableSource:
     """Stage a mapped order lines file as ``table_rows``; lines are numbered 1..n per order."""
     cells, labels = cells_of(headers, positions)
-    mark = _detect_decimal(con, cells, labels, ("price",), options)
+    mark = _detect_decimal(con, cells, labels, ("price", "freight"), options)
     order_id = values.text(cells["order_id"])
     expressions = {
         "order_id": order_id,
@@ -194,9 +262,10 @@ def stage_lines(
     if "quantity" in cells:
         expressions["quantity_raw"] = values.text(cells["quantity"])
         expressions["quantity"] = values.whole_number(cells["quantity"])
-    if "price" in cells:
-        expressions["price_raw"] = values.text(cells["price"])
-        expressions["price"] = values.amount(cells["price"], mark.mark)
+    for field in ("price", "freight"):
+        if field in cells:
+            expressions[f"{field}_raw"] = values.text(cells[field])
+            expressions[field] = values.amount(cells[field], mark.mark)
     create_table_rows(
         con,
         {
@@ -208,6 +277,8 @@ def stage_lines(
             "quantity": "INTEGER",
             "price_raw": "VARCHAR",
             "price": "DECIMAL(18, 2)",
+            "freight_raw": "VARCHAR",
+            "freight": "DECIMAL(18, 2)",
             "category": "VARCHAR",
         },
         expressions,
@@ -217,14 +288,25 @@ def stage_lines(
         file_format="order-lines",
         table="order_lines",
         key=("order_id", "line_number"),
-        stored=("order_id", "line_number", "product", "sku", "quantity", "price", "category"),
+        stored=(
+            "order_id",
+            "line_number",
+            "product",
+            "sku",
+            "quantity",
+            "price",
+            "freight",
+            "category",
+        ),
         columns=labels,
         checks=(Check("order_id IS NULL", "order_id", "missing order id", "NULL"),),
         warnings=(
             _unreadable("quantity", "quantity is not a whole number (left empty)"),
             _unreadable("price", "price is not a number (left empty)"),
+            _unreadable("freight", "freight is not a number (left empty)"),
         ),
         notes=[n for n in (mark.note,) if n],
+        after_write=relational.fill_order_totals,
     )
 
 
@@ -475,7 +557,8 @@ def _note_status_words(
     rows = con.execute(
         f"""
         SELECT trim({cell}) AS word, count(*) AS n FROM raw_rows
-        WHERE {values.text(cell)} IS NOT NULL AND {values.flag(cell)} IS NULL
+        WHERE {values.text(cell)} IS NOT NULL AND NOT {_read_cancelled(cell)}
+          AND {values.flag(cell)} IS NULL
         GROUP BY word ORDER BY n DESC, word LIMIT 5
         """
     ).fetchall()
@@ -483,5 +566,12 @@ def _note_status_words(
         return None
     listed = ", ".join(f"'{word}' ({n:,})" for word, n in rows)
     return (
-        f"Values of '{label}' other than yes/no or cancelled were read as not cancelled: {listed}."
+        f"Values of '{label}' other than yes/no or a cancelled status "
+        f"({', '.join(CANCELLED_STATUSES)}) were read as not cancelled: {listed}."
     )
+
+
+def _read_cancelled(cell: str) -> str:
+    """SQL: true for a cancelled order's flag word or status (CANCELLED_STATUSES), else false."""
+    statuses = ", ".join(f"'{s}'" for s in CANCELLED_STATUSES)
+    return f"coalesce({values.flag(cell)}, lower({values.text(cell)}) IN ({statuses}), false)"

@@ -8,9 +8,11 @@ text editor shows.
 
 Two ways to build it: ``index_by_quotes`` (numpy, fast: a line end outside quotes ends a
 record) and ``index_by_csv_module`` (Python's csv module, slower, exact for stray quotes inside
-unquoted cells, which break quote parity). The caller uses the second when the first disagrees
-with DuckDB on the number of records. Both also check that the file is UTF-8 and raise
-NotUtf8Error, naming the first line that is not, when it is not.
+unquoted cells, which break quote parity). The first hands a file with such a stray quote to
+the second, and the caller uses the second when the first disagrees with DuckDB on the number
+of records. Both also check that the file is UTF-8 and raise NotUtf8Error, naming the first
+line that is not, when it is not. ``record_texts`` reads records' own lines back, to show the
+rejected ones.
 """
 
 from __future__ import annotations
@@ -97,16 +99,19 @@ class RecordIndex:
         )
 
 
-def index_by_quotes(path: Path) -> RecordIndex:
+def index_by_quotes(path: Path, delimiter: str = ",") -> RecordIndex:
     """Index records by quote parity: a line end after an even number of quotes ends a record.
 
     Exact when quotes open and close cells as the CSV standard says (doubled quotes inside a
-    quoted cell keep the parity); an odd stray quote inside an unquoted cell breaks it.
+    quoted cell keep the parity). A stray quote inside an unquoted cell (``5" screen``) would
+    break the parity, so a file with one is indexed by ``index_by_csv_module`` instead.
     """
     regular = _count_one_line_records(path)
     if regular is not None:
         return RecordIndex(*regular)
-    ends, quotes, crs, size = _scan(path)
+    ends, quotes, crs, size, stray = _scan(path, delimiter)
+    if stray:
+        return index_by_csv_module(path, delimiter)
     if size and (len(ends) == 0 or ends[-1] != size - 1):
         ends = np.append(ends, size)  # the last line has no line end
     closes = np.searchsorted(quotes, ends) % 2 == 0
@@ -158,6 +163,29 @@ def lines_are_plain(path: Path, count: int) -> bool:
             if counter.lines >= count:
                 return True
     return counter.plain
+
+
+def record_texts(path: Path, spans: list[tuple[int, int]], max_chars: int) -> list[str | None]:
+    """Return the text of each span of physical lines (first, last; header = line 1) as the file
+    holds it: line ends between its lines kept, its final line end left out, cut at
+    ``max_chars``. ``spans`` are sorted by first line and do not overlap; a span past the end of
+    the file gives None. One pass, up to the last span's line; a long span keeps only its start.
+    """
+    texts: list[str | None] = []
+    kept = b""
+    room = 4 * max_chars + 4  # UTF-8 bytes enough for max_chars characters and a line end
+    with Path(path).open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if len(texts) == len(spans):
+                break
+            first, last = spans[len(texts)]
+            if number >= first and len(kept) < room:
+                kept += line[: room - len(kept)]
+            if number == last:
+                end = -2 if kept.endswith(b"\r\n") else -1 if kept.endswith(b"\n") else None
+                texts.append(kept[:end].decode("utf-8", errors="replace")[:max_chars])
+                kept = b""
+    return texts + [None] * (len(spans) - len(texts))
 
 
 def sha256_of(path: Path) -> str:
@@ -235,23 +263,33 @@ def _count_one_line_records(path: Path) -> tuple[int, int] | None:
     return lines - 1, lines
 
 
-def _scan(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Return the byte positions of line feeds, quotes and carriage returns, and the size."""
+def _scan(path: Path, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """Return the byte positions of line feeds, quotes and carriage returns, the size, and
+    whether some quote is stray: neither after a cell's start (a delimiter, line end, space or
+    quote) nor before its end (a delimiter, line end or quote)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     found: dict[int, list[np.ndarray]] = {_LF: [], _QUOTE: [], _CR: []}
-    size = 0
+    opening = np.array([ord(delimiter), _LF, _CR, _QUOTE, ord(" ")], dtype=np.uint8)
+    closing = np.array([ord(delimiter), _LF, _CR, _QUOTE], dtype=np.uint8)
+    size, stray, last_byte = 0, False, _LF
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK_BYTES), b""):
             _decode(decoder, chunk, path)
             view = np.frombuffer(chunk, dtype=np.uint8)
             for byte, parts in found.items():
                 parts.append(np.flatnonzero(view == byte) + size)
+            at = found[_QUOTE][-1] - size
+            before = np.where(at > 0, view[np.maximum(at - 1, 0)], last_byte)
+            # A quote ending a chunk is taken as closing: the next chunk is not read yet.
+            after = np.where(at + 1 < len(view), view[np.minimum(at + 1, len(view) - 1)], _LF)
+            stray = stray or bool((~np.isin(before, opening) & ~np.isin(after, closing)).any())
+            last_byte = int(view[-1])
             size += len(chunk)
     _decode(decoder, b"", path, final=True)
     ends, quotes, crs = (
         np.concatenate(parts) if parts else np.empty(0, np.int64) for parts in found.values()
     )
-    return ends, quotes, crs, size
+    return ends, quotes, crs, size, stray
 
 
 def _decode(decoder: codecs.IncrementalDecoder, chunk: bytes, path: Path, final: bool = False):

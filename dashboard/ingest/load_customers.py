@@ -12,6 +12,7 @@ updated customer counts as loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -82,6 +83,8 @@ class CustomerSource:
     file_format: str
     columns: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    # Run inside the load's transaction after the write, with its ingest id; returns notes.
+    after_write: Callable[[duckdb.DuckDBPyConnection, int], list[str]] | None = None
 
 
 def create_customer_rows(
@@ -144,8 +147,9 @@ def load_customers(
             FROM customer_verdicts
             """
         ).fetchone()
+        notes = [*source.notes, *(source.after_write(con, ingest_id) if source.after_write else [])]
         report = ledger.finish_report(
-            con, ingest_id, meta, source.file_format, "customers", loaded, duplicate, source.notes
+            con, ingest_id, meta, source.file_format, "customers", loaded, duplicate, notes
         )
     if updated:
         report.notes.append(

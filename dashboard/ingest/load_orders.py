@@ -46,8 +46,11 @@ ORDER_ROW_TYPES = {
     "utm_medium": "VARCHAR",
     "utm_campaign": "VARCHAR",
     "referrer": "VARCHAR",
+    "landing_site": "VARCHAR",
+    "click_id": "VARCHAR",
     "tags": "VARCHAR",
     "financial_status": "VARCHAR",
+    "total_from_lines": "BOOLEAN",
 }
 _ORDER_ROW_DEFAULTS = {
     "line_number": "line_number",
@@ -85,10 +88,19 @@ ORDER_VALUES = (
     "utm_medium",
     "utm_campaign",
     "referrer",
+    "landing_site",
+    "click_id",
     "tags",
     "financial_status",
+    "total_from_lines",
 )
 
+# Mapped fields that make each row of an orders file one line of its order.
+LINE_ITEM_FIELDS = ("product", "sku", "quantity", "price")
+REPEATED_ROWS_NOTE = (
+    "{rows:,} rows repeat an earlier row of the same order exactly; each order was loaded "
+    "once, and the repeats are counted as already loaded."
+)
 # Values of rows sharing an order id that are added up or combined rather than taken first.
 _FOLDED = ("ordered_at", "order_total", "refunded_amount", "net_total", "is_cancelled")
 
@@ -150,6 +162,15 @@ class OrderSource:
     notes: list[str] = field(default_factory=list)
     has_lines: bool = False
 
+    def is_line_level(self) -> bool:
+        """Whether each row of the file is one line of its order (docs/ingest.md §5).
+
+        A line-item export, or a mapped file with a product, SKU, quantity or price column:
+        its rows sharing an order id are all added up, identical ones too. In an orders-level
+        file a row identical to an earlier row of its order is that order again.
+        """
+        return self.has_lines or any(name in self.columns for name in LINE_ITEM_FIELDS)
+
 
 def create_order_rows(
     con: duckdb.DuckDBPyConnection, expressions: dict[str, str], source: str
@@ -195,7 +216,7 @@ def load_orders(
         con.execute("DROP VIEW line_rows")
     con.execute("DROP VIEW order_rows")
     read.release(con)
-    _group_orders(con)
+    _group_orders(con, source.is_line_level())
     _judge_orders(con)
     _collect_order_issues(con, source)
     with ledger.transaction(con):
@@ -220,15 +241,19 @@ def load_orders(
                 """,
                 [ingest_id],
             )
-        loaded, duplicate = con.execute(
+        # A repeated row of an order written now, or stored before, is that order again.
+        loaded, duplicate, repeats = con.execute(
             """
             SELECT coalesce(sum(n_rows) FILTER (WHERE status = 'new'), 0),
-                   coalesce(sum(n_rows) FILTER (WHERE status = 'duplicate'), 0)
+                   coalesce(sum(n_rows + n_repeats) FILTER (WHERE status = 'duplicate'), 0)
+                   + coalesce(sum(n_repeats) FILTER (WHERE status = 'new'), 0),
+                   coalesce(sum(n_repeats) FILTER (WHERE status IN ('new', 'duplicate')), 0)
             FROM order_verdicts
             """
         ).fetchone()
+        notes = [*source.notes, *([REPEATED_ROWS_NOTE.format(rows=repeats)] if repeats else [])]
         report = ledger.finish_report(
-            con, ingest_id, meta, source.file_format, "orders", loaded, duplicate, source.notes
+            con, ingest_id, meta, source.file_format, "orders", loaded, duplicate, notes
         )
     report.notes.extend(order_notes(con, source))
     return report
@@ -251,7 +276,8 @@ def order_notes(con: duckdb.DuckDBPyConnection, source: OrderSource) -> list[str
             f"{combined_rows:,} rows were added up into {combined_orders:,} orders "
             "(rows sharing an order id)."
         )
-    if zero_totals:
+    # A file without a total column says instead which orders still lack one (relational.py).
+    if zero_totals and "order_total" in source.columns:
         notes.append(
             f"{zero_totals:,} orders have a total of 0 (loaded; RFM does not count them as "
             "purchases unless asked to)."
@@ -301,9 +327,12 @@ def _check_orders(con: duckdb.DuckDBPyConnection, source: OrderSource, today: dt
     )
 
 
-def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
+def _group_orders(con: duckdb.DuckDBPyConnection, line_level: bool) -> None:
     """Key every row and fold rows sharing an order id into ``order_groups`` (one per order).
 
+    Out: ``order_groups``, one row per order key: ``n_rows`` rows added up into it, and
+    ``n_repeats`` good rows left out because, in an orders-level file (not ``line_level``),
+    they repeat an earlier good row of the order in every value.
     Rows without an order id get a key from their content (customer, time, total), so the same
     row in a re-uploaded or overlapping file gets the same key and is recognised as loaded.
     Both are views over ``checked`` when they can be: when every row has its order id, and when
@@ -346,7 +375,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
     )
     others = [c for c in ORDER_VALUES if c not in _FOLDED]
     single = f"""
-        SELECT order_key, 1 AS n_rows, line_number AS first_line,
+        SELECT order_key, 1 AS n_rows, 0 AS n_repeats, line_number AS first_line,
                check_no IS NOT NULL AS has_rejected_row, false AS is_conflicting,
                ordered_at, order_total, refunded_amount,
                CAST(order_total - refunded_amount AS DECIMAL(18, 2)) AS net_total,
@@ -359,24 +388,38 @@ def _group_orders(con: duckdb.DuckDBPyConnection) -> None:
     firsts = ", ".join(
         f"arg_min({c}, line_number) FILTER (WHERE check_no IS NULL) AS {c}" for c in others
     )
+    stored = ", ".join(c for c in ORDER_VALUES if c != "net_total")
+    repeat = (
+        "false"
+        if line_level
+        else "check_no IS NULL AND row_number() OVER (PARTITION BY order_key, check_no, "
+        f"{stored} ORDER BY line_number) > 1"
+    )
     # Most orders are one row: they skip the aggregation, which only rows sharing a key need.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE order_group_rows AS
         {single} ANTI JOIN shared USING (order_key)
         UNION ALL BY NAME
-        SELECT order_key, count(*) AS n_rows, min(line_number) AS first_line,
+        SELECT order_key, count(*) FILTER (WHERE NOT is_repeat) AS n_rows,
+               count(*) FILTER (WHERE is_repeat) AS n_repeats, min(line_number) AS first_line,
                bool_or(check_no IS NOT NULL) AS has_rejected_row,
                count(DISTINCT coalesce(customer_id, '')) FILTER (WHERE check_no IS NULL) > 1
                  OR count(DISTINCT ordered_at) FILTER (WHERE check_no IS NULL) > 1
                  AS is_conflicting,
                min(ordered_at) FILTER (WHERE check_no IS NULL) AS ordered_at,
-               CAST(sum(order_total) AS DECIMAL(18, 2)) AS order_total,
-               CAST(sum(refunded_amount) AS DECIMAL(18, 2)) AS refunded_amount,
-               CAST(sum(order_total) - sum(refunded_amount) AS DECIMAL(18, 2)) AS net_total,
+               CAST(sum(order_total) FILTER (WHERE NOT is_repeat) AS DECIMAL(18, 2))
+                 AS order_total,
+               CAST(sum(refunded_amount) FILTER (WHERE NOT is_repeat) AS DECIMAL(18, 2))
+                 AS refunded_amount,
+               CAST(sum(order_total) FILTER (WHERE NOT is_repeat)
+                    - sum(refunded_amount) FILTER (WHERE NOT is_repeat) AS DECIMAL(18, 2))
+                 AS net_total,
                bool_or(is_cancelled) AS is_cancelled,
                {firsts}
-        FROM keyed SEMI JOIN shared USING (order_key) GROUP BY order_key
+        FROM (
+            SELECT *, {repeat} AS is_repeat FROM keyed SEMI JOIN shared USING (order_key)
+        ) GROUP BY order_key
         """
     )
     con.execute("CREATE OR REPLACE TEMP VIEW order_groups AS SELECT * FROM order_group_rows")

@@ -25,7 +25,8 @@ class FieldSpec:
 
 _DATE_FORMS = (
     "2024-03-20, 2024-03-20 21:41:00 (a UTC offset is dropped, the local time kept), "
-    "2024/03/20 21:41, 20.03.2024, epoch seconds, or 3/20/2024 (day and month order proven "
+    "2024/03/20 21:41, 20.03.2024, 20240320, epoch seconds (or milli- or microseconds), or "
+    "3/20/2024 (day and month order proven "
     "by the file or chosen)"
 )
 ORDER_FIELDS: dict[str, FieldSpec] = {
@@ -38,9 +39,11 @@ ORDER_FIELDS: dict[str, FieldSpec] = {
     "ordered_at": FieldSpec("Order date", True, f"When the order was placed: {_DATE_FORMS}."),
     "order_total": FieldSpec(
         "Order total",
-        True,
+        False,
         "What the order was worth: 1234.50, 1,234.50, $12.00 or 1.234,50 (decimal comma). "
-        "Negative totals are refused: give returns as the refunded amount.",
+        "Negative totals are refused: give returns as the refunded amount. Without it, each "
+        "order's total is the sum of its lines (price x quantity + freight) from an order "
+        "lines file, and the order id is required.",
     ),
     "order_id": FieldSpec(
         "Order ID",
@@ -53,8 +56,9 @@ ORDER_FIELDS: dict[str, FieldSpec] = {
     "is_cancelled": FieldSpec(
         "Cancelled",
         False,
-        "yes/no, true/false, 1/0, or a status column whose value 'cancelled' marks a cancelled "
-        "order (other values count as not cancelled).",
+        "yes/no, true/false, 1/0, or a status column whose values 'cancelled', 'canceled', "
+        "'unavailable', 'failed' or 'voided' mark a cancelled order (other values count as "
+        "not cancelled).",
     ),
     "discount_code": FieldSpec("Discount code", False, "The coupon or promo code used, if any."),
     "channel": FieldSpec("Channel", False, "The sales or marketing channel of the order."),
@@ -70,12 +74,21 @@ LINE_FIELDS: dict[str, FieldSpec] = {
     "quantity": FieldSpec("Quantity", False, "Units bought: a whole number."),
     "price": FieldSpec("Unit price", False, "The price of one unit."),
     "category": FieldSpec("Category", False, "The product's category or type."),
+    "freight": FieldSpec(
+        "Freight", False, "The shipping charged for the line; added to its order's total."
+    ),
 }
 CUSTOMER_FIELDS: dict[str, FieldSpec] = {
     "customer_id": FieldSpec(
         "Customer",
         True,
         "The customer key, as the orders give it: e-mail (lower-cased) or customer id.",
+    ),
+    "person_id": FieldSpec(
+        "Person",
+        False,
+        "When the customer key is one per order (Olist's customer_id), the person's own id "
+        "(customer_unique_id): orders under any of a person's keys become that person's.",
     ),
     "email": FieldSpec("E-mail", False, "The e-mail address, when the key is another id."),
     "first_name": FieldSpec("First name", False, "The customer's first name."),
@@ -179,6 +192,8 @@ _SYNONYMS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
                 "ordered at",
                 "order time",
                 "order datetime",
+                "order purchase timestamp",
+                "purchase timestamp",
                 "invoice date",
                 "purchase date",
                 "transaction date",
@@ -282,6 +297,10 @@ _SYNONYMS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
             ("category", "product type", "type", "product category", "collection"),
             ("category",),
         ),
+        "freight": (
+            ("freight", "freight value", "shipping", "shipping cost", "shipping price"),
+            ("freight",),
+        ),
     },
     "customers": {
         "customer_id": (
@@ -296,6 +315,10 @@ _SYNONYMS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
                 "id",
             ),
             ("email", "customer id"),
+        ),
+        "person_id": (
+            ("customer unique id", "unique customer id", "person id", "person"),
+            ("unique id", "person"),
         ),
         "email": (_EMAILS, ("email",)),
         "first_name": (("first name", "firstname", "given name", "name"), ("first name",)),
@@ -462,6 +485,11 @@ def resolve_mapping(
     if missing:
         raise IngestError(
             f"Missing required columns: {', '.join(missing)} (map them to the file's columns)."
+        )
+    if file_format == "generic" and not {"order_total", "order_id"} & set(positions):
+        raise IngestError(
+            "Missing required column: order total (map it, or map the order id so that each "
+            "order's total comes from an order lines file)."
         )
     return positions
 

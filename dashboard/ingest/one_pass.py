@@ -187,7 +187,7 @@ def _collect_warnings(
         if "customer_id" in cells
         else np.arange(min(keyless, ledger.MAX_ISSUES_PER_REASON))
     )
-    numbers = _record_lines(path, records, loaded)
+    numbers = _record_lines(path, info.delimiter, records, loaded)
     con.register("warned_lines", pa.table({"line_number": pa.array(numbers, pa.int64())}))
     try:
         con.execute(
@@ -223,11 +223,11 @@ def _first_keyless_records(
         rows *= 10
 
 
-def _record_lines(path: Path, records: np.ndarray, loaded: int) -> np.ndarray:
+def _record_lines(path: Path, delimiter: str, records: np.ndarray, loaded: int) -> np.ndarray:
     """Return the line (header = 1) of each of ``records`` (record numbers from 0, ascending)."""
     if lines.lines_are_plain(path, int(records[-1]) + 2):
         return records + 2
-    index = lines.index_by_quotes(path)
+    index = lines.index_by_quotes(path, delimiter)
     if len(index) != loaded:
         raise _NotClean  # the two readers disagree on records: the staged load sorts it out
     if index.is_one_line_per_record():

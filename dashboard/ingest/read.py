@@ -10,11 +10,15 @@ reads the whole file with the options ``inspect_file`` found fixed:
   ``columns``), so uploaded header names never become SQL identifiers. Columns nobody reads are
   not stored. ``release`` drops it and the table under it once the typed rows are built.
 - TEMP TABLE ``read_issues(line_number, column_name, severity, reason, raw_value)``: one row per
-  record it could not split (ragged row, broken quoting), from DuckDB's rejects table.
+  record it could not split (ragged row, broken quoting), from DuckDB's rejects table; the value
+  shown is the record's own text in the file, all its lines.
 - TEMP TABLE ``header_names(idx, name)``: the header names, as bound values.
 
 Line numbers are physical lines of the file as a text editor shows them, header = line 1; a
-record whose quoted cell spans several lines is numbered by its first line (see ``lines``).
+record whose quoted cell spans several lines is numbered by its first line (see ``lines``). A
+file with a preamble above its header (``FileInfo.preamble``: GA4's ``#`` lines, a Google Ads
+title) is read from a copy without it, and its line numbers are moved down by the preamble's
+lines, so they stay those of the uploaded file (header = the line after the preamble).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import pyarrow as pa
 
 from dashboard.ingest import lines, unpack, values
 from dashboard.ingest.columns import column
+from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import IngestError
 from dashboard.ingest.sniff import FileInfo
 
@@ -65,13 +70,15 @@ class Readable:
     """A file DuckDB reads directly: UTF-8 CSV text or Parquet (``kind`` 'csv' or 'parquet').
 
     ``numbered``: a Parquet file written from a sheet, whose ``line`` column holds each row's
-    line number and ``c{i}`` columns the cells.
+    line number and ``c{i}`` columns the cells. ``line_offset``: the lines of the uploaded file
+    above the first line of ``path`` (a preamble left out), added to every line number.
     """
 
     path: Path
     kind: str
     numbered: bool = False
     notes: list[str] = field(default_factory=list)
+    line_offset: int = 0
 
 
 @dataclass
@@ -99,7 +106,23 @@ def prepare(path: Path, info: FileInfo, scratch: Path) -> Readable:
     if info.kind == "csv" and info.encoding != "utf-8":
         source = unpack.transcode(source, info.encoding, scratch / "utf8.csv")
         notes.append(ENCODING_NOTES["cp1252" if info.encoding == "cp1252" else "utf-16"])
-    return Readable(source, info.kind, notes=notes)
+    if info.kind == "csv" and info.preamble:
+        source = _drop_lines(source, info.preamble, scratch / "body.csv")
+        notes.append(
+            f"The {info.preamble} line(s) above the header (the report's title or '#' comments) "
+            "were skipped."
+        )
+    return Readable(source, info.kind, notes=notes, line_offset=info.preamble)
+
+
+def _drop_lines(path: Path, count: int, target: Path) -> Path:
+    """Copy ``path`` to ``target`` without its first ``count`` lines (split at line feeds)."""
+    with Path(path).open("rb") as source, target.open("wb") as copy:
+        for _ in range(count):
+            source.readline()
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            copy.write(chunk)
+    return target
 
 
 def stage_file(
@@ -121,13 +144,14 @@ def stage_file(
     if readable.kind == "parquet":
         staged = _stage_parquet(con, readable, kept)
     else:
+        offset = readable.line_offset
         try:
-            staged = _stage_csv(con, readable.path, info, kept)
+            staged = _stage_csv(con, readable.path, info, kept, offset)
         except lines.NotUtf8Error as exc:
             if exc.mixed:
-                raise
+                raise lines.NotUtf8Error(exc.line + offset, exc.mixed) from None
             converted = unpack.transcode(readable.path, "cp1252", scratch / "cp1252.csv")
-            staged = _stage_csv(con, converted, info, kept)
+            staged = _stage_csv(con, converted, info, kept, offset)
             staged.notes.insert(0, ENCODING_NOTES["cp1252"])
     staged.notes[:0] = readable.notes
     return staged
@@ -154,11 +178,12 @@ def _stage_parquet(
 
 
 def _stage_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int]
+    con: duckdb.DuckDBPyConnection, path: Path, info: FileInfo, kept: list[int], offset: int
 ) -> StagedFile:
+    """Stage the CSV ``path``; its line n is line n + ``offset`` of the uploaded file."""
     # numpy's scan mostly releases the GIL, as does DuckDB's read: run them side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        indexing = pool.submit(lines.index_by_quotes, path)
+        indexing = pool.submit(lines.index_by_quotes, path, info.delimiter)
         try:
             notes = _read_records(con, path, info, kept)
         except IngestError:
@@ -176,13 +201,20 @@ def _stage_csv(
         create_read_issues(con)
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW raw_rows AS "
-            f"SELECT r.rowid + 2 AS line_number{cells} FROM csv_read r"
+            f"SELECT r.rowid + {2 + int(offset)} AS line_number{cells} FROM csv_read r"
         )
         return StagedFile(records=read, notes=notes)
     _store_index(con, index)
     create_read_issues(con, from_rejects=True)
-    _store_line_numbers(con, index, read)
+    _show_own_texts(con, path)
+    _store_line_numbers(con, index, read, offset)
     con.execute("DROP TABLE record_index")
+    if offset:
+        con.execute(
+            "UPDATE read_issues SET line_number = line_number + $offset, "
+            "end_line = end_line + $offset",
+            {"offset": offset},
+        )
     # Row n of csv_read is the n-th record DuckDB did not reject: line numbers pair by position.
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW raw_rows AS SELECT n.line_number{cells} "
@@ -190,7 +222,7 @@ def _stage_csv(
     )
     return StagedFile(
         records=_count_records(con),
-        notes=notes + _reconcile(con, len(index), index.physical_lines),
+        notes=notes + _reconcile(con, len(index), index.physical_lines + offset),
     )
 
 
@@ -224,15 +256,17 @@ def _read_records(
 
 
 def _store_line_numbers(
-    con: duckdb.DuckDBPyConnection, index: lines.RecordIndex, read: int
+    con: duckdb.DuckDBPyConnection, index: lines.RecordIndex, read: int, offset: int
 ) -> None:
     """Create TEMP TABLE ``line_numbers(line_number)``: the first line of each of the ``read``
     records DuckDB split, in file order (the index's records, which it lists in file order,
-    less those in ``read_issues``; record n on line n + 2 past the end of the index)."""
+    less those in ``read_issues``; record n on line n + 2 past the end of the index), moved
+    down by ``offset`` lines."""
     rejected = con.execute("SELECT duck_line FROM read_issues").fetchnumpy()["duck_line"]
     starts = index.start_lines[~np.isin(index.duck_lines, rejected)][:read]
     numbers = np.arange(read, dtype=np.int64) + 2
     numbers[: len(starts)] = starts
+    numbers += offset
     con.register("line_numbers_view", pa.table({"line_number": numbers}))
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE line_numbers AS SELECT * FROM line_numbers_view")
@@ -326,7 +360,8 @@ def create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = Fals
                -- where a quote breaks, DuckDB names the column it stopped in, not the culprit
                CASE WHEN p.error_type <> 'UNQUOTED VALUE' THEN h.name END, 'rejected',
                CASE p.error_type {reasons} ELSE ? END,
-               left(p.csv_line, {values.RAW_VALUE_CHARS}), p.duck_line,
+               left(ltrim(p.csv_line, chr(13) || chr(10)), {values.RAW_VALUE_CHARS}),
+               p.duck_line,
                coalesce(i.end_line, p.duck_line), p.error_type
         FROM per_record p
         LEFT JOIN record_index i ON i.duck_line = p.duck_line
@@ -334,6 +369,45 @@ def create_read_issues(con: duckdb.DuckDBPyConnection, from_rejects: bool = Fals
         """,
         [*params, _OTHER_REJECT],
     )
+
+
+def _show_own_texts(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Show each rejected record of ``read_issues`` that the report keeps as an example (the
+    first MAX_ISSUES_PER_REASON of each reason, by line) as its own text in the file: its lines
+    from ``line_number`` to ``end_line``, so the text shown is always the line named. (DuckDB's
+    own text of a record starts with the line end before it in a CRLF file.)"""
+    examples = con.execute(
+        """
+        SELECT duck_line, line_number, end_line FROM read_issues
+        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line_number)
+                <= $examples
+        ORDER BY line_number
+        """,
+        {"examples": MAX_ISSUES_PER_REASON},
+    ).fetchall()
+    if not examples:
+        return
+    texts = lines.record_texts(
+        path, [(first, last) for _, first, last in examples], values.RAW_VALUE_CHARS
+    )
+    con.register(
+        "own_texts",
+        pa.table(
+            {
+                "duck_line": pa.array([e[0] for e in examples], pa.int64()),
+                "own_text": pa.array(texts, pa.string()),
+            }
+        ),
+    )
+    try:
+        con.execute(
+            """
+            UPDATE read_issues SET raw_value = coalesce(t.own_text, read_issues.raw_value)
+            FROM own_texts t WHERE read_issues.duck_line = t.duck_line
+            """
+        )
+    finally:
+        con.unregister("own_texts")
 
 
 def _count_records(con: duckdb.DuckDBPyConnection) -> int:

@@ -8,24 +8,30 @@ Orders: one order per ``Name``; order-level columns come from the order's first 
 (guest orders have none); ``Created at`` is kept as the local time written (offset dropped);
 cancelled = ``Cancelled at`` is set or ``Financial Status`` is ``voided`` (a voided payment is
 no sale, even on an order that was never cancelled); refunded = ``Refunded Amount`` (empty = 0);
-country = Billing Country, else Shipping Country; utm_source / utm_medium / utm_campaign and
-channel come from ``utm_source: x`` / ``Channel: x`` lines of the ``Note Attributes`` cell;
-referrer from ``Referring Site``, a ``referrer:`` note line, ``Landing Site`` or a
-``landing_site:`` note line. Each row with a ``Lineitem name`` becomes an order line numbered
-1..n in file order; category = the product name before " - " (``Ceramic Mug - Sand`` ->
-``Ceramic Mug``), else the Vendor.
+country = Billing Country, else Shipping Country; utm_source / utm_medium / utm_campaign,
+referrer, landing_site and click_id come from Note Attributes (lines or a tracking app's JSON),
+landing URLs, Notes and the Referring Site / Landing Site columns (``_tracking_expressions``),
+channel from a ``Channel: x`` note line. Each row with a ``Lineitem name`` becomes an order
+line numbered 1..n in file order; category = the product name before " - "
+(``Ceramic Mug - Sand`` -> ``Ceramic Mug``), else the Vendor.
 
 Customers: customer_id = lower(trim(Email)), else the Customer ID (with a warning: such a
 customer cannot be matched to orders, which are keyed by e-mail).
 
-Abandoned checkouts: the orders export's columns without the order-only ones (no ``Financial
-Status``); one checkout per ``Name`` (``#<checkout id>``, kept as written as checkout_id), read
-from its first row with a ``Total`` like an order: customer_id = lower(trim(Email)), created_at
-= ``Created at`` (local time), total, currency, source_name = ``Source``.
+Abandoned checkouts: older exports lack the order-only columns (no ``Financial Status``); a
+current one has the orders export's very header, so ``tell_orders_from_checkouts`` reads its
+values: ``Name`` is ``#`` and a checkout id of 10 or more digits (an order's is a short
+number), ``Financial Status`` and ``Paid at`` are empty, and the file name may say "checkout".
+One checkout per ``Name`` (kept as written as checkout_id), read from its first row with a
+``Total`` like an order: customer_id = lower(trim(Email)), created_at = ``Created at`` (local
+time), total, currency, source_name = ``Source``. Each row with a ``Lineitem name`` becomes a
+checkout line (``checkout_lines``) numbered 1..n in file order, like an order's, stored with its
+checkout when the checkout is new.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import duckdb
@@ -48,6 +54,7 @@ _REQUIRED = {
     "shopify-customers": ("customers", ("Email",)),
 }
 Cell = Callable[..., str]
+_CHECKOUT_NAME = re.compile(r"#?\d{10,}")
 # Every column the builders read; staging keeps only these.
 _ORDERS_READ = (
     *_ORDERS_REQUIRED,
@@ -59,6 +66,7 @@ _ORDERS_READ = (
     "Tags",
     "Financial Status",
     "Note Attributes",
+    "Notes",
     "Referring Site",
     "Landing Site",
     "Refunded Amount",
@@ -97,6 +105,60 @@ def is_checkouts_export(headers: list[str]) -> bool:
     """Whether ``headers`` are those of a Shopify abandoned checkouts export."""
     names = {h.lower() for h in headers}
     return names >= _CHECKOUTS_SIGNATURE and "financial status" not in names
+
+
+def tell_orders_from_checkouts(
+    headers: list[str], rows: tuple[tuple[str, ...], ...], file_name: str | None
+) -> tuple[str | None, str]:
+    """Decide whether a file with the orders export's header holds orders or checkouts.
+
+    In: the header, sample data ``rows`` (cells as text) and the file's name. Out: the format
+    ('shopify-orders' or 'shopify-checkouts'), or None when the signals disagree, and one
+    sentence giving the evidence (or, for None, asking the analyst to choose).
+    """
+    name_at, status_at, paid_at = (
+        _find(headers, n) for n in ("Name", "Financial Status", "Paid at")
+    )
+    total_at = _find(headers, "Total")
+    names = [r[name_at].strip() for r in rows if name_at is not None and len(r) > name_at]
+    names = [n for n in names if n]
+    order_rows = [
+        r for r in rows if total_at is not None and len(r) > total_at and r[total_at].strip()
+    ]
+    paid = [
+        r[i].strip()
+        for r in order_rows
+        for i in (status_at, paid_at)
+        if i is not None and len(r) > i and r[i].strip()
+    ]
+    checkout_names = sum(1 for n in names if _CHECKOUT_NAME.fullmatch(n))
+    for_checkouts, for_orders = [], []
+    if names and checkout_names == len(names):
+        for_checkouts.append(f"its names are checkout ids ('{names[0]}')")
+    elif checkout_names:
+        for_checkouts.append(f"{checkout_names} of {len(names)} names are checkout ids")
+        for_orders.append("the others are order numbers")
+    elif names:
+        for_orders.append(f"its names are order numbers ('{names[0]}')")
+    if order_rows and paid:
+        for_orders.append("its Financial Status or Paid at cells are filled")
+    elif order_rows:
+        for_checkouts.append("its Financial Status and Paid at cells are empty")
+    if file_name and "checkout" in file_name.lower():
+        for_checkouts.append(f"its file name '{file_name}' says checkouts")
+    if for_checkouts and for_orders:
+        return None, (
+            "This Shopify export could be orders or abandoned checkouts: "
+            f"{', '.join(for_checkouts)}, but {', '.join(for_orders)}; choose the file kind "
+            "(--format shopify-orders or --format shopify-checkouts on the command line, or "
+            "the file kind on the Data page) and load it again."
+        )
+    if for_checkouts:
+        return "shopify-checkouts", (
+            f"A Shopify abandoned checkouts export: {', '.join(for_checkouts)}."
+        )
+    evidence = f": {', '.join(for_orders)}" if for_orders else ""
+    return "shopify-orders", f"A Shopify orders export{evidence}."
 
 
 def is_customers_export(headers: list[str]) -> bool:
@@ -154,13 +216,7 @@ def stage_orders(
         "source_name": values.text(cell("Source")),
         "tags": values.text(cell("Tags")),
         "financial_status": values.text(cell("Financial Status")),
-        "utm_source": _note_line(notes, "utm_source"),
-        "utm_medium": _note_line(notes, "utm_medium"),
-        "utm_campaign": _note_line(notes, "utm_campaign"),
-        "channel": _note_line(notes, "channel"),
-        "referrer": f"coalesce({values.text(cell('Referring Site'))}, "
-        f"{_note_line(notes, 'referrer')}, {values.text(cell('Landing Site'))}, "
-        f"{_note_line(notes, 'landing_site')})",
+        **_tracking_expressions(notes, cell("Notes"), cell("Referring Site"), cell("Landing Site")),
     }
     if refunded != MISSING:
         expressions["refunded_raw"] = values.text(refunded)
@@ -305,8 +361,14 @@ def stage_checkouts(
         con, "raw_rows", created, _label(headers, "Created at"), options.date_order
     )
     mark = values.detect_decimal(
-        con, "raw_rows", {_label(headers, "Total"): total}, options.decimal
+        con,
+        "raw_rows",
+        {_label(headers, n): cell(n) for n in ("Total", "Lineitem price") if cell(n) != MISSING},
+        options.decimal,
     )
+    product = cell("Lineitem name")
+    if product != MISSING:
+        _stage_checkout_lines(con, cell, name, total, product, mark.mark)
     create_table_rows(
         con,
         {
@@ -368,7 +430,71 @@ def stage_checkouts(
             ),
         ),
         notes=[n for n in notes if n],
+        after_write=_write_checkout_lines if product != MISSING else None,
     )
+
+
+def _stage_checkout_lines(
+    con: duckdb.DuckDBPyConnection, cell: Cell, name: str, total: str, product: str, mark: str
+) -> None:
+    """Create TEMP TABLE ``checkout_line_staged(checkout_id, line_number, product, sku,
+    quantity, price, unread)``: one row per line item of the first copy of each checkout,
+    numbered 1..n in file order; ``unread``: a quantity or price that is not a number."""
+    quantity, price = cell("Lineitem quantity"), cell("Lineitem price")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE checkout_line_staged AS
+        SELECT {values.text(name)} AS checkout_id,
+               CAST(row_number() OVER (PARTITION BY {values.text(name)} ORDER BY line_number)
+                    AS INTEGER) AS line_number,
+               {values.text(product)} AS product,
+               {values.text(cell("Lineitem sku"))} AS sku,
+               {values.whole_number(quantity)} AS quantity,
+               CAST({values.amount(price, mark)} AS DECIMAL(18, 2)) AS price,
+               ({values.text(quantity)} IS NOT NULL AND {values.whole_number(quantity)} IS NULL)
+               OR ({values.text(price)} IS NOT NULL AND {values.amount(price, mark)} IS NULL)
+               AS unread
+        FROM (
+            SELECT *, count({values.text(total)}) OVER (
+                PARTITION BY {values.text(name)} ORDER BY line_number ROWS UNBOUNDED PRECEDING
+            ) AS copy
+            FROM raw_rows
+        )
+        WHERE {values.text(name)} IS NOT NULL AND {values.text(product)} IS NOT NULL AND copy <= 1
+        """
+    )
+
+
+def _write_checkout_lines(con: duckdb.DuckDBPyConnection, ingest_id: int) -> list[str]:
+    """Insert the staged lines of the checkouts this load stores as new; return their notes."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE checkout_line_new AS
+        SELECT l.* FROM checkout_line_staged l
+        JOIN table_verdicts v ON v.checkout_id = l.checkout_id AND v.status = 'new'
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO checkout_lines
+            (checkout_id, line_number, product, sku, quantity, price, ingest_id)
+        SELECT checkout_id, line_number, product, sku, quantity, price, ?
+        FROM checkout_line_new ORDER BY checkout_id, line_number
+        """,
+        [ingest_id],
+    )
+    stored, unread = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE unread) FROM checkout_line_new"
+    ).fetchone()
+    for table in ("checkout_line_new", "checkout_line_staged"):
+        con.execute(f"DROP TABLE {table}")
+    notes = [f"{stored:,} line items of the new checkouts were stored (checkout lines)."]
+    if unread:
+        notes.append(
+            f"{unread:,} of them have a quantity or price that is not a number; they were "
+            "stored without it."
+        )
+    return notes if stored else []
 
 
 def _order_level(name: str, total: str) -> str:
@@ -430,7 +556,68 @@ def _label(headers: list[str], *names: str) -> str | None:
     return None
 
 
-def _note_line(notes: str, key: str) -> str:
-    """The value of a ``key: value`` line of the Note Attributes cell (case-insensitive key)."""
-    pattern = rf"(?i)(?:^|\n)[ \t]*{key}[ \t]*:[ \t]*([^\r\n]*)"
+# Click-id parameters ad platforms append to their links (docs/acquisition.md §1); only the
+# parameter's name is kept, never the id.
+_CLICK_IDS = "gclid|gbraid|wbraid|msclkid|fbclid|ttclid|twclid|li_fat_id|sccid|epik|dclid"
+
+
+def _tracking_expressions(notes: str, free_notes: str, referring: str, landing: str) -> dict:
+    """SQL of utm_source, utm_medium, utm_campaign, channel, referrer, landing_site, click_id.
+
+    Tracking apps and Shopify write them in several places; each field takes the first found:
+    a ``key: value`` line of Note Attributes (``utm_source: google``, ``_utm_source``), a JSON
+    value inside a note line (``_elevar_visitor_info: {"utm_source":"facebook",...}``), then
+    the query string of the landing site (``/?utm_source=x&utm_medium=y``) and of any URL in
+    the notes. The referrer is ``Referring Site`` or a referrer note; the landing site is
+    ``Landing Site`` or a landing note. click_id is the first click-id parameter with a value.
+    """
+    landing_site = (
+        f"coalesce({values.text(landing)}, "
+        f"{_note_line(notes, 'landing_site', 'landing_page', 'landing_site_url')}, "
+        f"{_json_value(notes, 'landing_site', 'landing_page')})"
+    )
+    texts = (landing_site, notes, free_notes)
+
+    def tracked(key: str) -> str:
+        found = [_note_line(notes, key), _json_value(notes, key)]
+        found += [_query_value(text, key) for text in texts]
+        return f"coalesce({', '.join(found)})"
+
+    everywhere = f"concat_ws(chr(10), {', '.join(texts)})"
+    click_patterns = (
+        rf"(?i)[?&]({_CLICK_IDS})=[^&#\s]",
+        rf'(?i)"({_CLICK_IDS})"\s*:\s*"[^"\s]',
+        rf"(?i)(?:^|\n)[ \t]*_?({_CLICK_IDS})[ \t]*:[ \t]*[^\s]",
+    )
+    clicks = (f"NULLIF(regexp_extract({everywhere}, '{p}', 1), '')" for p in click_patterns)
+    return {
+        "utm_source": tracked("utm_source"),
+        "utm_medium": tracked("utm_medium"),
+        "utm_campaign": tracked("utm_campaign"),
+        "channel": _note_line(notes, "channel"),
+        "referrer": f"coalesce({values.text(referring)}, "
+        f"{_note_line(notes, 'referrer', 'referring_site', 'referer')}, "
+        f"{_json_value(notes, 'referrer', 'referring_site')})",
+        "landing_site": landing_site,
+        "click_id": f"lower(coalesce({', '.join(clicks)}))",
+    }
+
+
+def _note_line(notes: str, *keys: str) -> str:
+    """The value of a ``key: value`` line of the Note Attributes cell (case-insensitive key,
+    with or without a leading ``_``)."""
+    pattern = rf"(?i)(?:^|\n)[ \t]*_?(?:{'|'.join(keys)})[ \t]*:[ \t]*([^\r\n]*)"
     return f"NULLIF(trim(regexp_extract({notes}, '{pattern}', 1)), '')"
+
+
+def _json_value(text: str, *keys: str) -> str:
+    """A JSON string value ``"key": "value"`` anywhere in ``text`` (a tracking app's note)."""
+    pattern = rf'(?i)"(?:{"|".join(keys)})"\s*:\s*"([^"]*)"'
+    return f"NULLIF(trim(regexp_extract({text}, '{pattern}', 1)), '')"
+
+
+def _query_value(text: str, key: str) -> str:
+    """The URL-decoded value of ``key`` in a query string in ``text`` (``?key=v`` or ``&key=v``)."""
+    value = f"replace(regexp_extract({text}, '(?i)[?&]{key}=([^&#\\s]*)', 1), '+', ' ')"
+    # A %-sequence that is not UTF-8 (a Latin-1 link) is kept as written rather than fail the load.
+    return f"NULLIF(trim(coalesce(try(url_decode({value})), {value})), '')"

@@ -3,13 +3,19 @@
 ``inspect_file`` reads the first 64 KB only (for an archive, the start of the file inside it;
 a workbook or a Parquet file is read from its end) and refuses, with one sentence, what is not
 a table: an empty, binary or damaged file, an old-style .xls workbook, an archive in an
-archive. The delimiter is sniffed here once and then fixed for the whole read.
+archive. The delimiter is sniffed here once and then fixed for the whole read. It also keeps
+the first rows as a sample, so detection can look at values (a Shopify checkouts export has the
+orders export's header), and finds a preamble above the header: ``#`` comment lines (GA4
+report downloads, whose ``# Start date: YYYYMMDD`` line is kept as ``report_start``) or one to
+three title lines of one cell each (Google Ads downloads: "Campaign report", "All time").
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +33,12 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _BINARY = "This file is not a CSV, Parquet or Excel table (it looks binary)."
 _NESTED = "This archive holds another archive; upload the table file itself."
 _CONTROL_BYTES = [bytes([b]) for b in (*range(1, 9), 11, 12, *range(14, 32), 127)]
+SAMPLE_ROWS = 200
+# A single '#' line can be a header ("# of items,..."); two or more are a report's preamble.
+_MIN_PREAMBLE_LINES = 2
+# Title lines above a header (one cell each); more than this many is no title.
+_MAX_TITLE_LINES = 3
+_START_DATE = re.compile(r"#\s*start date:\s*(\d{8})\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,10 @@ class FileInfo:
 
     ``kind``: 'csv', 'parquet' or 'xlsx'; ``encoding`` of CSV text: 'utf-8' (BOM or not),
     'utf-16', 'utf-16-le', 'utf-16-be' or 'cp1252'; ``packed``: 'gzip' or 'zip' when the table
-    is inside an archive; ``sheet``: the worksheet read.
+    is inside an archive; ``sheet``: the worksheet read. ``sample``: up to SAMPLE_ROWS data
+    rows from the start of the file, cells as text (empty for a workbook); ``preamble``: the
+    number of physical lines above the header (``#`` comment lines or title lines, and blank
+    lines among them); ``report_start``: the report's first day from a ``# Start date:`` line.
     """
 
     kind: str
@@ -45,6 +60,9 @@ class FileInfo:
     encoding: str = "utf-8"
     packed: str | None = None
     sheet: str | None = None
+    sample: tuple[tuple[str, ...], ...] = ()
+    preamble: int = 0
+    report_start: dt.date | None = None
 
 
 def read_headers(path: Path, sheet: str | None = None) -> list[str]:
@@ -132,6 +150,10 @@ def _inspect_workbook(path: Path, sheet: str | None) -> FileInfo:
 
 def _inspect_text(sample: bytes, complete: bool) -> FileInfo:
     text, encoding = _decode_sample(sample, complete)
+    physical = text.split("\n")
+    preamble = _count_preamble(physical)
+    report_start = _find_start_date(physical[:preamble])
+    text = "\n".join(physical[preamble:])
     try:
         delimiter = _sniff_delimiter(text)
         records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
@@ -145,7 +167,55 @@ def _inspect_text(sample: bytes, complete: bool) -> FileInfo:
         delimiter=delimiter,
         has_rows=len(records) > 1 or not complete,
         encoding=encoding,
+        sample=tuple(tuple(r) for r in records[1 : SAMPLE_ROWS + 1]),
+        preamble=preamble,
+        report_start=report_start,
     )
+
+
+def _count_preamble(lines: list[str]) -> int:
+    """Return how many physical ``lines`` lie above the header (0 when the first is the header).
+
+    Two or more ``#`` comment lines (blank lines among them counted), or else one to
+    _MAX_TITLE_LINES title lines that are one cell whatever the delimiter, above a line of
+    several cells.
+    """
+    count = comments = 0
+    for line in lines:
+        if line.startswith("#"):
+            comments += 1
+        elif line.strip():
+            break
+        count += 1
+    if comments >= _MIN_PREAMBLE_LINES and count < len(lines):
+        return count
+    for count, line in enumerate(lines[: _MAX_TITLE_LINES + 1]):
+        if _cell_count(line) > 1:
+            return count
+    return 0
+
+
+def _cell_count(line: str) -> int:
+    """The most cells ``line`` splits into with any of DELIMITERS (0 for a blank line)."""
+    line = line.rstrip("\r")
+    if not line.strip():
+        return 0
+    try:
+        return max(len(next(csv.reader([line], delimiter=d), [])) for d in DELIMITERS)
+    except csv.Error:
+        return 1
+
+
+def _find_start_date(preamble: list[str]) -> dt.date | None:
+    """The date of a GA4 preamble's ``# Start date: YYYYMMDD`` line, or None."""
+    for line in preamble:
+        found = _START_DATE.match(line.strip())
+        if found:
+            try:
+                return dt.datetime.strptime(found.group(1), "%Y%m%d").date()
+            except ValueError:
+                return None
+    return None
 
 
 def _decode_sample(sample: bytes, complete: bool) -> tuple[str, str]:
@@ -219,6 +289,10 @@ def _inspect_parquet(path: Path) -> FileInfo:
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
+        cells = ", ".join(f"CAST(#{i + 1} AS VARCHAR)" for i in range(len(described)))
+        sample = con.execute(
+            f"SELECT {cells} FROM read_parquet(?) LIMIT {SAMPLE_ROWS}", [str(path)]
+        ).fetchall()
     except duckdb.Error as exc:
         raise IngestError(
             "This Parquet file could not be read (it may be damaged or truncated)."
@@ -226,5 +300,8 @@ def _inspect_parquet(path: Path) -> FileInfo:
     finally:
         con.close()
     return FileInfo(
-        kind="parquet", headers=clean_headers([d[0] for d in described]), has_rows=rows > 0
+        kind="parquet",
+        headers=clean_headers([d[0] for d in described]),
+        has_rows=rows > 0,
+        sample=tuple(tuple("" if v is None else v for v in row) for row in sample),
     )

@@ -17,6 +17,7 @@ rejected and reported, never overwritten.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -58,6 +59,8 @@ class TableSource:
     warnings: tuple[Check, ...] = ()
     summed: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    # Run inside the load's transaction after the insert, with its ingest id; returns notes.
+    after_write: Callable[[duckdb.DuckDBPyConnection, int], list[str]] | None = None
 
 
 def create_table_rows(
@@ -127,8 +130,9 @@ def load_table(
             FROM table_verdicts
             """
         ).fetchone()
+        notes = [*source.notes, *(source.after_write(con, ingest_id) if source.after_write else [])]
         report = ledger.finish_report(
-            con, ingest_id, meta, source.file_format, source.table, loaded, duplicate, source.notes
+            con, ingest_id, meta, source.file_format, source.table, loaded, duplicate, notes
         )
     if source.summed:
         report.notes.extend(_note_sums(con))

@@ -38,6 +38,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 MIN_BOMB_BYTES = 256 * 2**20
 MAX_PACK_RATIO = 200
 MAX_UNPACKED_BYTES = 32 * 2**30
+# A part of a zip archive or workbook that unpacks past RATIO_CHECKED_BYTES may be at most
+# MAX_PART_RATIO times its packed size: real sheets and tables pack 5 to 15 times, a bomb's
+# filler a thousand.
+RATIO_CHECKED_BYTES = 8 * 2**20
+MAX_PART_RATIO = 100
 # Excel's own limits: a bigger sheet was not written by Excel.
 MAX_SHEET_ROWS = 1_048_576
 MAX_SHEET_COLUMNS = 16_384
@@ -190,11 +195,9 @@ def _open_packed(path: Path, packed: str) -> Iterator[tuple[BinaryIO, int]]:
                 archive = stack.enter_context(zipfile.ZipFile(path))
             except (zipfile.BadZipFile, OSError) as exc:
                 raise _damaged("zip") from exc
+            _refuse_zip_bomb(archive, path)
             member = _only_member(archive)
-            limit = _unpack_limit(member.compress_size)
-            if member.file_size > limit:
-                raise _bomb(path, limit)
-            yield stack.enter_context(archive.open(member)), limit
+            yield stack.enter_context(archive.open(member)), _unpack_limit(path.stat().st_size)
 
 
 def _only_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
@@ -245,7 +248,11 @@ def _open_workbook(path: Path) -> Iterator[Any]:
 
 @contextmanager
 def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
-    """Yield the chosen (default: first) worksheet of a workbook, read-only, and its name."""
+    """Yield the chosen (default: first) worksheet of a workbook, read-only, and its name.
+
+    Its rows are read as far as the sheet holds cells: read-only openpyxl otherwise stops at the
+    size the sheet's ``<dimension>`` tag states, which other programs often leave stale.
+    """
     with _open_workbook(path) as workbook:
         names = workbook.sheetnames
         name = names[0] if sheet is None else sheet
@@ -253,28 +260,56 @@ def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[Any, str]]:
             raise IngestError(
                 f"The workbook has no sheet called '{sheet}'; its sheets are: {', '.join(names)}."
             )
-        yield workbook[name], name
+        worksheet = workbook[name]
+        worksheet.reset_dimensions()
+        yield worksheet, name
 
 
 def _refuse_workbook_bomb(path: Path) -> None:
-    """Refuse a workbook whose sheets and strings unpack to far more than the file's size."""
+    """Refuse a workbook any of whose parts (sheets, strings, styles, ...) is a zip bomb."""
     try:
         with zipfile.ZipFile(path) as archive:
-            parts = [
-                m
-                for m in archive.infolist()
-                if m.filename.startswith("xl/worksheets/") or m.filename == "xl/sharedStrings.xml"
-            ]
+            _refuse_zip_bomb(archive, path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise IngestError(DAMAGED_WORKBOOK) from exc
-    limit = _unpack_limit(path.stat().st_size)
-    if sum(m.file_size for m in parts) > limit:
-        raise IngestError(
-            f"This workbook's sheets unpack to more than {limit / 2**20:,.0f} MB from a "
-            f"{_megabytes(path.stat().st_size)} file; it looks like a zip bomb or a sheet far "
-            "larger than Excel allows, so it was not loaded. Save the sheet as 'CSV UTF-8' "
-            "and load that."
+
+
+def _refuse_zip_bomb(archive: zipfile.ZipFile, path: Path) -> None:
+    """Raise IngestError, before anything is unpacked, when the zip archive or workbook at
+    ``path`` holds parts that together unpack past the limit of the module doc, or one part
+    above RATIO_CHECKED_BYTES packed more than MAX_PART_RATIO times.
+
+    Only the archive's directory is read: Python's zip reader never unpacks a part past the
+    size the directory gives it (a part that holds more fails its checksum).
+    """
+    parts = [m for m in archive.infolist() if not m.is_dir()]
+    packed = Path(path).stat().st_size
+    limit = _unpack_limit(packed)
+    total = sum(m.file_size for m in parts)
+    if "xl/workbook.xml" in archive.namelist():
+        kind, fix = "workbook", "save the sheet as 'CSV UTF-8' and load that"
+        suspect = "a zip bomb or a sheet far larger than Excel allows"
+    else:
+        kind, fix, suspect = (
+            "zip archive",
+            "unpack it yourself and load the file inside",
+            "a zip bomb",
         )
+    if total > limit:
+        raise IngestError(
+            f"This {kind} unpacks to {total / 2**20:,.0f} MB from a {_megabytes(packed)} "
+            f"file, more than the {limit / 2**20:,.0f} MB allowed; it looks like {suspect}, "
+            f"so it was not loaded: {fix}."
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_CHECKED_BYTES and ratio > MAX_PART_RATIO:
+            raise IngestError(
+                f"The part '{part.filename}' of this {kind} unpacks to "
+                f"{part.file_size / 2**20:,.0f} MB from {_megabytes(part.compress_size)}, "
+                f"packed more than {MAX_PART_RATIO} times as no real table is; it looks like a "
+                f"zip bomb, so it was not loaded: {fix}."
+            )
 
 
 def _sheet_rows(worksheet: Any) -> Iterator[tuple[int, tuple[object, ...]]]:

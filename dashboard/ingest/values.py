@@ -11,6 +11,7 @@ column's values, unless the analyst chose them: the order of day and month in ``
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -55,11 +56,14 @@ _SYMBOLS = "[\\s\u00a0$€£¥'']"
 class ReadOptions:
     """The analyst's choices for what a file cannot settle alone ('auto': decided from it).
 
-    ``date_order``: one of DATE_ORDERS; ``decimal``: one of DECIMAL_MARKS.
+    ``date_order``: one of DATE_ORDERS; ``decimal``: one of DECIMAL_MARKS; ``report_start``:
+    the first day of a report's date range, from its preamble (GA4's ``# Start date:``), which
+    periods given as numbers (week 0001) count from.
     """
 
     date_order: str = "auto"
     decimal: str = "auto"
+    report_start: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,11 @@ def local_timestamp(expr: str, order: DateOrder) -> str:
     """TIMESTAMP as written in the file: a trailing UTC offset is dropped, keeping wall-clock time.
 
     ``a/b/yyyy`` dates (also with '.' or '-') parse only when ``order`` says which field is the
-    month. A 9-10 digit number is read as epoch seconds, a 13 digit one as epoch milliseconds
-    (UTC, the only time an epoch can give).
+    month. ISO 8601's basic format reads too: ``20240315`` and ``20240315T143000`` (GA4's
+    event_date, CDNOW, warehouse exports). A 9-10 digit number is read as epoch seconds, a 13
+    digit one as epoch milliseconds and a 16 digit one as epoch microseconds (GA4's
+    event_timestamp), UTC, the only time an epoch can give; the lengths cannot overlap with
+    each other or with ``YYYYMMDD`` for any date from 1990 on.
     """
     formats = list(_UNAMBIGUOUS_FORMATS)
     if order.order in ("month-first", "day-first"):
@@ -229,7 +236,11 @@ def local_timestamp(expr: str, order: DateOrder) -> str:
     epoch = _once(
         value,
         r"CASE WHEN regexp_full_match(v, '\d{9,10}') THEN epoch_ms(TRY_CAST(v AS BIGINT) * 1000) "
-        r"WHEN regexp_full_match(v, '\d{13}') THEN epoch_ms(TRY_CAST(v AS BIGINT)) END",
+        r"WHEN regexp_full_match(v, '\d{13}') THEN epoch_ms(TRY_CAST(v AS BIGINT)) "
+        r"WHEN regexp_full_match(v, '\d{16}') THEN make_timestamp(TRY_CAST(v AS BIGINT)) "
+        r"WHEN regexp_full_match(v, '\d{8}') THEN try_strptime(v, '%Y%m%d') "
+        r"WHEN regexp_full_match(v, '\d{8}T\d{4}(\d{2})?Z?') "
+        r"THEN try_strptime(rtrim(v, 'Z'), ['%Y%m%dT%H%M%S', '%Y%m%dT%H%M']) END",
     )
     slashed = (
         f"regexp_replace({_without_offset(expr)}, "

@@ -205,7 +205,8 @@ def test_guess_mapping_reads_common_header_styles(
 
 def test_order_fields_spec() -> None:
     required = {f for f, spec in ingest.ORDER_FIELDS.items() if spec.required}
-    assert required == {"ordered_at", "order_total"}  # no customer: guest orders (case 18)
+    # no customer: guest orders (case 18); no total: summed from the order lines (§2.6)
+    assert required == {"ordered_at"}
     assert list(ingest.ORDER_FIELDS)[3:] == [
         "order_id",
         "refunded_amount",
@@ -222,6 +223,11 @@ def test_order_fields_spec() -> None:
         "shopify-checkouts",
         "woocommerce-orders",
         "uci-online-retail",
+        "ga4-events",
+        "ga4-purchases",
+        "ga4-acquisition",
+        "meta-ads",
+        "google-ads",
         "generic",
         "order-lines",
         "customers",
@@ -515,7 +521,12 @@ def test_progress_is_reported_in_order(workspace: Path) -> None:
         ),
         (
             {"customer_id": "customer"},
-            "Missing required columns: order date, order total (map them to the file's columns).",
+            "Missing required column: order date (map it to one of the file's columns).",
+        ),
+        (
+            {"customer_id": "customer", "ordered_at": "date"},
+            "Missing required column: order total (map it, or map the order id so that each "
+            "order's total comes from an order lines file).",
         ),
     ],
 )

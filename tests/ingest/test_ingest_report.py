@@ -176,8 +176,9 @@ def test_an_unterminated_quote_stays_named_in_the_history(workspace: Path, tmp_p
         "An unterminated quote near line 3 swallowed the 2 line(s) after it (up to line 5); "
         "those rows were not loaded: fix the quote and load the file again." in past.notes
     )
+    # The record's own lines 3-5, without the line end after the last (as for any record).
     swallowed = (
-        '2,"b@x.com,2024-01-02,20.00\n3,c@x.com,2024-01-03,30.00\n4,d@x.com,2024-01-04,40.00\n'
+        '2,"b@x.com,2024-01-02,20.00\n3,c@x.com,2024-01-03,30.00\n4,d@x.com,2024-01-04,40.00'
     )
     assert past.issues == [
         RowIssue(3, None, "broken quoting: a quote is opened but not closed properly", swallowed)

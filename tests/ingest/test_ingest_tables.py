@@ -288,9 +288,10 @@ def test_order_lines_are_numbered_per_order(workspace: Path, tmp_path: Path) -> 
     assert query(
         workspace, "shop", "SELECT * EXCLUDE (ingest_id) FROM order_lines ORDER BY 1, 2"
     ) == [
-        ("A-1", 1, "Ceramic Mug", "MUG-1", 2, Decimal("12.00"), None),
-        ("A-1", 2, "Kettle", "KET-1", 1, Decimal("45.00"), None),
-        ("A-2", 1, "Ceramic Mug", "MUG-1", None, Decimal("12.00"), None),
+        # order id, line, product, SKU, quantity, price, freight, category
+        ("A-1", 1, "Ceramic Mug", "MUG-1", 2, Decimal("12.00"), None, None),
+        ("A-1", 2, "Kettle", "KET-1", 1, Decimal("45.00"), None, None),
+        ("A-2", 1, "Ceramic Mug", "MUG-1", None, Decimal("12.00"), None, None),
     ]
     assert [(i.line_number, i.severity, i.reason) for i in report.issues] == [
         (4, "warning", "quantity is not a whole number (left empty)"),
