@@ -64,7 +64,8 @@ def _notes(cell: str) -> dict[str, str]:
 
 def read_orders(path: Path) -> pd.DataFrame:
     """One row per order: order_id, customer_id, ordered_at, day, total, net, is_cancelled, and
-    the evidence (source, utm_source, utm_medium, channel_note, referrer, discount, tags)."""
+    the evidence (source, utm_source, utm_medium, channel_note, referrer, landing, discount,
+    tags)."""
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     first = raw[raw.Total != ""].drop_duplicates("Name")
     notes = [_notes(cell) for cell in first["Note Attributes"]]
@@ -85,7 +86,8 @@ def read_orders(path: Path) -> pd.DataFrame:
             "utm_source": [n.get("utm_source", "").lower() for n in notes],
             "utm_medium": [n.get("utm_medium", "").lower() for n in notes],
             "channel_note": [n.get("channel", "").lower() for n in notes],
-            "referrer": [n.get("referrer") or n.get("landing_site") or "" for n in notes],
+            "referrer": [n.get("referrer", "") for n in notes],
+            "landing": [n.get("landing_site", "") for n in notes],
             "discount": first["Discount Code"].str.strip().str.lower().to_numpy(),
             "tags": first.Tags.str.lower().to_numpy(),
         }
@@ -136,7 +138,9 @@ def decide_channel(order: pd.Series) -> str:
     tags = {t.strip() for t in order.tags.split(",")}
     if tags & {"affiliate", "influencer"}:
         return "Affiliates"
-    if order.source in ("web", "580111", "iphone", "android"):
+    # An online-store source (web, an app id) says nothing of how the customer came: only a
+    # recorded landing page without referrer or UTM tags is a direct visit.
+    if order.landing and not referrer and not (source or medium):
         return "Direct"
     return "Unattributed"
 

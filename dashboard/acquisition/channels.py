@@ -1,25 +1,26 @@
 """Acquisition channel of each customer, and what each channel's customers are worth.
 
 A customer's channel is read from the evidence on their FIRST valid order (not cancelled, total
-above 0; ties on the same second broken by order id) through an editable table of rules, first
-match wins, in this order of evidence (docs/acquisition.md §1):
+above 0; ties on the same second broken by order id) through an editable table of rules
+(``channel_rules``), first match wins, in this order of evidence (docs/acquisition.md §1):
 
 1. UTM tags (``utm_source`` / ``utm_medium``), read the way GA4's default channel group reads
-   them (google/cpc -> Paid Search, facebook/paid_social -> Paid Social, klaviyo/email -> Email);
-2. the referring site (google -> Organic Search, instagram -> Organic Social, other -> Referral);
-3. the ``Channel:`` note attribute;
-4. the order's source (``pos`` and staff-created draft orders -> Direct: GA4 has no group for
-   them and the customer came to the store on their own; ``tiktok`` -> Organic Social);
-5. the discount code (affiliate, partner and influencer codes -> Affiliates);
-6. the order's tags;
-7. an online-store source with none of the above -> Direct.
+   them (google/cpc -> Paid Search, facebook/paidsocial -> Paid Social, klaviyo/email -> Email);
+2. the click id an ad platform appended to the landing URL (gclid -> Paid Search, fbclid ->
+   Paid Social);
+3. the referring site (google -> Organic Search, instagram -> Organic Social, other -> Referral);
+4. the ``Channel:`` note attribute;
+5. the order's source (``pos`` and staff-created draft orders -> Direct; ``tiktok`` -> Organic
+   Social); an online-store source (``web``, an app id) says nothing and decides nothing;
+6. the discount code (affiliate, partner and influencer codes -> Affiliates; the analyst adds
+   rules for codes of their own, a creator's code -> Affiliates);
+7. the order's tags;
+8. positive evidence of a direct visit: ``(direct)/(none)`` UTMs, or a recorded landing site
+   with no referrer, UTM tag or click id.
 
 Whatever no rule matches is "Unattributed", a group of its own that is always shown. Channel names
-are GA4's default channel groups (docs/acquisition.md §1), so spend and GA4 reports line up.
-
-A rule is one row: priority (lower first; ties keep table order), field (one of ``RULE_FIELDS``),
-match (``exact`` or ``prefix``; an empty prefix matches any value), pattern (compared in lower
-case) and channel. The rules become one Ibis case expression whose values are literals.
+are GA4's default channel groups, so spend and GA4 reports line up. The rules become one Ibis
+case expression whose values are literals.
 """
 
 from __future__ import annotations
@@ -32,39 +33,22 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import order_rules, portable
-from dashboard.errors import UserError
+
+# The rule table lives in channel_rules; callers keep reading these names from this module.
+from dashboard.acquisition.channel_rules import CHANNEL_GROUPS as CHANNEL_GROUPS
+from dashboard.acquisition.channel_rules import DEFAULT_RULES as DEFAULT_RULES
+from dashboard.acquisition.channel_rules import (
+    LIST_FIELDS,
+    NO_REFERRER,
+    RULE_FIELDS,
+    validate_rules,
+)
+from dashboard.acquisition.channel_rules import MATCH_KINDS as MATCH_KINDS
+from dashboard.acquisition.channel_rules import RULE_COLUMNS as RULE_COLUMNS
+from dashboard.acquisition.channel_rules import ChannelRulesError as ChannelRulesError
+from dashboard.acquisition.channel_rules import default_rules as default_rules
 
 UNATTRIBUTED = "Unattributed"
-CHANNEL_GROUPS = (
-    "Direct",
-    "Organic Search",
-    "Paid Search",
-    "Organic Social",
-    "Paid Social",
-    "Email",
-    "Referral",
-    "Affiliates",
-    "Display",
-    "Paid Shopping",
-    "Organic Shopping",
-    "Paid Video",
-    "Organic Video",
-    "Paid Other",
-    "SMS",
-)
-RULE_COLUMNS = ["priority", "field", "match", "pattern", "channel"]
-MATCH_KINDS = ("exact", "prefix")
-# field -> how the evidence is labelled on screen
-RULE_FIELDS = {
-    "utm_source_medium": "utm_source/utm_medium",
-    "utm_medium": "utm_medium",
-    "utm_source": "utm_source",
-    "referrer_host": "referring site",
-    "channel": "Channel note",
-    "source_name": "order source",
-    "discount_code": "discount code",
-    "tag": "order tag",
-}
 ATTRIBUTION_SCHEMA = ibis.schema(
     {
         "customer_id": "string",
@@ -72,8 +56,12 @@ ATTRIBUTION_SCHEMA = ibis.schema(
         "first_order_id": "string",
         "channel": "string",
         "evidence": "string",
+        "has_visit_evidence": "boolean",
     }
 )
+# The evidence of how the visit that led to the order began, as opposed to what the order itself
+# carries (source, discount code, tags).
+VISIT_FIELDS = ("utm_source_medium", "click_id", "referrer_host", "channel", "visit")
 HORIZONS_DAYS = (90, 180, 365)
 SUMMARY_COLUMNS = [
     "channel",
@@ -94,161 +82,19 @@ SUMMARY_COLUMNS = [
     "orders_per_customer_365d",
 ]
 
-_SEARCH_SOURCES = ("google", "bing", "yahoo", "duckduckgo", "ecosia", "baidu", "yandex")
-_SOCIAL_SOURCES = (
-    "facebook",
-    "fb",
-    "instagram",
-    "ig",
-    "meta",
-    "tiktok",
-    "pinterest",
-    "snapchat",
-    "linkedin",
-    "twitter",
-    "x",
-    "reddit",
-)
-# GA4 counts a medium matching ^(.*cp.*|ppc|paid.*)$ as paid; prefixes cover the usual spellings.
-_PAID_MEDIUM_PREFIXES = ("cp", "ppc", "paid")
-_SEARCH_HOSTS = ("google.", "bing.", "search.yahoo.", "yahoo.", "duckduckgo.", "ecosia.")
-_SOCIAL_HOSTS = (
-    "facebook.",
-    "l.facebook.",
-    "m.facebook.",
-    "lm.facebook.",
-    "instagram.",
-    "l.instagram.",
-    "t.co/",
-    "x.com",
-    "twitter.",
-    "tiktok.",
-    "pinterest.",
-    "reddit.",
-    "linkedin.",
-)
+
+_SCHEME = r"^[a-z][a-z0-9+.-]*://"
 
 
-def _build_default_rules() -> tuple[tuple[int, str, str, str, str], ...]:
-    rules: list[tuple[int, str, str, str, str]] = []
-    for source in _SOCIAL_SOURCES:
-        rules += [
-            (110, "utm_source_medium", "prefix", f"{source}/{m}", "Paid Social")
-            for m in _PAID_MEDIUM_PREFIXES
-        ]
-    for source in _SEARCH_SOURCES:
-        rules += [
-            (110, "utm_source_medium", "prefix", f"{source}/{m}", "Paid Search")
-            for m in _PAID_MEDIUM_PREFIXES
-        ]
-    rules += [
-        (110, "utm_source_medium", "prefix", "youtube/cp", "Paid Video"),
-        (110, "utm_source_medium", "exact", "(direct)/(none)", "Direct"),
-        (120, "utm_medium", "exact", "email", "Email"),
-        (120, "utm_medium", "exact", "e-mail", "Email"),
-        (120, "utm_medium", "exact", "newsletter", "Email"),
-        (120, "utm_medium", "exact", "sms", "SMS"),
-        (120, "utm_medium", "prefix", "affiliate", "Affiliates"),
-        (120, "utm_medium", "exact", "referral", "Referral"),
-        (120, "utm_medium", "exact", "organic", "Organic Search"),
-        (120, "utm_medium", "prefix", "social", "Organic Social"),
-        (120, "utm_medium", "exact", "sm", "Organic Social"),
-        (120, "utm_medium", "exact", "display", "Display"),
-        (120, "utm_medium", "exact", "banner", "Display"),
-        (120, "utm_medium", "exact", "cpm", "Display"),
-        *((125, "utm_medium", "prefix", m, "Paid Other") for m in _PAID_MEDIUM_PREFIXES),
-        (130, "utm_source", "exact", "klaviyo", "Email"),
-        (130, "utm_source", "exact", "mailchimp", "Email"),
-        (130, "utm_source", "exact", "omnisend", "Email"),
-        (130, "utm_source", "exact", "email", "Email"),
-        (130, "utm_source", "exact", "newsletter", "Email"),
-        (130, "utm_source", "exact", "attentive", "SMS"),
-        (130, "utm_source", "exact", "postscript", "SMS"),
-        (130, "utm_source", "exact", "youtube", "Organic Video"),
-        *((130, "utm_source", "exact", s, "Organic Social") for s in _SOCIAL_SOURCES),
-        *((130, "utm_source", "exact", s, "Organic Search") for s in _SEARCH_SOURCES),
-        (190, "referrer_host", "prefix", "mail.google.", "Email"),
-        (190, "referrer_host", "prefix", "outlook.live.", "Email"),
-        *((200, "referrer_host", "prefix", h, "Organic Search") for h in _SEARCH_HOSTS),
-        *((200, "referrer_host", "prefix", h, "Organic Social") for h in _SOCIAL_HOSTS),
-        (200, "referrer_host", "prefix", "youtube.", "Organic Video"),
-        (290, "referrer_host", "prefix", "", "Referral"),
-        *((300, "channel", "exact", g.lower(), g) for g in CHANNEL_GROUPS),
-        *((310, "channel", "exact", s, "Organic Social") for s in _SOCIAL_SOURCES),
-        (310, "channel", "exact", "klaviyo", "Email"),
-        (310, "channel", "exact", "newsletter", "Email"),
-        (310, "channel", "exact", "affiliate", "Affiliates"),
-        (310, "channel", "exact", "influencer", "Affiliates"),
-        (400, "source_name", "exact", "pos", "Direct"),
-        (400, "source_name", "exact", "shopify_draft_order", "Direct"),
-        (400, "source_name", "exact", "tiktok", "Organic Social"),
-        (400, "source_name", "exact", "instagram", "Organic Social"),
-        (400, "source_name", "exact", "facebook", "Organic Social"),
-        (500, "discount_code", "prefix", "affiliate", "Affiliates"),
-        (500, "discount_code", "prefix", "partner", "Affiliates"),
-        (500, "discount_code", "prefix", "influencer", "Affiliates"),
-        (600, "tag", "exact", "affiliate", "Affiliates"),
-        (600, "tag", "exact", "influencer", "Affiliates"),
-        (600, "tag", "exact", "newsletter", "Email"),
-        (600, "tag", "exact", "pos", "Direct"),
-        # 580111 is the app id of Shopify's Online Store; the phone apps write iphone/android.
-        *(
-            (900, "source_name", "exact", s, "Direct")
-            for s in ("web", "580111", "iphone", "android")
-        ),
-    ]
-    return tuple(rules)
+def _read_column(orders: ir.Table, name: str) -> ir.StringValue:
+    """The column, or NULL for a dataset stored before the column existed (read-only, so never
+    migrated)."""
+    return orders[name] if name in orders.columns else ibis.null("string")
 
 
-DEFAULT_RULES = _build_default_rules()
-
-
-class ChannelRulesError(UserError):
-    """Channel rules that cannot be used, with the reason as one sentence."""
-
-
-def default_rules() -> pd.DataFrame:
-    """Return the default channel rules as an editable table (RULE_COLUMNS)."""
-    return pd.DataFrame(list(DEFAULT_RULES), columns=RULE_COLUMNS)
-
-
-def validate_rules(rules: pd.DataFrame) -> pd.DataFrame:
-    """Return the rules cleaned (patterns lower-case, empty rows dropped) and sorted by priority.
-
-    In: a table with RULE_COLUMNS (as edited by the analyst). Out: the same columns, priority as
-    int, in evaluation order (priority, then table order). Raises ChannelRulesError naming the
-    first bad row (1-based) when a field, match kind, channel or priority is unusable.
-    """
-    missing = [c for c in RULE_COLUMNS if c not in rules.columns]
-    if missing:
-        raise ChannelRulesError(f"The channel rules need the columns {', '.join(missing)}.")
-    table = rules[RULE_COLUMNS].reset_index(drop=True)
-    blank = table.isna() | table.astype(str).apply(lambda c: c.str.strip() == "")
-    table = table[~blank.drop(columns="pattern").all(axis=1)]
-    rows: list[tuple[int, str, str, str, str]] = []
-    for number, row in zip(table.index + 1, table.itertuples(index=False), strict=True):
-        field, match = str(row.field).strip(), str(row.match).strip().lower()
-        channel = "" if pd.isna(row.channel) else str(row.channel).strip()
-        pattern = "" if pd.isna(row.pattern) else str(row.pattern).strip().lower()
-        if field not in RULE_FIELDS:
-            raise ChannelRulesError(
-                f"Rule {number}: field '{field}' is not one of {', '.join(RULE_FIELDS)}."
-            )
-        if match not in MATCH_KINDS:
-            raise ChannelRulesError(f"Rule {number}: match must be 'exact' or 'prefix'.")
-        if not channel:
-            raise ChannelRulesError(f"Rule {number}: give the channel it assigns.")
-        if match == "exact" and not pattern:
-            raise ChannelRulesError(f"Rule {number}: an exact match needs a pattern.")
-        if field == "tag" and "," in pattern:
-            raise ChannelRulesError(f"Rule {number}: a tag pattern is one tag, without commas.")
-        try:
-            priority = int(row.priority)
-        except (TypeError, ValueError):
-            raise ChannelRulesError(f"Rule {number}: priority must be a whole number.") from None
-        rows.append((priority, field, match, pattern, channel))
-    cleaned = pd.DataFrame(rows, columns=RULE_COLUMNS)
-    return cleaned.sort_values("priority", kind="stable").reset_index(drop=True)
+def _site(url: ir.StringValue) -> ir.StringValue:
+    """A URL without its scheme and ``www.``: ``https://www.google.com/x`` -> ``google.com/x``."""
+    return url.re_replace(_SCHEME, "").re_replace(r"^www\.", "")
 
 
 def _evidence_fields(orders: ir.Table) -> dict[str, ir.StringValue]:
@@ -256,9 +102,26 @@ def _evidence_fields(orders: ir.Table) -> dict[str, ir.StringValue]:
         return portable.strip(column).lower().nullif("")
 
     source, medium = clean(orders.utm_source), clean(orders.utm_medium)
-    referrer = clean(orders.referrer)
-    # A value starting with "/" is a landing page of the store, not where the visit came from.
-    host = referrer.re_replace(r"^[a-z][a-z0-9+.-]*://", "").re_replace(r"^www\.", "")
+    campaign, click = clean(orders.utm_campaign), clean(_read_column(orders, "click_id"))
+    referrer, landing = clean(orders.referrer), clean(_read_column(orders, "landing_site"))
+    # The store's own pages are not where a visit came from: a path (datasets loaded before
+    # landing_site existed kept it as the referrer), or the landing site's own host.
+    landing_host = ibis.ifelse(
+        landing.re_search(_SCHEME), _site(landing).re_extract(r"^([^/?#]+)", 1), ibis.null("string")
+    )
+    internal = referrer.startswith("/") | (
+        _site(referrer).re_extract(r"^([^/?#]+)", 1) == landing_host
+    ).fill_null(False)
+    referrer_host = ibis.ifelse(internal, ibis.null("string"), _site(referrer))
+    # A recorded visit (a landing site) without referrer, UTM tag or click id: typed, bookmarked.
+    no_referrer = (
+        landing.notnull()
+        & referrer_host.isnull()
+        & source.isnull()
+        & medium.isnull()
+        & campaign.isnull()
+        & click.isnull()
+    )
     return {
         "utm_source_medium": ibis.ifelse(
             source.isnull() & medium.isnull(),
@@ -267,11 +130,13 @@ def _evidence_fields(orders: ir.Table) -> dict[str, ir.StringValue]:
         ),
         "utm_medium": medium,
         "utm_source": source,
-        "referrer_host": ibis.ifelse(referrer.startswith("/"), ibis.null("string"), host),
+        "click_id": click,
+        "referrer_host": referrer_host,
         "channel": clean(orders.channel),
         "source_name": clean(orders.source_name),
         "discount_code": clean(orders.discount_code),
         "tag": clean(orders.tags),
+        "visit": ibis.ifelse(no_referrer, NO_REFERRER, ibis.null("string")),
     }
 
 
@@ -279,8 +144,9 @@ def _rule_condition(
     fields: dict[str, ir.StringValue], field: str, match: str, pattern: str
 ) -> ir.BooleanValue:
     value = fields[field]
-    if field == "tag":
-        # Tags are one comma-separated cell; wrap it in commas to match whole tags.
+    if field in LIST_FIELDS:
+        # Tags and discount codes are one comma-separated cell; wrapped in commas, a rule
+        # matches whole items (exact) or items that start with the pattern (prefix).
         wrapped = "," + value.re_replace(r"\s*,\s*", ",") + ","
         return wrapped.contains("," + pattern + ("," if match == "exact" else ""))
     if match == "exact":
@@ -298,10 +164,11 @@ def attribute_channels(
 
     In: the canonical ``orders`` table; ``rules`` with RULE_COLUMNS (validated here); orders after
     ``as_of`` are ignored; ``counting`` says which orders are valid. Out: one row per customer
-    with a valid order: customer_id,
-    first_order_on (date), first_order_id, channel (a rule's channel or UNATTRIBUTED), evidence
-    (e.g. ``utm_source/utm_medium: google/cpc``; for Unattributed, ``no rule matched`` and the
-    order source if any, so a rule can be added for it).
+    with a valid order (ATTRIBUTION_SCHEMA): customer_id, first_order_on (date), first_order_id,
+    channel (a rule's channel or UNATTRIBUTED), evidence (e.g. ``utm_source/utm_medium:
+    google/cpc``; for Unattributed, ``no rule matched`` and the order source if any, so a rule
+    can be added for it), has_visit_evidence (the first order carries a UTM source or medium, a
+    click id, a referrer, a Channel note or a recorded landing site: VISIT_FIELDS).
     """
     ordered = list(validate_rules(rules).itertuples(index=False))
     valid = order_rules.select_valid_orders(orders, counting, as_of)
@@ -312,6 +179,7 @@ def attribute_channels(
     fields = {k: firsts[f"_{k}"] for k in RULE_FIELDS}
     source = fields["source_name"]
     unmatched = ibis.literal("no rule matched") + (" (order source: " + source + ")").fill_null("")
+    has_visit = ibis.or_(*(fields[k].notnull() for k in VISIT_FIELDS))
     if not ordered:
         return firsts.select(
             "customer_id",
@@ -319,6 +187,7 @@ def attribute_channels(
             first_order_id=firsts.order_id,
             channel=ibis.literal(UNATTRIBUTED),
             evidence=unmatched,
+            has_visit_evidence=has_visit,
         )
     rule_number = ibis.cases(
         *((_rule_condition(fields, r.field, r.match, r.pattern), i) for i, r in enumerate(ordered)),
@@ -339,7 +208,7 @@ def attribute_channels(
             {"rule_number": "int64", "rule_channel": "string", "rule_field": "string"}
         ),
     )
-    numbered = firsts.mutate(rule_number=rule_number, unmatched=unmatched)
+    numbered = firsts.mutate(rule_number=rule_number, unmatched=unmatched, _has_visit=has_visit)
     matched = numbered.left_join(lookup, "rule_number")
     used_field = matched.rule_field.fill_null("")
     evidence = ibis.cases(
@@ -355,6 +224,39 @@ def attribute_channels(
         first_order_id=matched.order_id,
         channel=matched.rule_channel.fill_null(UNATTRIBUTED),
         evidence=evidence,
+        has_visit_evidence=matched._has_visit,
+    )
+
+
+def describe_unattributed(attribution: pd.DataFrame) -> str | None:
+    """One or two sentences on the Unattributed share of ``attribution``, None when it is 0.
+
+    In: a loaded attribution (ATTRIBUTION_SCHEMA), e.g. one first-order period. When no first
+    order carries visit evidence (UTM tags, a click id, a referrer, a Channel note, a landing
+    site), the export cannot tell how customers found the store: the sentence says so and
+    names the files that would (docs/acquisition.md §1).
+    """
+    customers = len(attribution)
+    unattributed = int((attribution.channel == UNATTRIBUTED).sum())
+    if not customers or not unattributed:
+        return None
+    share = (
+        f"{unattributed / customers:.1%} of these new customers ({unattributed:,} of "
+        f"{customers:,}) are Unattributed"
+    )
+    if attribution.has_visit_evidence.fillna(False).astype(bool).any():
+        return (
+            f"{share}: their first orders carry no evidence a rule maps. 'Which evidence decided "
+            "each channel' lists what they carry; add a rule for it."
+        )
+    return (
+        f"This data holds no channel evidence: no first order carries UTM tags, a click id, a "
+        f"referrer or a landing site, so {share}, and an online-store order source (web, an "
+        "app id) does not say how a customer found the store. To attribute them, load orders "
+        "with their Landing Site and Referring Site (an Admin API export, e.g. Matrixify), or "
+        "with UTM tags in Note Attributes (written by a tracking app such as Elevar); map your "
+        "own discount codes to channels in the rules (a creator's code -> Affiliates). A GA4 "
+        "export shows the channels of sessions, but not which customer each one was."
     )
 
 

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines, order_rules
-from dashboard.acquisition import channels, cohorts, maturity, spend
+from dashboard.acquisition import channel_rules, channels, cohorts, maturity, spend
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
@@ -70,7 +70,8 @@ class ChannelReport:
 
     ``table``: channels.SUMMARY_COLUMNS; ``cac``: spend.CAC_COLUMNS; ``economics``:
     spend.ECONOMICS_COLUMNS (both empty without spend rows); ``unmapped``: acquisition spend
-    names that no mapping row covers.
+    names that no mapping row covers; ``unattributed_note``: the period's Unattributed share
+    and what would fill it (``channels.describe_unattributed``), None when nobody is.
     """
 
     table: pd.DataFrame
@@ -78,6 +79,7 @@ class ChannelReport:
     economics: pd.DataFrame
     has_spend: bool
     unmapped: tuple[str, ...]
+    unattributed_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,11 +192,14 @@ def build_channel_report(
         settings.first_to,
         settings.counting,
     )
+    note = channels.describe_unattributed(
+        select_period(attribution, settings.first_from, settings.first_to)
+    )
     mapped = _read_spend(tables, settings)
     if mapped is None:
         empty_cac = pd.DataFrame(columns=spend.CAC_COLUMNS)
         return ChannelReport(
-            table, empty_cac, pd.DataFrame(columns=spend.ECONOMICS_COLUMNS), False, ()
+            table, empty_cac, pd.DataFrame(columns=spend.ECONOMICS_COLUMNS), False, (), note
         )
     cac = spend.summarise_cac(mapped, attributed, settings.first_from, settings.first_to)
     unmapped = mapped.filter(
@@ -206,6 +211,9 @@ def build_channel_report(
         name: cohorts.average_curve(cohorts.combine_cohorts(in_period, [name]))
         for name in cac.channel.unique()
     }
+    curves[spend.PAID_CHANNELS] = cohorts.average_curve(
+        cohorts.combine_cohorts(in_period, channel_rules.PAID_GROUPS)
+    )
     curves[spend.ALL_CHANNELS] = cohorts.average_curve(cohorts.combine_cohorts(in_period))
     opened = (
         maturity.count_whole_months(min(attribution.first_order_on), as_of)
@@ -213,7 +221,7 @@ def build_channel_report(
         else None
     )
     economics = spend.summarise_economics(table, cac, curves, settings.expected_years, opened)
-    return ChannelReport(table, cac, economics, True, unmapped_names)
+    return ChannelReport(table, cac, economics, True, unmapped_names, note)
 
 
 def load_channel_report(
@@ -290,6 +298,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
 def build_report(
     tables: Mapping[str, ir.Table],
     dataset: str,
@@ -300,7 +312,8 @@ def build_report(
 
     In: the dataset's tables on any engine. Out: keys dataset, as_of, store (the store's totals,
     ``maturity.StoreTotals``, guest orders included), period, channels (SUMMARY_COLUMNS rows),
-    spend (cac and economics rows, empty without spend), cohorts (all channels, COHORT_COLUMNS
+    unattributed_note (a sentence or None), spend (cac and economics rows, empty without spend;
+    blended_cac and paid_cac, None without them), cohorts (all channels, COHORT_COLUMNS
     rows), cohort_curve, stages (STAGE_COLUMNS rows), effort (EFFORT_COLUMNS rows),
     current_stage (paragraph and CLV : CAC health), warnings (sentences: several currencies
     added up, no customer key).
@@ -319,9 +332,12 @@ def build_report(
             "first_order_to": settings.first_to.isoformat() if settings.first_to else None,
         },
         "channels": _records(report.table),
+        "unattributed_note": report.unattributed_note,
         "spend": {
             "cac_by_month": _records(report.cac),
             "economics": _records(report.economics),
+            "blended_cac": _number(spend.read_cac(report.economics, spend.ALL_CHANNELS)),
+            "paid_cac": _number(spend.read_cac(report.economics, spend.PAID_CHANNELS)),
             "unmapped_spend_names": list(report.unmapped),
             "expected_years": settings.expected_years,
         },

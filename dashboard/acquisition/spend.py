@@ -13,10 +13,12 @@ A name with no mapping is "Unmapped" and shown, never dropped.
 
 Purpose: a row whose purpose is ``retention`` is retention effort; anything else (acquisition,
 empty) is acquisition spend, the only spend in CAC. CAC = acquisition spend / new customers of the
-same channel and month. CLV is the simple formula AOV x orders per year x expected years, with
-orders per year = valid orders in a customer's first 365 days (customers seen that long), in
-revenue, not margin. Payback = the first month since first order at which the average cohort's
-cumulative revenue per customer reaches CAC.
+same channel and month. Blended CAC is all acquisition spend / all new customers (Direct, Email and
+Unattributed included); paid CAC is the paid groups' spend / their own new customers. CLV is
+the simple formula AOV x orders per year x expected years, with orders per year = valid orders
+in a customer's first 365 days (customers seen that long), in revenue, not margin. Payback =
+the first month since first order at which the average cohort's cumulative revenue per customer
+reaches CAC.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import portable
+from dashboard.acquisition.channel_rules import PAID_GROUPS
 from dashboard.errors import UserError
 
 UNMAPPED = "Unmapped"
-ALL_CHANNELS = "All channels"
+# Blended CAC divides all acquisition spend by every new customer, Direct, Email and Unattributed
+# included; paid CAC divides the paid groups' spend by their own new customers only.
+ALL_CHANNELS = "All channels (blended)"
+PAID_CHANNELS = "Paid channels"
 RETENTION = "retention"
 ACQUISITION = "acquisition"
 MAPPING_COLUMNS = ["spend_channel", "channel"]
@@ -218,23 +224,28 @@ def summarise_economics(
     """CAC, simple CLV (with its inputs), observed 365-day LTV, CLV : CAC and payback per channel.
 
     In: ``channels.summarise_channels`` output; ``summarise_cac`` output for the same period;
-    ``curves``: channel (and ALL_CHANNELS) -> ``cohorts.average_curve``. Out: ECONOMICS_COLUMNS,
-    one row per channel with acquisition spend (UNMAPPED included), then ALL_CHANNELS (all
-    acquisition spend over all new customers). A channel's cac is all its acquisition spend in
-    the period over all its new customers in the period, months without spend rows included.
+    ``curves``: channel (and PAID_CHANNELS, ALL_CHANNELS) -> ``cohorts.average_curve``. Out:
+    ECONOMICS_COLUMNS, one row per channel with acquisition spend (UNMAPPED included); then
+    PAID_CHANNELS when a paid group (``channel_rules.PAID_GROUPS``) has acquisition spend: their
+    spend over their new customers (paid CAC); then ALL_CHANNELS: all acquisition spend over all
+    new customers (blended CAC). A channel's cac is all its acquisition spend in the period over
+    all its new customers in the period, months without spend rows included.
     """
     if cac_table.empty:
         return pd.DataFrame(columns=ECONOMICS_COLUMNS)
     spent = cac_table.groupby("channel").acquisition_spend.sum()
     by_channel = channel_table.set_index("channel")
+    groups: list[tuple[str, dict[str, float] | pd.Series | None, float]] = [
+        (c, by_channel.loc[c] if c in by_channel.index else None, float(spent[c]))
+        for c in spent.index
+    ]
+    paid = [c for c in spent.index if c in PAID_GROUPS]
+    if paid:
+        paid_table = channel_table[channel_table.channel.isin(PAID_GROUPS)]
+        groups.append((PAID_CHANNELS, _total_figures(paid_table), float(spent[paid].sum())))
+    groups.append((ALL_CHANNELS, _total_figures(channel_table), float(spent.sum())))
     rows = []
-    for channel in [*spent.index, ALL_CHANNELS]:
-        if channel == ALL_CHANNELS:
-            figures = _total_figures(channel_table)
-            acquisition = float(spent.sum())
-        else:
-            figures = by_channel.loc[channel] if channel in by_channel.index else None
-            acquisition = float(spent[channel])
+    for channel, figures, acquisition in groups:
         new = int(figures["new_customers"]) if figures is not None else 0
         cac = acquisition / new if new else math.nan
         aov = float(figures["aov"]) if figures is not None else math.nan
@@ -277,6 +288,12 @@ def _total_figures(channel_table: pd.DataFrame) -> dict[str, float]:
         "orders_per_customer_365d": orders_365 / observed if observed else math.nan,
         "revenue_per_customer_365d": revenue_365 / observed if observed else math.nan,
     }
+
+
+def read_cac(economics: pd.DataFrame, row: str) -> float:
+    """The CAC of the economics row ``row`` (PAID_CHANNELS or ALL_CHANNELS), NaN when absent."""
+    found = economics.cac[economics.channel == row]
+    return float(found.iloc[0]) if len(found) else math.nan
 
 
 def summarise_effort_spend(mapped: ir.Table) -> pd.DataFrame:

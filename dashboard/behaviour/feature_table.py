@@ -38,11 +38,13 @@ EVIDENCE_COLUMNS = {
     "utm_source_medium": ("utm_source", "utm_medium"),
     "utm_medium": ("utm_medium",),
     "utm_source": ("utm_source",),
+    "click_id": ("click_id",),
     "referrer_host": ("referrer",),
     "channel": ("channel",),
     "source_name": ("source_name",),
     "discount_code": ("discount_code",),
     "tag": ("tags",),
+    "visit": ("landing_site",),
 }
 
 
@@ -64,7 +66,10 @@ def select_rules_with_evidence(orders: ir.Table, rules: pd.DataFrame) -> pd.Data
     no channel; each rule costs compile time, and many stores carry no UTM tags or referrers.
     """
     valid = channels.validate_rules(rules)
-    columns = sorted({c for found in EVIDENCE_COLUMNS.values() for c in found})
+    # A dataset stored before a column existed is opened read-only, never migrated: no evidence.
+    columns = sorted(
+        {c for found in EVIDENCE_COLUMNS.values() for c in found} & set(orders.columns)
+    )
     counts = orders.aggregate(
         **{c: portable.strip(orders[c]).nullif("").count() for c in columns}
     ).to_pyarrow()

@@ -90,7 +90,9 @@ def edit_channel_rules() -> None:
         },
         "The first rule that matches a customer's first order decides the channel (lowest "
         "priority first). 'prefix' matches values that start with the pattern; an empty prefix "
-        "matches any value. Nothing matched: Unattributed.",
+        "matches any value. Discount codes and tags match each of the order's comma-separated "
+        "values: map your own codes here (discount_code, exact, a creator's code -> "
+        "Affiliates). Nothing matched: Unattributed.",
     )
 
 

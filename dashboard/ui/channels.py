@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formatting, ui
-from dashboard.acquisition import channels, reports, spend
+from dashboard.acquisition import channel_rules, channels, reports, spend
 from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
 
@@ -62,8 +62,17 @@ def show_channel_totals(table: pd.DataFrame, currency: str | None) -> None:
     totals[3].metric(
         "Unattributed",
         formatting.format_percent(unattributed / table.new_customers.sum()),
-        help="Customers whose first order carries no evidence any rule recognises.",
+        help="Customers whose first order carries no evidence any rule recognises. An "
+        "online-store order source (web, an app id) is no evidence: it says where the order "
+        "was placed, not how the customer found the store.",
     )
+
+
+def show_unattributed_note(note: str | None) -> None:
+    """Say what share is Unattributed and, when the data holds no channel evidence, which file
+    would fill it (``ChannelReport.unattributed_note``)."""
+    if note is not None:
+        st.info(note)
 
 
 def show_channel_table(
@@ -115,6 +124,19 @@ def show_spend_economics(
             + ". It is counted as Unmapped; add the names to the mapping above."
         )
     economics = report.economics
+    blended, paid = st.columns(2)
+    blended.metric(
+        "CAC, blended",
+        formatting.format_money(spend.read_cac(economics, spend.ALL_CHANNELS), currency),
+        help="All acquisition spend / every new customer of the period, Direct, Email and "
+        "Unattributed included.",
+    )
+    paid.metric(
+        "CAC, paid channels",
+        formatting.format_money(spend.read_cac(economics, spend.PAID_CHANNELS), currency),
+        help="The spend mapped to paid channels (" + ", ".join(channel_rules.PAID_GROUPS) + ") "
+        "/ the new customers of those channels only.",
+    )
     total = economics[economics.channel == spend.ALL_CHANNELS]
     if not total.empty:
         ui_acquisition.show_clv_cac_health(*spend.assess_clv_cac(float(total.clv_to_cac.iloc[0])))
@@ -132,8 +154,10 @@ def show_spend_economics(
         f"Simple CLV = AOV x orders in a customer's first 365 days x {expected_years:g} expected "
         "years (revenue, not margin); beside it the revenue customers actually brought in their "
         "first 365 days. CAC = acquisition spend / new customers of the channel in the chosen "
-        "months; spend tagged 'retention' is left out. About 3 : 1 is the usual guide; 1 : 1 or "
-        "below loses money on every customer."
+        "months; spend tagged 'retention' is left out. 'Paid channels' divides the paid "
+        "channels' spend by their own new customers; 'All channels (blended)' divides all spend "
+        "by every new customer. About 3 : 1 is the usual guide; 1 : 1 or below loses money on "
+        "every customer."
     )
 
 

@@ -123,8 +123,13 @@ EVIDENCE_CASES = [
         "Referral",
         "referring site: coffeeblog.example/post",
     ),
-    # a landing page is not where the visit came from: web with no evidence is Direct
-    ("c08", {"referrer": "/collections/mugs", "source_name": "web"}, "Direct", "order source: web"),
+    # a landing page is not where the visit came from, and source web says nothing either
+    (
+        "c08",
+        {"referrer": "/collections/mugs", "source_name": "web"},
+        "Unattributed",
+        "no rule matched (order source: web)",
+    ),
     (
         "c09",
         {"channel": "Instagram", "source_name": "web"},
@@ -636,6 +641,13 @@ def test_demo_cac_matches_pandas(demo_dataset, demo_with_spend, demo_reference) 
         assert economics.loc[group, "cac"] == pytest.approx(amount / new[group])
     total = economics.loc[spend.ALL_CHANNELS]
     assert total.cac == pytest.approx(acquisition_spend.spend.sum() / len(firsts))
+    # paid CAC: Google Ads, Meta Ads and the affiliate network over their own new customers
+    paid_groups = ("Paid Search", "Paid Social", "Affiliates")
+    paid_spend = acquisition_spend[acquisition_spend.group.isin(paid_groups)].spend.sum()
+    paid = economics.loc[spend.PAID_CHANNELS]
+    assert paid.new_customers == firsts.channel.isin(paid_groups).sum()
+    assert paid.cac == pytest.approx(paid_spend / paid.new_customers)
+    assert paid.cac > total.cac
     monthly = report.cac.set_index(["month", "channel"])
     firsts = firsts.assign(month=[d.replace(day=1) for d in firsts.first_day])
     new_by_month = firsts.groupby(["month", "channel"]).size()
@@ -664,6 +676,13 @@ def test_cli_report_writes_the_pages_numbers(demo_with_spend, demo_reference, tm
     assert [row["stage"] for row in report["stages"]][-1] == "Well established"
     assert len(report["effort"]) == len(report["stages"]) == 24
     assert report["spend"]["economics"][-1]["channel"] == spend.ALL_CHANNELS
+    rows = {row["channel"]: row for row in report["spend"]["economics"]}
+    assert report["spend"]["blended_cac"] == rows[spend.ALL_CHANNELS]["cac"]
+    assert report["spend"]["paid_cac"] == rows[spend.PAID_CHANNELS]["cac"]
+    # the demo's web orders without UTM tags are Unattributed, and the report says so
+    assert report["unattributed_note"].startswith(
+        f"{new['Unattributed'] / sum(new.values()):.1%} of these new customers"
+    )
     first = report["cohorts"][0]
     assert (first["cohort_month"], first["months_since"], first["retention"]) == (
         "2024-11-01",

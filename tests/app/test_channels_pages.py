@@ -81,6 +81,8 @@ def test_channels_page_without_evidence_or_spend(shop_env) -> None:
     assert metrics(app)["Unattributed"] == "100.0%"
     assert table_with(app, "new_customers").channel.tolist() == ["Unattributed"]
     assert any("Load a marketing spend table" in i.value for i in app.info)
+    # it says plainly that the file cannot tell, and which files would
+    assert any(i.value.startswith("This data holds no channel evidence") for i in app.info)
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -96,7 +98,11 @@ def test_channels_page_numbers_match_pandas(demo_env, demo_firsts) -> None:
     assert metrics(app)["New customers"] == f"{len(demo_firsts):,}"
     table = table_with(app, "new_customers").set_index("channel")
     assert table.new_customers.to_dict() == demo_firsts.channel.value_counts().to_dict()
-    assert "All channels" in table_with(app, "clv_to_cac").channel.tolist()
+    economics = table_with(app, "clv_to_cac")
+    assert economics.channel.tolist()[-2:] == ["Paid channels", "All channels (blended)"]
+    blended, paid = economics.set_index("channel").cac.iloc[[-1, -2]]
+    assert f"{blended:,.2f}" in metrics(app)["CAC, blended"]
+    assert f"{paid:,.2f}" in metrics(app)["CAC, paid channels"]
 
     app.select_slider(key="first_order_period_demo").set_value(("Jan 2026", "Oct 2026")).run()
     assert not app.exception, [e.value for e in app.exception]
@@ -115,7 +121,7 @@ def test_cohorts_page_filters_by_channel(demo_env, demo_firsts) -> None:
 
 def test_maturity_page_shows_the_current_stage(demo_env) -> None:
     app = start("pages/maturity.py")
-    assert metrics(app)["Stage now"] == "Well established"
+    assert metrics(app)["Stage, Oct 2026"] == "Well established"
     assert metrics(app)["Recommended retention share"] == "60%"
     assert any(m.value.startswith("The store is well established") for m in app.markdown)
     effort = table_with(app, "returning_share_orders")
