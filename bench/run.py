@@ -33,6 +33,7 @@ from bench import (  # noqa: E402
     step_base,
     step_browser_slider,
     step_ingest,
+    step_pages,
     step_slider,
     step_upload,
 )
@@ -78,6 +79,8 @@ PANDAS_BASE = "pandas groupby (in memory)"
 PANDAS_SLIDER = "pandas cut+groupby (in memory)"
 FILE_SIZE = "CSV file size"
 REFERENCE_PAGE = "same page, no data work (bench/reference_app.py)"
+SKLEARN_CLUSTERS = "sklearn KMeans + silhouette_score on the 20,000 sample"
+DUCKDB_FIRSTS = "duckdb SQL: first orders, cohort sizes, orders per month"
 
 
 def parse_repeat(text: str | None) -> int:
@@ -291,6 +294,48 @@ def bench_slider(results: Results, size: Size, base: analysis.CustomerBase, repe
     record_pair(results, "slider_recompute", size, measured, PANDAS_SLIDER, ours, theirs, judgement)
 
 
+def bench_clusters(results: Results, size: Size, base: analysis.CustomerBase, repeat: int) -> None:
+    """Time "Find clusters" (issue 18 #12) against plain scikit-learn on the same customers."""
+    scheme = step_slider.load_scheme()
+    cuts = step_pages.resolve_scoring(base, scheme)
+    features = step_pages.load_features(base, cuts, scheme)
+    profile_if_asked("find_clusters", size, lambda: step_pages.cluster_ours(base, cuts, scheme))
+    measured = time_interleaved(
+        {
+            "ours": Contender(lambda: step_pages.cluster_ours(base, cuts, scheme)),
+            SKLEARN_CLUSTERS: Contender(lambda: step_pages.cluster_sklearn(features)),
+        },
+        repeat,
+    )
+    ours = step_pages.read_cluster_figures(len(measured["ours"].result.members))
+    theirs = step_pages.read_cluster_figures(len(measured[SKLEARN_CLUSTERS].result))
+    judgement = judge_orders(size, note="issue 18 #12: informational, no target")
+    record_pair(results, "find_clusters", size, measured, SKLEARN_CLUSTERS, ours, theirs, judgement)
+
+
+def bench_pages(results: Results, size: Size, workspace: Path, repeat: int) -> None:
+    """Time what Channels, Cohorts and Maturity compute in a new session (issue 18 #12) against
+    one hand-written DuckDB query of the figures they start from."""
+    database = store.dataset_path(workspace, DATASET)
+    as_of = analysis.describe_dataset(workspace, DATASET).last_order_on
+    profile_if_asked(
+        "acquisition_pages", size, lambda: step_pages.open_pages_ours(workspace, DATASET, as_of)
+    )
+    measured = time_interleaved(
+        {
+            "ours": Contender(lambda: step_pages.open_pages_ours(workspace, DATASET, as_of)),
+            DUCKDB_FIRSTS: Contender(lambda: step_pages.open_pages_duckdb(database, as_of)),
+        },
+        repeat,
+    )
+    ours = step_pages.read_pages_figures(measured["ours"].result)
+    theirs = measured[DUCKDB_FIRSTS].result
+    judgement = judge_orders(size, note="issue 18 #12: informational, no target")
+    record_pair(
+        results, "acquisition_pages", size, measured, DUCKDB_FIRSTS, ours, theirs, judgement
+    )
+
+
 def bench_browser_slider(results: Results, size: Size, workspace: Path, repeat: int) -> None:
     """Time slider moves in headless Chromium on the app and on the reference page (target 1)."""
     moves = 3 * repeat
@@ -430,7 +475,11 @@ def bench_size(results: Results, size: Size, repeat: int) -> None:
         bench_ingest(results, size, csv, workspace, repeat)
         bench_memory(results, size, csv, DATA_DIR / f"memory-{size.label}")
         base = bench_base(results, size, workspace, repeat)
-        step_base.release_base(base)
+        try:
+            bench_clusters(results, size, base, repeat)
+        finally:
+            step_base.release_base(base)
+        bench_pages(results, size, workspace, repeat)
         bench_app_memory(results, size, csv, workspace)
     finally:
         shutil.rmtree(workspace, ignore_errors=True)

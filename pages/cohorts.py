@@ -6,6 +6,7 @@ from dashboard import formatting, ui
 from dashboard.acquisition import cohorts
 from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
+from dashboard.ui import progress
 
 ui.require_entry_point("pages/cohorts.py")
 st.title("Cohorts")
@@ -18,9 +19,12 @@ st.caption(
 selection = ui.require_selection()
 
 with ui.friendly_errors():
-    cells = ui_acquisition.get_cohort_cells(
-        selection, ui_acquisition.acquisition_settings(selection)
-    )
+    settings = ui_acquisition.acquisition_settings(selection)
+    with progress.show_steps("Building the cohorts…") as step:
+        step("Attributing each customer to a channel…")
+        ui_acquisition.get_attribution(selection, settings)
+        step("Following each cohort month by month…")
+        cells = ui_acquisition.get_cohort_cells(selection, settings)
     chosen = st.multiselect(
         "Acquisition channels",
         sorted(cells.channel.unique()),
@@ -33,6 +37,7 @@ with ui.friendly_errors():
             st.info("No customer has a valid order yet.")
         st.stop()
     curve = cohorts.average_curve(table)
+    labels = cohorts.label_cohorts(table)
     currency = selection.currency
     cumulative = "cumulative_revenue_per_customer"
 
@@ -54,20 +59,21 @@ with ui.friendly_errors():
     st.markdown("**Customers ordering in each month since their first order**")
     st.plotly_chart(
         acquisition_charts.plot_cohort_heatmap(
-            cohorts.pivot_cohorts(table, "retention"), "percent"
+            cohorts.pivot_cohorts(table, "retention"), "percent", labels=labels
         ),
         width="stretch",
     )
     st.markdown("**Cumulative revenue per customer**")
     st.plotly_chart(
         acquisition_charts.plot_cohort_heatmap(
-            cohorts.pivot_cohorts(table, cumulative), "money", currency
+            cohorts.pivot_cohorts(table, cumulative), "money", currency, labels
         ),
         width="stretch",
     )
     st.caption(
-        "Month 0 is the month of the first order, so it is always 100%. The last cell of each "
-        "row is the month of the analysis date and may be incomplete. Revenue is net of refunds."
+        "Each row is a cohort, with its number of customers in brackets. Month 0 is the month of "
+        "the first order, so it is always 100%. The last cell of each row is the month of the "
+        "analysis date and may be incomplete. Revenue is net of refunds (1.2k = 1,200)."
     )
     st.markdown(
         "**The average cohort** (weighted by cohort size, over the cohorts that reached each month)"

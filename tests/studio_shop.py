@@ -8,7 +8,7 @@ ann       01-15: 100, 03-01: 120, 05-24: 130            37 d, 3, 350 R4F3M4   30
 bob       06-30: 10                                     0 d, 1, 10 R5F1M1     not a customer yet
 dee       6 orders 2023-10-01 .. 2024-03-22 (500)       100 d, 6, 500 R2F4M5  9 d, 6, 500 R5F4M5
 eve       2023-11-01: 50, 12-13: 100, 04-10 cancelled   200 d, 2, 150 R1F2M2  109 d, 2, 150 R2F2M2
-cy        none (customers file only)                    prospect              prospect
+cy        none (customers file only)                    prospect              not a customer yet
 
 Shopify at 2024-06-30: ann FM (3+4)/2 = 3.5 -> 4, R4 x FM4 = Loyal; bob R5 x FM1 = New; dee
 FM 4.5 -> 5, R2 x FM5 = Previously loyal; eve R1 x FM2 = Dormant.

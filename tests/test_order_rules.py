@@ -87,7 +87,7 @@ def count_everywhere(workspace: Path, rules: order_rules.CountingRules) -> dict[
         "cohort buyers": int(cells[cells.months_since == 0].customers.sum()),
         "store orders": totals.orders,
         "store guest orders": totals.orders_without_customer,
-        "stage orders in June's 28 days": int(stages.orders_trailing.iloc[-1]),
+        "stage orders in April-June": int(stages.orders_trailing.iloc[-1]),
         "monthly customer orders": int(returning.orders.sum()),
         "returning orders": int(returning.returning_orders.sum()),
     }
@@ -104,8 +104,8 @@ def test_zero_value_orders_move_every_analysis_alike(free_store: Path) -> None:
         "cohort buyers": 3,
         "store orders": 4,
         "store guest orders": 0,
-        # orders 2 and 6 fall in 2024-06-03 .. 06-30
-        "stage orders in June's 28 days": 1,
+        # June's stage reads its trailing three calendar months: orders 1, 2, 3 and 6
+        "stage orders in April-June": 4,
         "monthly customer orders": 4,
         # ann's second order
         "returning orders": 1,
@@ -121,7 +121,7 @@ def test_zero_value_orders_move_every_analysis_alike(free_store: Path) -> None:
         "store orders": 7,
         "store guest orders": 1,
         # + orders 4, 5 and the guest's 7
-        "stage orders in June's 28 days": 4,
+        "stage orders in April-June": 7,
         "monthly customer orders": 6,
         # + ben's free replacement
         "returning orders": 2,

@@ -159,3 +159,12 @@ def pivot_cohorts(cohorts: pd.DataFrame, value: str) -> pd.DataFrame:
     table.index = [f"{m:%Y-%m}" for m in table.index]
     table.index.name = "cohort"
     return table
+
+
+def label_cohorts(cohorts: pd.DataFrame) -> dict[str, str]:
+    """Return each cohort's row label with its size, e.g. ``"2025-03": "2025-03 (1,234)"``.
+
+    In: the output of ``combine_cohorts``. Keys are ``pivot_cohorts``' row labels.
+    """
+    sizes = cohorts.groupby("cohort_month").customers.first()
+    return {f"{m:%Y-%m}": f"{m:%Y-%m} ({int(n):,})" for m, n in sizes.items()}

@@ -6,10 +6,15 @@ months, 10+ a day) to "Well established" (12+ months, 10+ a day), by the default
 ``StageThresholds``; the recommended share of effort on retention grows with it (0, 15, 30, 50,
 60 %).
 
-The stage of each calendar month is read at its last day (the analysis date for the current
-month) from the store's own orders: whole months since its first valid order, and valid orders in
-the trailing 28 days (per day and per week). Stages are checked from the top: the first whose
-conditions hold wins. Guest orders count as sales. The actual retention share of a month is the
+Each calendar month's signal is read at its last day (the analysis date for the current month)
+from the store's own orders: whole months since its first valid order, and valid orders a day
+over the trailing ``trailing_months`` calendar months ending with it (3 by default; fewer while the
+store is younger). Stages are checked from the top: the first whose conditions hold wins. A
+change of stage counts only once the signal has stayed above (or below) the stage held for
+``hold_months`` consecutive complete months (3 by default); the new stage then holds from the
+first month of that run. The current month, when the analysis date is not its last day, is
+partial: it never changes the stage, so the headline is the stage of the last complete month.
+Guest orders count as sales. The actual retention share of a month is the
 share of its valid orders (and net revenue) placed by returning customers, i.e. customers with
 an earlier valid order; guest orders are left out of that share since nobody knows if they return.
 """
@@ -17,6 +22,7 @@ an earlier valid order; guest orders are left out of that share since nobody kno
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -30,10 +36,13 @@ STAGES = ("Just started", "Gaining traction", "Consistent", "Established", "Well
 STAGE_COLUMNS = [
     "month",
     "evaluated_on",
+    "complete",
     "months_open",
+    "window_start",
     "orders_trailing",
     "sales_per_day",
     "sales_per_week",
+    "signal_stage",
     "stage",
     "recommended_retention_share",
 ]
@@ -81,7 +90,9 @@ class StageThresholds:
 
     A month is "Well established" with at least ``well_established_months`` whole months since the
     first sale and ``well_established_sales_per_day``; "Established", "Consistent" likewise;
-    "Gaining traction" with at least ``gaining_sales_per_week``; else "Just started".
+    "Gaining traction" with at least ``gaining_sales_per_week``; else "Just started". Sales a
+    day are averaged over ``trailing_months`` calendar months; a change of stage counts once it
+    has held for ``hold_months`` consecutive complete months.
     """
 
     gaining_sales_per_week: float = 1.0
@@ -91,7 +102,8 @@ class StageThresholds:
     established_sales_per_day: float = 10.0
     well_established_months: int = 12
     well_established_sales_per_day: float = 10.0
-    trailing_days: int = 28
+    trailing_months: int = 3
+    hold_months: int = 3
     retention_shares: tuple[float, ...] = (0.0, 0.15, 0.30, 0.50, 0.60)
 
     def recommended_share(self, stage: str) -> float:
@@ -199,6 +211,54 @@ def summarise_store(
     )
 
 
+def hold_stages(signals: Sequence[str], complete: Sequence[bool], hold_months: int) -> list[str]:
+    """Return the stage that held in each month, from each month's signal stage (STAGES names).
+
+    The first complete month's signal starts the series. A change counts once the signal has
+    stayed above (or below) the stage held for ``hold_months`` consecutive complete months: the
+    new stage is the lowest (or highest) signal of that run, and it holds from the run's first
+    month. An incomplete month keeps the stage held before it; only when no month is complete
+    does the partial month's own signal stand.
+    """
+    rank = [STAGES.index(s) for s in signals]
+    held: list[int] = []
+    current: int | None = None
+    run_start: int | None = None
+    for i, (signal, whole) in enumerate(zip(rank, complete, strict=True)):
+        if not whole or current is None:
+            held.append(signal if current is None else current)
+            current = signal if whole and current is None else current
+            continue
+        if signal == current:
+            run_start = None
+        elif run_start is None or (signal > current) != (rank[run_start] > current):
+            run_start = i
+        held.append(current)
+        if run_start is not None and i - run_start + 1 >= hold_months:
+            run = rank[run_start : i + 1]
+            current = min(run) if signal > current else max(run)
+            held[run_start : i + 1] = [current] * len(run)
+            run_start = None
+    return [STAGES[h] for h in held]
+
+
+def find_headline(stages: pd.DataFrame) -> int:
+    """Return the position of the month that decides the headline: the last complete month.
+
+    In: ``detect_stages`` output (non-empty). Without a complete month, the last (partial) one.
+    """
+    whole = [i for i, complete in enumerate(stages.complete) if complete]
+    return whole[-1] if whole else len(stages) - 1
+
+
+def describe_window(row: pd.Series) -> str:
+    """Return the months a stage row's sales a day are read over, e.g. "Jan 2025 to Mar 2025"."""
+    start, end = row.window_start, row.evaluated_on
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{end:%b %Y}"
+    return f"{start:%b %Y} to {end:%b %Y}"
+
+
 def detect_stages(
     orders: ir.Table,
     as_of: dt.date,
@@ -208,9 +268,12 @@ def detect_stages(
     """The stage of every month from the first valid order's month to the month of ``as_of``.
 
     In: canonical ``orders`` (guest orders count as sales). Out: STAGE_COLUMNS, one row per month
-    (first day): evaluated_on (month end, or ``as_of``), months_open (whole months since the first
-    sale), orders_trailing (valid orders in the ``trailing_days`` ending on evaluated_on),
-    sales_per_day, sales_per_week, stage, recommended_retention_share. Empty without sales.
+    (first day): evaluated_on (month end, or ``as_of``), complete (False for a month ``as_of``
+    ends early), months_open (whole months since the first sale), window_start (the first day of
+    the ``trailing_months`` window, not before the first sale), orders_trailing (valid orders from
+    window_start to evaluated_on), sales_per_day (orders_trailing / the window's days),
+    sales_per_week, signal_stage (the stage these signals alone give), stage (the stage that held:
+    ``hold_stages``) and its recommended_retention_share. Empty without sales.
     """
     counted = order_rules.select_counted_orders(orders, counting, as_of, with_guests=True)
     sales = counted.filter(order_rules.is_valid(counted, counting))
@@ -218,16 +281,13 @@ def detect_stages(
     first = daily.day.min().to_pyarrow().as_py()
     if first is None:
         return pd.DataFrame(columns=STAGE_COLUMNS)
-    months = pd.date_range(first.replace(day=1), as_of.replace(day=1), freq="MS").date
-    ends = [min((pd.Timestamp(m) + pd.offsets.MonthEnd(0)).date(), as_of) for m in months]
+    months = pd.date_range(first.replace(day=1), as_of.replace(day=1), freq="MS")
+    month_ends = [(m + pd.offsets.MonthEnd(0)).date() for m in months]
+    ends = [min(end, as_of) for end in month_ends]
+    back = pd.DateOffset(months=thresholds.trailing_months - 1)
+    starts = [max((m - back).date(), first) for m in months]
     points = ibis.memtable(
-        pd.DataFrame(
-            {
-                "evaluated_on": pd.to_datetime(ends),
-                "window_start": pd.to_datetime(ends)
-                - pd.Timedelta(days=thresholds.trailing_days - 1),
-            }
-        )
+        pd.DataFrame({"evaluated_on": pd.to_datetime(ends), "window_start": pd.to_datetime(starts)})
     ).mutate(
         evaluated_on=lambda t: t.evaluated_on.date(), window_start=lambda t: t.window_start.date()
     )
@@ -245,24 +305,27 @@ def detect_stages(
         )
     )
     rows = []
-    for month, end in zip(months, ends, strict=True):
+    for month, start, end, month_end in zip(months.date, starts, ends, month_ends, strict=True):
         n = int(trailing.get(end, 0))
-        per_day = n / thresholds.trailing_days
+        per_day = n / ((end - start).days + 1)
         opened = count_whole_months(first, end)
-        stage = classify_stage(opened, per_day, thresholds)
         rows.append(
             {
                 "month": month,
                 "evaluated_on": end,
+                "complete": end == month_end,
                 "months_open": opened,
+                "window_start": start,
                 "orders_trailing": n,
                 "sales_per_day": per_day,
                 "sales_per_week": per_day * 7,
-                "stage": stage,
-                "recommended_retention_share": thresholds.recommended_share(stage),
+                "signal_stage": classify_stage(opened, per_day, thresholds),
             }
         )
-    return pd.DataFrame(rows, columns=STAGE_COLUMNS)
+    table = pd.DataFrame(rows)
+    table["stage"] = hold_stages(table.signal_stage, table.complete, thresholds.hold_months)
+    table["recommended_retention_share"] = table.stage.map(thresholds.recommended_share)
+    return table[STAGE_COLUMNS]
 
 
 def summarise_returning(
@@ -322,27 +385,50 @@ def compare_effort(
     return table[EFFORT_COLUMNS]
 
 
+def find_stage_since(stages: pd.DataFrame, position: int) -> dt.date:
+    """Return the first month of the run of the stage held at ``position`` (``detect_stages``)."""
+    held = stages.stage.tolist()
+    start = position
+    while start > 0 and held[start - 1] == held[position]:
+        start -= 1
+    return stages.month.iloc[start]
+
+
 def describe_current_stage(
     stages: pd.DataFrame, effort: pd.DataFrame, thresholds: StageThresholds = DEFAULT_THRESHOLDS
 ) -> str:
-    """One paragraph: the stage of the last month, why, what to focus on, and the effort split.
+    """One paragraph: the stage of the last complete month, why, what to focus on, the effort split.
 
-    In: ``detect_stages`` and ``compare_effort`` outputs (non-empty).
+    In: ``detect_stages`` and ``compare_effort`` outputs (non-empty, one row per month each).
+    A partial current month is named, never used: it decides neither the stage nor the verdict.
     """
-    current = stages.iloc[-1]
-    effort_now = effort.iloc[-1]
+    position = find_headline(stages)
+    current, effort_now = stages.iloc[position], effort.iloc[position]
     stage = str(current.stage)
-    since = stages[stages.stage != stage]
-    reached = stages.month.iloc[0] if since.empty else stages.month[since.index[-1] + 1]
+    reached = find_stage_since(stages, position)
     recommended = thresholds.recommended_share(stage)
     actual = effort_now.returning_share_revenue
+    month = f"{current.month:%B %Y}"
     parts = [
         f"The store is {stage.lower()} (since {reached:%B %Y}): {current.months_open} whole months "
-        f"since its first sale and {current.sales_per_day:.1f} sales a day over the last "
-        f"{thresholds.trailing_days} days.",
-        FOCUS[stage],
-        f"Recommended share of effort on retention: {recommended:.0%}.",
+        f"since its first sale and {current.sales_per_day:.1f} sales a day over "
+        f"{describe_window(current)}.",
+        f"A change of stage counts once it has held for {thresholds.hold_months} consecutive "
+        "complete months.",
     ]
+    if current.signal_stage != stage:
+        parts.append(
+            f"The signals of {month} point to {str(current.signal_stage).lower()}, which has not "
+            "held long enough yet."
+        )
+    last = stages.iloc[-1]
+    if not last.complete and position != len(stages) - 1:
+        end = last.evaluated_on
+        parts.append(
+            f"{last.month:%B %Y} is not complete (data to {end.day} {end:%B}), so it does not "
+            "decide the stage."
+        )
+    parts += [FOCUS[stage], f"Recommended share of effort on retention: {recommended:.0%}."]
     if pd.notna(actual):
         verdict = (
             "about right"
@@ -350,11 +436,9 @@ def describe_current_stage(
             else ("more than recommended" if actual > recommended else "less than recommended")
         )
         parts.append(
-            f"Returning customers brought {actual:.0%} of this month's revenue "
+            f"Returning customers brought {actual:.0%} of {month}'s revenue "
             f"({effort_now.returning_share_orders:.0%} of orders): {verdict}."
         )
     if pd.notna(effort_now.retention_spend_share):
-        parts.append(
-            f"{effort_now.retention_spend_share:.0%} of this month's spend is on retention."
-        )
+        parts.append(f"{effort_now.retention_spend_share:.0%} of {month}'s spend is on retention.")
     return " ".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -201,42 +202,80 @@ def plot_clv_cac(economics: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def format_compact(value: float) -> str:
+    """Return a cell's money figure in at most 5 characters: 85, 1.2k, 12k, 1.2M."""
+    if math.isnan(value):
+        return ""
+    size = abs(value)
+    if size < 1_000:
+        return f"{value:,.0f}"
+    if size < 10_000:
+        return f"{value / 1_000:.1f}k"
+    if size < 1_000_000:
+        return f"{value / 1_000:.0f}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
 def plot_cohort_heatmap(
-    pivot: pd.DataFrame, kind: str = "percent", currency: str | None = None
+    pivot: pd.DataFrame,
+    kind: str = "percent",
+    currency: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Heatmap of cohorts (rows, oldest on top) by months since first order (columns).
 
     In: ``cohorts.pivot_cohorts`` output; ``kind`` "percent" (retention) or "money"
-    (cumulative revenue per customer).
+    (cumulative revenue per customer); ``labels`` the row labels to show per cohort
+    (``cohorts.label_cohorts``: the month and its size). Cell text is kept to a few characters
+    and dropped when the columns are too narrow for it; the hover always has the figure.
     """
     z = pivot.to_numpy(dtype="float64")
+    columns = len(pivot.columns)
     if kind == "percent":
         text = [["" if math.isnan(v) else f"{v:.0%}" for v in row] for row in z]
-        hover, title = "%{z:.1%}", "Customers ordering"
+        hover, title = "%{z:.1%}", "Customers<br>ordering"
     else:
-        text = [["" if math.isnan(v) else f"{v:,.0f}" for v in row] for row in z]
-        hover, title = "%{z:,.2f}", "Revenue per customer"
+        text = [[format_compact(v) for v in row] for row in z]
+        hover = f"{_money_tick(currency)}%{{z:,.2f}}"
+        title = "Revenue per<br>customer"
+    rows = [labels.get(str(c), str(c)) for c in pivot.index] if labels else list(pivot.index)
     figure = go.Figure(
         go.Heatmap(
             z=z,
             x=[str(c) for c in pivot.columns],
-            y=list(pivot.index),
+            y=rows,
             colorscale="Blues",
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 10},
+            text=text if columns <= 30 else None,
+            texttemplate="%{text}" if columns <= 30 else None,
+            textfont={"size": 10 if columns <= 18 else 8},
             hovertemplate=f"Cohort %{{y}}, month %{{x}}: {hover}<extra></extra>",
-            colorbar={"title": title, "tickformat": ".0%" if kind == "percent" else ",.0f"},
+            xgap=1,
+            ygap=1,
+            colorbar={
+                "title": {"text": title, "side": "top"},
+                "tickformat": ".0%" if kind == "percent" else ",.0f",
+                "thickness": 12,
+            },
         )
     )
     figure.update_layout(
-        height=max(360, 24 * len(pivot) + 140),
-        margin=MARGIN,
+        height=max(360, 26 * len(pivot) + 150),
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        font={"size": 12},
         xaxis={
-            "title": "Months since first order (0 = the month of the first order)",
+            "title": {"text": "Months since first order (0 = the month of the first order)"},
             "side": "top",
+            "type": "category",
+            "tickangle": 0,
+            "automargin": True,
         },
-        yaxis={"title": "Month of first order", "autorange": "reversed", "type": "category"},
+        yaxis={
+            "title": {"text": "Month of first order (customers)"},
+            "autorange": "reversed",
+            "type": "category",
+            "automargin": True,
+            "tickfont": {"size": 11},
+        },
     )
     return figure
 
@@ -253,7 +292,7 @@ def _stage_runs(stages: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timest
 
 
 def plot_maturity_timeline(stages: pd.DataFrame) -> go.Figure:
-    """Sales per day (trailing 28 days, at each month end) with the stage of each month as bands.
+    """Sales per day (trailing months, at each month end) with the stage of each month as bands.
 
     In: ``maturity.detect_stages`` output (month, sales_per_day, sales_per_week, stage).
     """
@@ -301,7 +340,7 @@ def plot_maturity_timeline(stages: pd.DataFrame) -> go.Figure:
         margin={**MARGIN, "t": 60},
         showlegend=False,
         yaxis={
-            "title": "Sales a day (last 28 days, log scale)",
+            "title": "Sales a day (trailing months, log scale)",
             "type": "log",
             "range": [low, high],
             "tickvals": LOG_TICKS,

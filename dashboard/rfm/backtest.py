@@ -2,6 +2,9 @@
 
 A scheme separates customers when its segments behave differently afterwards: the share of
 customers who ordered again (repeat rate) and the revenue per customer in (as_of, as_of + N].
+Only customers who existed at the past date count (``migration.segments_at``: from their first
+order on). Prospects had never ordered, so they cannot order "again": their row counts how many
+placed a first order in the period (conversion) instead.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dashboard import engines, order_rules
 from dashboard.rfm import cut_points
 from dashboard.rfm.cut_points import ScoringSpec
 from dashboard.rfm.migration import order_segments, segments_at
+from dashboard.rfm.schemes import PROSPECTS
 from dashboard.workspace import store
 
 DEFAULT_HORIZON_DAYS = 90
@@ -26,6 +30,8 @@ BACKTEST_COLUMNS = [
     "customers",
     "repeat_customers",
     "repeat_rate",
+    "converted_customers",
+    "conversion_rate",
     "orders",
     "revenue",
     "revenue_per_customer",
@@ -57,9 +63,12 @@ def run_backtest(
     """Segment ``dataset`` as of ``as_of`` and measure each segment over the next ``horizon_days``.
 
     Out: ``table`` with BACKTEST_COLUMNS, one row per segment known at ``as_of`` (display order)
-    plus ALL_CUSTOMERS: customers, repeat_customers (>= 1 valid order in the period, by the same
-    counting rules), repeat_rate, orders (valid orders in the period), revenue (net revenue in the
-    period) and revenue_per_customer. Customers first seen after ``as_of`` are not counted.
+    plus ALL_CUSTOMERS: customers; for customers who had ordered by ``as_of``, repeat_customers
+    (>= 1 valid order in the period, by the same counting rules) and repeat_rate (of them);
+    for Prospects, converted_customers (a first valid order in the period) and conversion_rate
+    (empty where they do not apply); orders (valid orders in the period), revenue (net revenue in
+    the period) and revenue_per_customer. Customers who did not exist at ``as_of`` (no order by
+    then) are not counted.
     """
     if horizon_days < 1:
         raise cut_points.CutsError("The follow-up period must be at least one day.")
@@ -84,7 +93,7 @@ def run_backtest(
             joined.group_by("segment")
             .aggregate(
                 customers=joined.count(),
-                repeat_customers=(joined.orders >= 1).sum(),
+                ordering_customers=(joined.orders >= 1).sum(),
                 orders=joined.orders.sum(),
                 revenue=joined.revenue.sum().cast("float64"),
             )
@@ -101,13 +110,29 @@ def _finish(per_segment: pd.DataFrame, scoring: ScoringSpec) -> pd.DataFrame:
         label for label in order_segments(scoring.scheme) if label in set(per_segment.segment)
     ]
     table = per_segment.set_index("segment").reindex(labels).reset_index()
-    total = table[["customers", "repeat_customers", "orders", "revenue"]].sum()
+    prospects = table.segment == PROSPECTS
+    table["ordered_before"] = table.customers.where(~prospects, 0)
+    table["repeat_customers"] = table.ordering_customers.where(~prospects, 0)
+    table["converted_customers"] = table.ordering_customers.where(prospects, 0)
+    table["prospects"] = table.customers.where(prospects, 0)
+    counts = ["customers", "ordered_before", "repeat_customers", "converted_customers"]
+    counts += ["prospects", "orders"]
+    total = table[[*counts, "revenue"]].sum()
     table = pd.concat(
         [table, pd.DataFrame([{"segment": ALL_CUSTOMERS, **total}])], ignore_index=True
     )
-    for column in ("customers", "repeat_customers", "orders"):
-        table[column] = table[column].astype("int64")
-    table["repeat_rate"] = table.repeat_customers / table.customers
+    table[counts] = table[counts].astype("int64")
+    table["repeat_rate"] = table.repeat_customers / table.ordered_before.where(
+        table.ordered_before > 0
+    )
+    table["conversion_rate"] = table.converted_customers / table.prospects.where(
+        table.prospects > 0
+    )
+    for column, base in (
+        ("repeat_customers", "ordered_before"),
+        ("converted_customers", "prospects"),
+    ):
+        table[column] = table[column].astype("Int64").where(table[base] > 0)
     table["revenue_per_customer"] = table.revenue / table.customers
     return table[BACKTEST_COLUMNS]
 
@@ -115,9 +140,12 @@ def _finish(per_segment: pd.DataFrame, scoring: ScoringSpec) -> pd.DataFrame:
 def describe_separation(table: pd.DataFrame) -> str:
     """Return one sentence comparing the best and worst segments' repeat rates.
 
-    In: a backtest table (BACKTEST_COLUMNS). Segments with fewer than 10 customers are ignored.
+    In: a backtest table (BACKTEST_COLUMNS). Segments with fewer than 10 customers, and
+    Prospects (who had not ordered), are ignored.
     """
-    ranked = table[(table.segment != ALL_CUSTOMERS) & (table.customers >= 10)]
+    ranked = table[
+        (table.segment != ALL_CUSTOMERS) & (table.customers >= 10) & table.repeat_rate.notna()
+    ]
     if len(ranked) < 2:
         return "Too few segments with at least 10 customers to compare."
     best = ranked.loc[ranked.repeat_rate.idxmax()]

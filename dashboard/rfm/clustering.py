@@ -2,13 +2,15 @@
 
 Deterministic: customers are ordered by id, the sample is drawn with a fixed seed, and k-means
 uses a fixed random_state and number of restarts. The candidate models are fitted on a sample of
-at most SAMPLE_SIZE customers (the silhouette, the same number as scikit-learn's, is computed on
-the same sample, so choosing k stays quick on large stores); every customer is then assigned to
-the nearest centre of the chosen model.
+at most SAMPLE_SIZE customers, and their silhouettes (the same number as scikit-learn's) are
+computed on a fixed sub-sample of at most SILHOUETTE_SIZE of them: the silhouette compares every
+pair of points, so this keeps choosing k quick on large stores (4 s -> 0.3 s on 20,000
+customers); every customer is then assigned to the nearest centre of the chosen model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +27,7 @@ RANDOM_STATE = 0
 N_INIT = 10
 K_CANDIDATES = range(2, 9)
 SAMPLE_SIZE = 20_000
+SILHOUETTE_SIZE = 5_000
 MEASURES = ["recency_days", "frequency", "monetary"]
 CENTRE_COLUMNS = [
     "cluster",
@@ -120,11 +123,19 @@ def silhouette_scores(
     return [float(total / n_rows) for total in totals]
 
 
-def score_candidates(features: np.ndarray, candidates: range = K_CANDIDATES) -> pd.DataFrame:
+def score_candidates(
+    features: np.ndarray,
+    candidates: range = K_CANDIDATES,
+    step: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Fit k-means for each candidate k and return k, silhouette (higher = better separated).
 
-    A k larger than the number of distinct points cannot be fitted and is left out.
+    A k larger than the number of distinct points cannot be fitted and is left out. The
+    silhouettes are computed on the first SILHOUETTE_SIZE points of a fixed-seed sample.
+    ``step`` is told what runs next.
     """
+    if step is not None:
+        step(f"Fitting k-means for k = {candidates.start} to {candidates.stop - 1}…")
     distinct = len(np.unique(features, axis=0))
     fitted = {
         k: KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit_predict(features)
@@ -132,16 +143,28 @@ def score_candidates(features: np.ndarray, candidates: range = K_CANDIDATES) -> 
         if k <= distinct and k < len(features)
     }
     fitted = {k: labels for k, labels in fitted.items() if len(set(labels)) > 1}
-    scores = silhouette_scores(features, list(fitted.values())) if fitted else []
+    if step is not None:
+        step("Comparing the candidates' silhouettes…")
+    rows = sample_indices(len(features), SILHOUETTE_SIZE)
+    labellings = [labels[rows] for labels in fitted.values()]
+    scores = silhouette_scores(features[rows], labellings) if fitted else []
     return pd.DataFrame({"k": list(fitted), "silhouette": scores}, columns=["k", "silhouette"])
 
 
-def cluster_customers(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme) -> Clustering:
+def cluster_customers(
+    base: CustomerBase,
+    cuts: cut_points.Cuts,
+    scheme: Scheme,
+    step: Callable[[str], None] | None = None,
+) -> Clustering:
     """Cluster the scored customers of ``base`` and cross-tabulate with the scheme's segments.
 
     In: the base's measures, scored with ``cuts`` and ``scheme`` for the cross-tab. Out: see
-    Clustering. k maximises the silhouette (the smallest such k on a tie).
+    Clustering. k maximises the silhouette (the smallest such k on a tie). ``step`` is told
+    what runs next (the app shows it as progress).
     """
+    if step is not None:
+        step("Reading each customer's R, F and M…")
     members = segment_members(base, cuts, scheme)
     members = members[members.segment != PROSPECTS].reset_index(drop=True)
     members["monetary"] = members.monetary.astype("float64")
@@ -152,10 +175,12 @@ def cluster_customers(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme)
     # Parallel k-means and BLAS threads fight over the cores of a busy server: one thread was
     # up to 20 times faster there, with the same result.
     with threadpool_limits(limits=1):
-        silhouettes = score_candidates(sample)
+        silhouettes = score_candidates(sample, step=step)
         if silhouettes.empty:
             raise ClusteringError("The customers' R, F and M values are too alike to cluster.")
         k = int(silhouettes.k[silhouettes.silhouette.idxmax()])
+        if step is not None:
+            step(f"Assigning every customer to one of {k} clusters…")
         model = KMeans(k, random_state=RANDOM_STATE, n_init=N_INIT).fit(sample)
         labels = model.predict(features)
     centres = np.expm1(model.cluster_centers_ * std + mean)

@@ -16,9 +16,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from dashboard import engines
+from dashboard import engines, order_rules
 from dashboard.errors import UserError
 from dashboard.rfm import analysis, cut_points, segments
 from dashboard.rfm.schemes import PROSPECTS, Scheme
@@ -39,15 +40,33 @@ def order_segments(scheme: Scheme) -> list[str]:
     return [*scheme.segments, PROSPECTS, OUTSIDE_WINDOW, NOT_YET]
 
 
+def find_past_prospects(orders: ir.Table, as_of: dt.date) -> pa.Array | None:
+    """Return the ids of the prospects who existed at ``as_of``, or None when all of them did.
+
+    The customers table has no sign-up date, so a customer exists from their first order (of
+    any state) on. On or after the latest order's date the customers file itself is up to date,
+    so every customer in it exists (None). Before that, a prospect at ``as_of`` is a customer
+    with an order by then but no valid one; the caller keeps only the prospects listed here.
+    In: canonical ``orders`` (any engine). Out: customer ids (string).
+    """
+    latest = order_rules.latest_order_date(orders)
+    if latest is None or as_of >= latest:
+        return None
+    placed = orders.filter(orders.customer_id.notnull() & (orders.ordered_at.date() <= as_of))
+    return (
+        placed.select("customer_id").distinct().to_pyarrow().column("customer_id").combine_chunks()
+    )
+
+
 def segments_at(
     tables: engines.EngineTables, dataset: str, as_of: dt.date, scoring: cut_points.ScoringSpec
 ) -> tuple[pa.Table, cut_points.Cuts]:
     """Score a dataset's tables as of ``as_of``; return every known customer's segment and cuts.
 
     In: the dataset's tables on any engine (``engines.open_tables``). Out: an Arrow table with
-    one row per customer known at ``as_of``: customer_id, segment (a scheme segment, Prospects,
-    or Outside window for customers whose valid orders all fall before the look-back window) and
-    monetary (decimal, net revenue in the window).
+    one row per customer who existed at ``as_of`` (``find_past_prospects``): customer_id, segment
+    (a scheme segment, Prospects, or Outside window for customers whose valid orders all fall
+    before the look-back window) and monetary (decimal, net revenue in the window).
     """
     base = analysis.build_customer_base(
         tables,
@@ -67,6 +86,13 @@ def segments_at(
         table = labelled.select("customer_id", "segment", "monetary").union(outside).to_pyarrow()
     finally:
         base.close()
+    existing = find_past_prospects(tables.orders, as_of)
+    if existing is not None:
+        kept = pc.or_(
+            pc.not_equal(table.column("segment"), PROSPECTS),
+            pc.is_in(table.column("customer_id"), value_set=existing),
+        )
+        table = table.filter(kept)
     return table, cuts
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import export, formatting, ui
 from dashboard.charts import rfm_charts
 from dashboard.rfm import analysis, backtest, cut_points, explain, migration, schemes
-from dashboard.ui import customer_base, session
+from dashboard.ui import customer_base, progress, session
 from dashboard.ui.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -66,8 +67,8 @@ def get_clusters(
         return None
 
     def fit() -> Clustering:
-        with st.spinner("Fitting k-means for k = 2 to 8…"):
-            return clustering.cluster_customers(base, cuts, scheme)
+        with progress.show_steps("Finding clusters…") as step:
+            return clustering.cluster_customers(base, cuts, scheme, step)
 
     try:
         return session.cached("clusters", key, fit)
@@ -125,7 +126,10 @@ def show_migration(selection: ui.Selection, scoring: cut_points.ScoringSpec) -> 
     )
     matrix = migration.pivot_transitions(transitions, scheme, measure)
     st.plotly_chart(rfm_charts.plot_transition_heatmap(matrix), width="stretch")
-    st.plotly_chart(rfm_charts.plot_migration_sankey(transitions, measure), width="stretch")
+    st.plotly_chart(
+        rfm_charts.plot_migration_sankey(transitions, migration.order_segments(scheme), measure),
+        width="stretch",
+    )
     labels = ["Any segment", *migration.order_segments(scheme)]
     left, right = st.columns(2)
     segment_from = left.selectbox("Moved from", labels)
@@ -179,13 +183,18 @@ def show_backtest(selection: ui.Selection, scoring: cut_points.ScoringSpec) -> N
 
 
 def show_backtest_notes(result: backtest.Backtest) -> None:
-    """Warn when the data ends inside the follow-up period; say how far segments differ."""
+    """Warn when the data ends inside the follow-up period; say how far segments differ and
+    who counts."""
     if not result.complete:
         st.warning(
             f"The data ends on {result.data_end}, before the follow-up period does "
             f"({result.horizon_end}): the figures cover only part of it."
         )
-    st.caption(backtest.describe_separation(result.table))
+    st.caption(
+        f"{backtest.describe_separation(result.table)} Customers count from their first order "
+        f"on, so nobody who first ordered after {result.as_of} is in the table; prospects had "
+        "no valid order by then, so their row shows first orders instead of repeat orders."
+    )
 
 
 def show_clusters(
@@ -193,8 +202,9 @@ def show_clusters(
 ) -> None:
     """A "Find clusters" button, then the k-means clusters beside the RFM segments."""
     st.caption(
-        "k-means on log-scaled, standardised R, F and M; k from 2 to 8 chosen by the "
-        "silhouette on at most 20,000 customers. The same data gives the same clusters."
+        "k-means on log-scaled, standardised R, F and M, fitted on at most 20,000 customers; k "
+        "from 2 to 8 chosen by the silhouette on 5,000 of them. The same data gives the same "
+        "clusters, kept for this session until the data, cut points or scheme change."
     )
     clusters = get_clusters(base, cuts, selection.scheme, st.button("Find clusters"))
     if clusters is None:
@@ -208,7 +218,9 @@ def show_clusters(
         column_config=centre_column_config(selection.currency),
     )
     st.markdown("**Customers per RFM segment and cluster**")
-    st.dataframe(clusters.crosstab, width="stretch")
+    st.dataframe(
+        clusters.crosstab, width="stretch", column_config=count_column_config(clusters.crosstab)
+    )
     st.download_button(
         "Download customers with their cluster (CSV)",
         export.to_csv_bytes(clusters.members),
@@ -225,13 +237,35 @@ def backtest_column_config(currency: str | None) -> dict[str, object]:
     return {
         "segment": st.column_config.TextColumn("Segment at the date"),
         "customers": st.column_config.NumberColumn("Customers", format="localized"),
-        "repeat_customers": st.column_config.NumberColumn("Ordered again", format="localized"),
-        "repeat_rate": st.column_config.NumberColumn("Repeat rate", format="percent"),
+        "repeat_customers": st.column_config.NumberColumn(
+            "Ordered again",
+            format="localized",
+            help="Customers who had ordered by the date and ordered in the period.",
+        ),
+        "repeat_rate": st.column_config.NumberColumn(
+            "Repeat rate", format="percent", help="Of the customers who had ordered by the date."
+        ),
+        "converted_customers": st.column_config.NumberColumn(
+            "First order",
+            format="localized",
+            help="Prospects (no valid order by the date) who placed one in the period.",
+        ),
+        "conversion_rate": st.column_config.NumberColumn(
+            "Conversion rate", format="percent", help="Of the prospects at the date."
+        ),
         "orders": st.column_config.NumberColumn("Orders in the period", format="localized"),
         "revenue": st.column_config.NumberColumn(f"Revenue in the period{unit}", format=money),
         "revenue_per_customer": st.column_config.NumberColumn(
             f"Revenue per customer{unit}", format=money
         ),
+    }
+
+
+def count_column_config(table: pd.DataFrame) -> dict[str, object]:
+    """Whole numbers with thousands separators in every column of a table of counts."""
+    return {
+        str(column): st.column_config.NumberColumn(str(column), format="localized")
+        for column in table.columns
     }
 
 

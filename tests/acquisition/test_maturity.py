@@ -83,14 +83,31 @@ def test_stages_of_a_small_store_by_hand(workspace: Path, small_store: str) -> N
     assert list(stages.columns) == maturity.STAGE_COLUMNS
     assert stages.month.tolist() == [D(2025, 1, 1), D(2025, 2, 1), D(2025, 3, 1)]
     assert stages.evaluated_on.tolist() == [D(2025, 1, 31), D(2025, 2, 28), AS_OF]
+    assert stages.complete.tolist() == [True, True, False]
     assert stages.months_open.tolist() == [0, 1, 1]
-    # Jan 4-31: 3 sales; Feb 1-28: 8; Feb 11 - Mar 10: 3 (12th, 14th, 16th) + 30
-    assert stages.orders_trailing.tolist() == [3, 8, 33]
-    assert stages.sales_per_week.tolist() == pytest.approx([0.75, 2.0, 33 / 4])
-    assert stages.stage.tolist() == ["Just started", "Gaining traction", "Gaining traction"]
-    assert stages.recommended_retention_share.tolist() == [0.0, 0.15, 0.15]
-    sooner = maturity.StageThresholds(consistent_months=1)
-    assert detect(workspace, small_store, sooner)[0].stage.iloc[-1] == "Consistent"
+    # The 3-month windows start at the first sale (Jan 15): Jan 15-31, 17 days, 3 sales;
+    # Jan 15 - Feb 28, 45 days, 3 + 8; Jan 15 - Mar 10, 55 days, 3 + 8 + 30.
+    assert stages.window_start.tolist() == [D(2025, 1, 15)] * 3
+    assert stages.orders_trailing.tolist() == [3, 11, 41]
+    assert stages.sales_per_week.tolist() == pytest.approx([21 / 17, 77 / 45, 287 / 55])
+    assert stages.signal_stage.tolist() == ["Gaining traction"] * 3
+    assert stages.stage.tolist() == ["Gaining traction"] * 3
+    assert stages.recommended_retention_share.tolist() == [0.15, 0.15, 0.15]
+    # February's 11 / 45 = 0.24 sales a day reach "Consistent" at 0.2 a day and 1 month open,
+    # but a change has to hold for 3 months first; with a hold of 1 month it counts at once, and
+    # the partial March keeps February's stage.
+    sooner = maturity.StageThresholds(consistent_months=1, consistent_sales_per_day=0.2)
+    held = detect(workspace, small_store, sooner)[0]
+    assert held.signal_stage.tolist() == ["Gaining traction", "Consistent", "Consistent"]
+    assert held.stage.tolist() == ["Gaining traction"] * 3
+    at_once = maturity.StageThresholds(
+        consistent_months=1, consistent_sales_per_day=0.2, hold_months=1
+    )
+    assert detect(workspace, small_store, at_once)[0].stage.tolist() == [
+        "Gaining traction",
+        "Consistent",
+        "Consistent",
+    ]
 
 
 def test_returning_share_and_effort_by_hand(workspace: Path, small_store: str) -> None:
@@ -114,9 +131,13 @@ def test_returning_share_and_effort_by_hand(workspace: Path, small_store: str) -
     assert effort.returning_share_revenue.tolist() == pytest.approx([0.0, 0.75, 0.0])
     assert effort.retention_spend_share.isna().tolist() == [True, False, True]
     paragraph = maturity.describe_current_stage(stages, effort)
-    assert "gaining traction (since February 2025)" in paragraph
+    # The headline is February, the last complete month; March (to the 10th) is named only.
+    assert "gaining traction (since January 2025)" in paragraph
+    assert "0.2 sales a day over Jan 2025 to Feb 2025" in paragraph
+    assert "March 2025 is not complete (data to 10 March)" in paragraph
     assert "Recommended share of effort on retention: 15%" in paragraph
-    assert "0% of this month's revenue" in paragraph
+    assert "75% of February 2025's revenue (75% of orders): more than recommended" in paragraph
+    assert "25% of February 2025's spend is on retention" in paragraph
 
 
 def test_a_store_without_valid_orders_has_no_stage(workspace: Path) -> None:
@@ -136,17 +157,18 @@ def test_thresholds_describe_every_stage() -> None:
 
 
 def expected_stages(orders: pd.DataFrame) -> pd.DataFrame:
-    """Month, evaluated_on, months_open, orders_trailing, stage: pandas over the CSV orders."""
+    """Month, evaluated_on, months_open, orders_trailing, signal_stage: pandas over the CSV
+    orders, sales a day over the month and the two before it (from the first sale)."""
     sales = orders[~orders.is_cancelled & (orders.total > 0) & (orders.day <= ref.AS_OF)]
     first = min(sales.day)
     per_day = sales.groupby("day").size()
     rows = []
     for month in pd.date_range(first.replace(day=1), ref.AS_OF, freq="MS"):
         end = min((month + pd.offsets.MonthEnd(0)).date(), ref.AS_OF)
-        start = end - dt.timedelta(days=27)
+        start = max((month - pd.DateOffset(months=2)).date(), first)
         n = int(per_day[(per_day.index >= start) & (per_day.index <= end)].sum())
         opened = (end.year - first.year) * 12 + end.month - first.month - (end.day < first.day)
-        rate = n / 28
+        rate = n / ((end - start).days + 1)
         if opened >= 12 and rate >= 10:
             stage = "Well established"
         elif opened >= 4 and rate >= 10:
@@ -159,7 +181,7 @@ def expected_stages(orders: pd.DataFrame) -> pd.DataFrame:
             stage = "Just started"
         rows.append((month.date(), end, opened, n, stage))
     return pd.DataFrame(
-        rows, columns=["month", "evaluated_on", "months_open", "orders_trailing", "stage"]
+        rows, columns=["month", "evaluated_on", "months_open", "orders_trailing", "signal_stage"]
     )
 
 
@@ -198,6 +220,10 @@ def test_demo_stages_match_pandas(demo_maturity, demo_orders) -> None:
     got = demo_maturity.stages
     for column in expected.columns:
         assert got[column].tolist() == expected[column].tolist(), column
+    complete = [
+        end == (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date() for end in got.evaluated_on
+    ]
+    assert got.stage.tolist() == maturity.hold_stages(expected.signal_stage, complete, 3)
 
 
 def test_demo_effort_matches_pandas(demo_maturity, demo_orders, demo_dataset) -> None:

@@ -505,6 +505,6 @@ def test_report_gives_the_store_totals_without_customers(
     }
     assert report["channels"] == [] and report["cohorts"] == []
     assert report["warnings"] == [NO_CUSTOMER_KEY]
-    # Guest orders are sales for the stages: one in each month's trailing 28 days (orders 1, 2
-    # and 4; order 3 is cancelled, order 5 is worth 0).
-    assert [row["orders_trailing"] for row in report["stages"]] == [1, 1, 1]
+    # Guest orders are sales for the stages: one in each month (orders 1, 2 and 4; order 3 is
+    # cancelled, order 5 is worth 0), counted over each month's trailing three calendar months.
+    assert [row["orders_trailing"] for row in report["stages"]] == [1, 2, 3]
