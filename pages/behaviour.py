@@ -77,7 +77,7 @@ with ui.friendly_errors(), notices.definition_errors():
 
     if saved_tab.open:
         with saved_tab, notices.definition_errors():
-            saved_segments.manage_saved(selection.dataset)
+            saved_segments.manage_saved(selection, base)
 
     if compare_tab.open:
         with compare_tab, notices.definition_errors():

@@ -35,7 +35,7 @@ with ui.friendly_errors():
 
     ui_segments.show_segment_changes(base, scheme, cuts)
     summary = analysis.segment_summary(base, cuts, scheme)
-    ui_segments.show_headline(summary, selection.currency)
+    ui_segments.show_headline(summary, base, selection.currency)
     st.plotly_chart(rfm_charts.plot_segment_shares(summary), width="stretch")
     st.dataframe(
         ui_segments.present_summary(summary),
@@ -44,6 +44,7 @@ with ui.friendly_errors():
         column_config=ui_segments.summary_column_config(selection.currency),
         key="segment_table",
         height="content",
+        placeholder="—",
     )
     ui_segments.explain_computation(base, scheme, cuts)
     ui_segments.offer_segment_download(selection, base, cuts, summary)

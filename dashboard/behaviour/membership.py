@@ -6,13 +6,16 @@ Reference: docs/behaviour.md §3, "Size of a segment".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard.behaviour.catalogue import FEATURES
-from dashboard.behaviour.definitions import DefinitionError
+from dashboard.behaviour.catalogue import DATE, FEATURES, NUMBER
+from dashboard.behaviour.compiler import flag_segments
+from dashboard.behaviour.definitions import Definition, DefinitionError
 
 PREVIEW_ROWS = 50
 
@@ -51,16 +54,56 @@ def list_members(
     condition: ir.BooleanValue,
     columns: Sequence[str] = ("customer_id", "email", "orders", "net_revenue", "rfm_segment"),
     limit: int | None = None,
+    highest_first: str | None = None,
 ) -> pd.DataFrame:
-    """Return the members (``columns`` of the feature table), ordered by customer_id.
+    """Return the members (``columns`` of the feature table), ordered by customer_id, or by the
+    feature ``highest_first`` descending (missing values last, ties by customer_id).
 
     Columns must be features; customer_id is always first. ``limit`` keeps the first rows only.
     """
-    unknown = [c for c in columns if c not in FEATURES]
+    unknown = [c for c in [*columns, highest_first or "customer_id"] if c not in FEATURES]
     if unknown:
         raise DefinitionError(f"Unknown columns: {', '.join(unknown)}.")
     chosen = ["customer_id", *(c for c in dict.fromkeys(columns) if c != "customer_id")]
-    members = table.filter(condition).select(*chosen).order_by("customer_id")
+    members = table.filter(condition)
+    keys = [ibis.desc(members[highest_first], nulls_first=False)] if highest_first else []
+    members = members.order_by([*keys, "customer_id"]).select(*chosen)
     if limit is not None:
         members = members.limit(limit)
     return members.to_pandas()
+
+
+def choose_sort_feature(definition: Definition) -> str:
+    """Return the feature a preview of the members is sorted by: the first number or date
+    feature the definition tests, else net revenue."""
+    for condition in definition.conditions():
+        if FEATURES[condition.feature].kind in (NUMBER, DATE):
+            return condition.feature
+    return "net_revenue"
+
+
+def count_members(
+    base: ir.Table, definitions: Mapping[str, Definition], workspace: Path
+) -> dict[str, int]:
+    """Return the number of members of each segment, in one query.
+
+    In: the materialised base features (BASE_COLUMNS) and segments by name; each is scored with
+    its own RFM spec (``compiler.flag_segments``). Out: segment name -> members.
+    """
+    if not definitions:
+        return {}
+    table, columns = flag_segments(base, definitions, workspace)
+    row = (
+        table.aggregate(
+            **{
+                f"n_{i}": table[columns[name]].cast("int64").sum()
+                for i, name in enumerate(definitions)
+            }
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    return {
+        name: 0 if pd.isna(row[f"n_{i}"]) else int(row[f"n_{i}"])
+        for i, name in enumerate(definitions)
+    }

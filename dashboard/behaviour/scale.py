@@ -15,7 +15,9 @@ from dashboard.behaviour.catalogue import TREND_WINDOWS_DAYS
 from dashboard.behaviour.compiler import flag_segments
 from dashboard.behaviour.definitions import Definition, DefinitionError
 
+# The score first, so it stays on screen however narrow the table is.
 SCALE_COLUMNS = [
+    "scale_score",
     "segment",
     "size",
     "share_customers",
@@ -26,7 +28,6 @@ SCALE_COLUMNS = [
     "early_adoption",
     "revenue_at_stake",
     "share_revenue",
-    "scale_score",
 ]
 
 
@@ -36,7 +37,8 @@ def scale_table(
     workspace: Path,
     launch_days: int = 30,
 ) -> pd.DataFrame:
-    """SCALE prioritisation of segments (docs/behaviour.md §6), one row per segment (SCALE_COLUMNS).
+    """SCALE prioritisation of segments (docs/behaviour.md §6), one row per segment (SCALE_COLUMNS),
+    highest scale_score first (ties in the order of ``definitions``).
 
     Size = customers; Currency = average net revenue per customer; Access = share of customers
     who accept email or SMS marketing; Love = repeat rate (share with 2+ orders among buyers) and
@@ -94,8 +96,9 @@ def scale_table(
                 else 0.0,
             }
         )
-    result = pd.DataFrame(rows, columns=SCALE_COLUMNS[:-1])
+    result = pd.DataFrame(rows, columns=SCALE_COLUMNS[1:])
     ranked = result[["size", "currency", "access", "love_repeat_rate", "early_adoption"]]
     ranks = ranked.rank(method="max", pct=True, na_option="keep")
     result["scale_score"] = ranks.mean(axis=1, skipna=True)
-    return result[SCALE_COLUMNS]
+    ordered = result.sort_values("scale_score", ascending=False, kind="stable", na_position="last")
+    return ordered[SCALE_COLUMNS].reset_index(drop=True)

@@ -49,19 +49,27 @@ class Cuts:
         """Return one row per measure and score, stating the rule that gives the score."""
         rows: list[dict[str, object]] = []
         n = self.n_scores
-        for measure, cuts, op in (
-            ("Recency (days)", self.recency, "<="),
-            ("Frequency (orders)", self.frequency, ">="),
-            ("Monetary (net revenue)", self.monetary, ">="),
+        for measure, cuts, op, whole in (
+            ("Recency (days)", self.recency, "<=", True),
+            ("Frequency (orders)", self.frequency, ">=", True),
+            ("Monetary (net revenue)", self.monetary, ">=", False),
         ):
             for score in range(n, 0, -1):
-                rows.append(
-                    {"measure": measure, "score": score, "rule": _rule_text(cuts, score, op, n)}
-                )
+                rule = _rule_text(cuts, score, op, n, whole)
+                rows.append({"measure": measure, "score": score, "rule": rule})
         return rows
 
 
-def _rule_text(cuts: Sequence[float | None], score: int, op: str, n: int) -> str:
+def _band_text(lower: float, upper: float, whole: bool, op: str) -> str | None:
+    # A band between two cuts may hold no value (ties) or, for a whole-number measure, one.
+    if lower >= upper:
+        return f"empty (the cut points {_fmt(lower)} and {_fmt(upper)} coincide)"
+    if whole and float(lower).is_integer() and upper - lower == 1:
+        return f"exactly {_fmt(upper if op == '<=' else lower)}"
+    return None
+
+
+def _rule_text(cuts: Sequence[float | None], score: int, op: str, n: int, whole: bool) -> str:
     if op == "<=":
         # R = n if value <= cuts[0]; R = k if value <= cuts[n-k] and above cuts[n-k-1].
         idx = n - score
@@ -71,7 +79,8 @@ def _rule_text(cuts: Sequence[float | None], score: int, op: str, n: int) -> str
             return f"> {_fmt(lower)}"
         if lower is None:
             return f"<= {_fmt(upper)}"
-        return f"> {_fmt(lower)} and <= {_fmt(upper)}"
+        band = None if upper is None else _band_text(lower, upper, whole, op)
+        return band or f"> {_fmt(lower)} and <= {_fmt(upper)}"
     idx = score - 2
     lower = cuts[idx] if idx >= 0 else None
     upper = cuts[idx + 1] if idx + 1 < len(cuts) else None
@@ -81,7 +90,7 @@ def _rule_text(cuts: Sequence[float | None], score: int, op: str, n: int) -> str
         return "unreachable (ties)"
     if upper is None or score == n:
         return f">= {_fmt(lower)}"
-    return f">= {_fmt(lower)} and < {_fmt(upper)}"
+    return _band_text(lower, upper, whole, op) or f">= {_fmt(lower)} and < {_fmt(upper)}"
 
 
 def _fmt(value: float | None) -> str:

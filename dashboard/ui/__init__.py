@@ -21,7 +21,7 @@ from dashboard.errors import UserError
 from dashboard.rfm import analysis, scheme_io, schemes
 from dashboard.ui import session
 from dashboard.ui.text import escape_markdown
-from dashboard.workspace import store
+from dashboard.workspace import limits, store
 
 DEFAULT_DATASET_ENV = "SEGMENTS_DATASET"
 SELECTION = "selection"
@@ -68,6 +68,8 @@ def friendly_errors() -> Iterator[None]:
             st.warning(escape_markdown(exc))
         except UserError as exc:
             st.error(escape_markdown(exc))
+        except limits.ENGINE_LIMIT_ERRORS as exc:
+            st.error(escape_markdown(limits.explain_engine_error(exc)))
         except Exception as exc:
             st.error(errors.describe_bug(exc, "this page"))
 

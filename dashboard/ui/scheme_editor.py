@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import ui
+from dashboard import formatting, ui
 from dashboard.rfm import scheme_io, schemes
 from dashboard.ui import customer_base
 from dashboard.ui.text import escape_markdown
@@ -72,7 +72,7 @@ def offer_to_save(candidate: schemes.Scheme) -> None:
     """Confirm that a checked scheme is a partition and offer to save it under a name."""
     st.success(
         f"'{escape_markdown(candidate.name)}' puts every cell in exactly one of "
-        f"{len(candidate.segments)} segments."
+        f"{formatting.format_count_of(len(candidate.segments), 'segment')}."
     )
     name = st.text_input("Save as (letters, digits, - and _)", key="scheme_name")
     if st.button("Save as custom scheme", disabled=not name):

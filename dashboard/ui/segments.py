@@ -12,22 +12,58 @@ from dashboard.ui import customer_base, session
 from dashboard.ui.text import escape_markdown
 
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
+# Headline labels: each says what it counts (docs/segments.md §5).
+CUSTOMERS_LABEL = "Customers with orders in window"
+PROSPECTS_LABEL = "Prospects (no valid order)"
+REVENUE_LABEL = "Net revenue, orders in window"
+AOV_LABEL = "Average order value, in window"
+# Session keys of the segment change counter: the baseline cuts and the last move's count.
+BASELINE = "cuts_baseline"
+LAST_MOVE = "last_move_changes"
 
 
 def _rising_defaults(values: tuple[float | None, ...], floor: float, step: float) -> list[float]:
     out: list[float] = []
     for value in values:
-        candidate = floor if value is None else max(float(value), floor)
+        candidate = round((floor if value is None else max(float(value), floor)) / step) * step
         if out and candidate <= out[-1]:
             candidate = out[-1] + step
-        out.append(round(candidate / step) * step)
+        out.append(candidate)
     return out
+
+
+def clamp_cut(values: list[float], index: int, wanted: float, step: float, upper: float) -> float:
+    """Return ``wanted`` rounded to ``step`` and kept strictly between the neighbouring cuts.
+
+    In: a measure's cut points (strictly rising) and the new value asked for cut ``index``.
+    Out: the value within [cut below + step, cut above - step], the first cut going down to 0
+    and the last up to ``upper``, so the cut points keep rising strictly.
+    """
+    lowest = values[index - 1] + step if index > 0 else 0.0
+    highest = values[index + 1] - step if index + 1 < len(values) else upper
+    return min(max(round(wanted / step) * step, lowest), highest)
+
+
+def _keep_order(keys: list[str], index: int, changed: str, step: float, upper: float) -> None:
+    # A move past a neighbour stops at the neighbour, so the cuts can never stop rising.
+    values = [float(st.session_state[key]) for key in keys]
+    value = clamp_cut(values, index, float(st.session_state[changed]), step, upper)
+    st.session_state[keys[index]] = value
+    st.session_state[_name_typed_key(keys[index])] = value
+
+
+def _name_typed_key(slider_key: str) -> str:
+    return f"{slider_key}_typed"
 
 
 def cut_sliders(
     selection: ui.Selection, quantile: cut_points.Cuts, limits: dict[str, float]
 ) -> cut_points.Cuts:
-    """Draw one slider per cut point (R, F, M in three columns) and return the chosen cuts."""
+    """Draw one slider per cut point (R, F, M in three columns) and return the chosen cuts.
+
+    A move past a neighbouring cut stops one step short of it. Each recency slider has a number
+    input beside it holding the same value, for setting an exact number of days.
+    """
     n = selection.scheme.n_scores
     frequency_defaults = SUGGESTED_FREQUENCY_CUTS[-(n - 1) :] if n < 5 else SUGGESTED_FREQUENCY_CUTS
     specs = [
@@ -40,27 +76,58 @@ def cut_sliders(
     for column, (measure, title, defaults, step) in zip(st.columns(3), specs, strict=True):
         with column:
             st.markdown(f"**{title}**")
-            upper = max(limits[measure], defaults[-1] + step)
-            values = []
-            for i, default in enumerate(defaults):
+            upper = float(max(limits[measure], defaults[-1] + step))
+            keys = [f"cut_{selection.dataset}_{n}_{measure}_{i}" for i in range(len(defaults))]
+            for key, default in zip(keys, defaults, strict=True):
+                st.session_state.setdefault(key, float(default))
+            for i, key in enumerate(keys):
                 score = n - i if measure == "recency" else i + 2
                 label = f"{measure[0].upper()} {score}: " + (
                     "at most (days)" if measure == "recency" else f"at least ({units[measure]})"
                 )
-                values.append(
+                if measure == "recency":
+                    _draw_recency_cut(label, keys, i, step, upper)
+                else:
                     st.slider(
                         label,
                         min_value=0.0,
-                        max_value=float(upper),
-                        value=float(default),
+                        max_value=upper,
                         step=step,
                         format="%.0f",
-                        key=f"cut_{selection.dataset}_{n}_{measure}_{i}",
+                        key=key,
+                        on_change=_keep_order,
+                        args=(keys, i, key, step, upper),
                     )
-                )
-            chosen[measure] = tuple(values)
+            chosen[measure] = tuple(float(st.session_state[key]) for key in keys)
     return cut_points.validate_cuts(
         cut_points.Cuts(chosen["recency"], chosen["frequency"], chosen["monetary"])
+    )
+
+
+def _draw_recency_cut(label: str, keys: list[str], index: int, step: float, upper: float) -> None:
+    key, typed = keys[index], _name_typed_key(keys[index])
+    st.session_state[typed] = st.session_state[key]
+    drag, exact = st.columns([3, 1], vertical_alignment="bottom")
+    drag.slider(
+        label,
+        min_value=0.0,
+        max_value=upper,
+        step=step,
+        format="%.0f",
+        key=key,
+        on_change=_keep_order,
+        args=(keys, index, key, step, upper),
+    )
+    exact.number_input(
+        f"{label}, typed",
+        min_value=0.0,
+        max_value=upper,
+        step=step,
+        format="%.0f",
+        key=typed,
+        label_visibility="collapsed",
+        on_change=_keep_order,
+        args=(keys, index, typed, step, upper),
     )
 
 
@@ -108,20 +175,44 @@ def warn_collapsed_bins(base: analysis.CustomerBase, cuts: cut_points.Cuts) -> N
     )
 
 
-def show_headline(summary: pd.DataFrame, currency: str | None) -> None:
-    """Four headline figures: customers, of whom prospects, net revenue and AOV."""
+def show_headline(summary: pd.DataFrame, base: analysis.CustomerBase, currency: str | None) -> None:
+    """Four headline figures, each label saying what it counts, and one sentence on why other
+    pages count differently."""
     scored = summary[summary.segment != schemes.PROSPECTS]
     columns = st.columns(4)
-    columns[0].metric("Customers", formatting.format_count(summary.customers.sum()))
+    columns[0].metric(CUSTOMERS_LABEL, formatting.format_count(scored.customers.sum()))
     columns[1].metric(
-        "Prospects (no valid order)",
+        PROSPECTS_LABEL,
         formatting.format_count(summary.customers.sum() - scored.customers.sum()),
     )
-    columns[2].metric("Net revenue", formatting.format_money(summary.revenue.sum(), currency))
+    columns[2].metric(REVENUE_LABEL, formatting.format_money(summary.revenue.sum(), currency))
     orders = scored.orders.sum()
     columns[3].metric(
-        "Average order value",
+        AOV_LABEL,
         formatting.format_money(scored.revenue.sum() / orders if orders else None, currency),
+    )
+    st.caption(describe_counting(base))
+
+
+def describe_counting(base: analysis.CustomerBase) -> str:
+    """Return the sentence that says what the Segments page counts and why the Data and Maturity
+    pages show other totals."""
+    window = (
+        f"from {base.window.start:%d %b %Y} to {base.window.as_of:%d %b %Y}"
+        if base.window.start
+        else f"up to {base.window.as_of:%d %b %Y}"
+    )
+    outside = (
+        f" ({formatting.format_count(base.customers_outside_window)} customers who bought only "
+        "before the window are left out)"
+        if base.customers_outside_window
+        else ""
+    )
+    return (
+        f"Segments counts the valid orders {window} under the sidebar's counting rules"
+        f"{outside}, so its totals differ from the Data page (every loaded order and every "
+        "customer on one) and from Maturity (every valid order of the store's life, guest "
+        "orders included)."
     )
 
 
@@ -166,7 +257,7 @@ def offer_segment_download(
         else summary.customers[summary.segment == segment].sum()
     )
     st.download_button(
-        f"Download {count:,} customers (CSV)",
+        f"Download {formatting.format_count_of(count, 'customer')} (CSV)",
         session.defer_in_session(
             lambda: to_csv_bytes(analysis.segment_members(base, cuts, selection.scheme, segment))
         ),
@@ -179,21 +270,48 @@ def offer_segment_download(
 def show_segment_changes(
     base: analysis.CustomerBase, scheme: schemes.Scheme, cuts: cut_points.Cuts
 ) -> None:
-    """Remember ``cuts`` and say how many customers changed segment at the last move of the cuts.
+    """Say how many customers are in another segment than with the baseline cut points, and how
+    many the last move alone changed; offer to make the current cut points the baseline.
 
-    The comparison is kept until the cuts move again; a new dataset, date or scheme starts over.
+    The baseline is the first cut points scored for this base and scheme (the quantiles, or the
+    custom cut points the page opened with) until the user resets it; a new dataset, date or
+    scheme starts over. The cut points are remembered for the studio (``get_scoring``).
     """
     context = customer_base.cut_context(scheme)
     previous = st.session_state.get(customer_base.LAST_CUTS)
-    if previous is None or previous[0] != context:
-        st.session_state.pop("last_change", None)
-    elif previous[1] != cuts:
-        changes = sensitivity.segment_changes(base, previous[1], cuts, scheme)
-        total = float(changes.transitions.revenue.sum())
-        share = changes.revenue_changed / total if total else 0.0
-        st.session_state["last_change"] = (context, changes.customers_changed, share)
+    baseline = st.session_state.get(BASELINE)
+    if baseline is None or baseline[0] != context:
+        st.session_state[BASELINE] = baseline = (context, cuts)
+        st.session_state.pop(LAST_MOVE, None)
+    elif previous is not None and previous[0] == context and previous[1] != cuts:
+        last = sensitivity.segment_changes(base, previous[1], cuts, scheme)
+        st.session_state[LAST_MOVE] = (context, last.customers_changed)
     st.session_state[customer_base.LAST_CUTS] = (context, cuts)
-    change = st.session_state.get("last_change")
-    if change is not None:
-        customers, share = formatting.format_count(change[1]), formatting.format_percent(change[2])
-        st.info(f"{customers} customers ({share} of revenue) changed segment since the last move.")
+    if baseline[1] == cuts:
+        return
+    changes = sensitivity.segment_changes(base, baseline[1], cuts, scheme)
+    total = float(changes.transitions.revenue.sum())
+    share = changes.revenue_changed / total if total else 0.0
+    text = (
+        f"{formatting.format_count_of(changes.customers_changed, 'customer')} "
+        f"({formatting.format_percent(share)} of revenue) are in another segment than with the "
+        "baseline cut points"
+    )
+    last_move = st.session_state.get(LAST_MOVE)
+    if last_move is not None and last_move[0] == context:
+        text += f"; the last move alone changed {formatting.format_count(last_move[1])}"
+    info, reset = st.columns([4, 1], vertical_alignment="center")
+    info.info(text + ".")
+    reset.button(
+        "Make these the baseline",
+        key="reset_baseline",
+        on_click=_reset_baseline,
+        args=(context, cuts),
+        help="Count changes from the current cut points on. The first baseline is the cut "
+        "points the page opened with for this dataset, date and scheme.",
+    )
+
+
+def _reset_baseline(context: tuple[object, schemes.Scheme], cuts: cut_points.Cuts) -> None:
+    st.session_state[BASELINE] = (context, cuts)
+    st.session_state.pop(LAST_MOVE, None)

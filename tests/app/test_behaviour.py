@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from markdown_text import read_markdown
 from streamlit.testing.v1 import AppTest
 
 from dashboard.behaviour import presets, segment_store
@@ -85,7 +86,7 @@ def test_a_preset_opens_in_the_builder(shop_env) -> None:
     assert app.session_state["bh_tab"] == "Builder"
     assert app.text_input(key="bh_name").value == "one-time"
     assert customer_count(app) == one_time
-    assert any("'one-time' is in the builder" in s.value for s in app.success)
+    assert any("'one-time' is in the builder" in read_markdown(s.value) for s in app.success)
 
 
 def test_two_conditions_change_the_count_and_the_segment_is_saved(shop_env) -> None:
@@ -104,7 +105,7 @@ def test_two_conditions_change_the_count_and_the_segment_is_saved(shop_env) -> N
     app.text_input(key="bh_name").input(SEGMENT)
     app.button(key="bh_save").click().run()
     assert_clean(app)
-    assert any(f"Saved '{SEGMENT}' (version 1)" in s.value for s in app.success)
+    assert any(f"Saved '{SEGMENT}' (version 1)" in read_markdown(s.value) for s in app.success)
     path = segment_store.segment_path(shop_env.workspace, shop_env.dataset, SEGMENT)
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from markdown_text import read_markdown
 from streamlit.testing.v1 import AppTest
 
 from dashboard.ingest import ingest_file
@@ -70,10 +71,10 @@ def read_figures(app: AppTest) -> dict[str, object]:
         "prospects": int(table.customers[table.segment == schemes.PROSPECTS].sum()),
         "scored": int(scored.customers.sum()),
         "orders": int(scored.orders.sum()),
-        "customers": metrics["Customers"],
+        "customers": metrics["Customers with orders in window"],
         "shown prospects": metrics["Prospects (no valid order)"],
-        "aov": metrics["Average order value"],
-        "revenue": metrics["Net revenue"],
+        "aov": metrics["Average order value, in window"],
+        "revenue": metrics["Net revenue, orders in window"],
         "zero rule": "with a total of 0 count as orders" in rule,
     }
 
@@ -89,7 +90,7 @@ def test_counting_zero_value_orders_rebuilds_the_base(
         "prospects": 1,
         "scored": 3,
         "orders": 4,
-        "customers": "4",
+        "customers": "3",
         "shown prospects": "1",
         "aov": "€65.00",
         "revenue": "€260.00",
@@ -117,7 +118,7 @@ def test_several_currencies_are_named_in_the_sidebar(
     counting_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = start(counting_workspace, "mixed", monkeypatch)
-    assert [w.value for w in app.sidebar.warning] == [
+    assert [read_markdown(w.value) for w in app.sidebar.warning] == [
         "Orders are in 2 currencies, EUR (2 orders) and USD (3 orders): revenue and monetary "
         "figures add them up without conversion, so compare them within one currency or load "
         "each currency into its own dataset."

@@ -275,7 +275,8 @@ def test_scale_table(tiny_base, tiny_workspace) -> None:
         "coupon": presets.preset_definition(presets.PRESETS["coupon"], {"share": 30.0}),
         "one_time": presets.preset_definition(presets.PRESETS["one_time"]),
     }
-    table = scale.scale_table(tiny_base.table, chosen, tiny_workspace).set_index("segment")
+    raw = scale.scale_table(tiny_base.table, chosen, tiny_workspace)
+    table = raw.set_index("segment")
     coupon, one_time = table.loc["coupon"], table.loc["one_time"]
     # coupon = A (200, 3 orders, email yes, survey 9, 30-day trend 1) and b (600, 3, ?, -, 2/3)
     assert (coupon["size"], coupon.share_customers) == (2, 2 / 5)
@@ -289,7 +290,7 @@ def test_scale_table(tiny_base, tiny_workspace) -> None:
     assert (one_time.love_repeat_rate, one_time.love_satisfaction) == (0.0, 3.0)
     assert one_time.early_adoption == 0.0
     assert coupon.scale_score == 1.0 and one_time.scale_score == 0.5
-    assert list(table.reset_index().columns) == scale.SCALE_COLUMNS
+    assert list(raw.columns) == scale.SCALE_COLUMNS
 
 
 def test_saved_segments_keep_their_versions(workspace: Path) -> None:

@@ -40,7 +40,7 @@ def test_channels_count_every_scored_customer_once(visit, artifacts) -> None:
     page = visit.page
     open_segments(page)
     shown = metrics(page)
-    scored = count(shown["Customers"]) - count(shown["Prospects (no valid order)"])
+    scored = count(shown["Customers with orders in window"])
     open_page(page, "Channels")
     page.locator(CHART).first.wait_for()
     assert_no_problem(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 import streamlit as st
 
-from dashboard import ui
+from dashboard import formatting, ui
 from dashboard.behaviour.catalogue import FEATURES, SOURCES
 from dashboard.behaviour.compiler import feature_view
 from dashboard.behaviour.definitions import RfmSpec
@@ -77,6 +77,8 @@ def show_missing_inputs(missing: dict[str, str]) -> None:
     for name in missing:
         feature = FEATURES[name]
         by_file.setdefault(SOURCES[feature.source][2], []).append(feature.label.lower())
-    with st.expander(f"{len(missing)} features are empty until more files are loaded"):
+    empty = formatting.format_count_of(len(missing), "feature")
+    verb = "is" if len(missing) == 1 else "are"
+    with st.expander(f"{empty} {verb} empty until more files are loaded"):
         for file, labels in by_file.items():
             st.markdown(f"- Upload {file} to enable: {', '.join(labels)}.")

@@ -6,10 +6,15 @@ import ibis.expr.types as ir
 import streamlit as st
 
 from dashboard import formatting
-from dashboard.behaviour.catalogue import FEATURES
+from dashboard.behaviour.catalogue import DATE, FEATURES
 from dashboard.behaviour.compiler import compile_definition
 from dashboard.behaviour.definitions import Definition
-from dashboard.behaviour.membership import PREVIEW_ROWS, list_members, measure_segment
+from dashboard.behaviour.membership import (
+    PREVIEW_ROWS,
+    choose_sort_feature,
+    list_members,
+    measure_segment,
+)
 
 PREVIEW_COLUMNS = ("customer_id", "email", "orders", "net_revenue", "last_order_on", "rfm_segment")
 
@@ -17,7 +22,8 @@ PREVIEW_COLUMNS = ("customer_id", "email", "orders", "net_revenue", "last_order_
 def show_live_result(
     view: ir.Table, definition: Definition, currency: str | None, key: str
 ) -> None:
-    """Customers, share of customers and revenue, and a preview of the first members."""
+    """Customers, share of customers and revenue, and a preview of the members sorted by the
+    definition's first measure (``membership.choose_sort_feature``), highest first."""
     condition = compile_definition(view, definition)
     size = measure_segment(view, condition)
     columns = st.columns(3)
@@ -30,16 +36,24 @@ def show_live_result(
         delta_color="off",
         delta_arrow="off",
     )
-    preview = list_members(view, condition, PREVIEW_COLUMNS, PREVIEW_ROWS)
+    sort_by = choose_sort_feature(definition)
+    columns = [*PREVIEW_COLUMNS[:2], sort_by, *PREVIEW_COLUMNS[2:]]
+    preview = list_members(view, condition, columns, PREVIEW_ROWS, highest_first=sort_by)
     st.dataframe(
         preview,
         hide_index=True,
         width="stretch",
         column_config=feature_column_config(preview.columns, currency),
         key=f"bh_preview_{key}",
+        placeholder="—",
     )
-    if size["customers"] > len(preview):
-        st.caption(f"The first {len(preview)} members by customer id.")
+    order = "latest" if FEATURES[sort_by].kind == DATE else "highest"
+    shown = (
+        f"The first {formatting.format_count_of(len(preview), 'member')}"
+        if size["customers"] > len(preview)
+        else "The members"
+    )
+    st.caption(f"{shown}, {order} {FEATURES[sort_by].label.lower()} first.")
 
 
 def feature_column_config(columns: object, currency: str | None) -> dict[str, object]:

@@ -1,14 +1,18 @@
-"""Saving the builder's segment, and the saved segments: open, duplicate, delete, history."""
+"""Saving the builder's segment, and the saved segments: their member counts, open, download,
+duplicate, delete, history."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
-from dashboard.behaviour import segment_store
+from dashboard import formatting, ui
+from dashboard.behaviour import segment_export, segment_store
 from dashboard.behaviour.definitions import Definition, DefinitionError, describe_definition
-from dashboard.ui.behaviour import notices, segment_editor
+from dashboard.behaviour.feature_base import FeatureBase
+from dashboard.behaviour.membership import count_members
+from dashboard.ui import session
+from dashboard.ui.behaviour import feature_cache, notices, segment_editor
 
 SAVED_ERROR = "bh_saved_error"
 
@@ -40,13 +44,16 @@ def _delete(dataset: str, name: str) -> None:
     notices.notify(f"Deleted '{name}' and its history.")
 
 
-def manage_saved(dataset: str) -> None:
-    """Pick a saved segment: open it in the builder, duplicate, delete, see its versions."""
+def manage_saved(selection: ui.Selection, base: FeatureBase) -> None:
+    """The saved segments with their member counts; pick one to open in the builder, download
+    its members, duplicate, delete or see its versions."""
     notices.show_error(SAVED_ERROR)
+    dataset = selection.dataset
     names = segment_store.list_segments(ui.workspace(), dataset)
     if not names:
         st.info("No saved segment yet: build one in the Builder tab and save it.")
         return
+    counts = show_member_counts(dataset, base, names)
     name = st.selectbox("Saved segment", names, key="bh_saved")
     history = segment_store.read_history(ui.workspace(), dataset, name)
     table = pd.DataFrame(
@@ -76,6 +83,12 @@ def manage_saved(dataset: str) -> None:
         "Version", [v.version for v in reversed(history)], key=f"bh_version_{name}"
     )
     chosen = next(v.definition for v in history if v.version == version)
+    members = (
+        counts[name]
+        if version == history[-1].version
+        else count_members(base.table, {name: chosen}, ui.workspace())[name]
+    )
+    offer_members_csv(selection, base, chosen, name, version, members)
     open_column, copy_column, delete_column = st.columns(3)
     open_column.button(
         f"Open version {version} in the builder",
@@ -94,3 +107,65 @@ def manage_saved(dataset: str) -> None:
         st.button(
             "Delete", key="bh_delete", disabled=not sure, on_click=_delete, args=(dataset, name)
         )
+
+
+def show_member_counts(dataset: str, base: FeatureBase, names: list[str]) -> dict[str, int]:
+    """A table of the saved segments: members now, latest version and when it was saved; return
+    the member counts by name."""
+    latest = {name: segment_store.read_history(ui.workspace(), dataset, name)[-1] for name in names}
+    counts = count_members(
+        base.table, {name: v.definition for name, v in latest.items()}, ui.workspace()
+    )
+    table = pd.DataFrame(
+        {
+            "segment": names,
+            "members": [counts[name] for name in names],
+            "version": [latest[name].version for name in names],
+            "saved_at": [pd.Timestamp(latest[name].saved_at) for name in names],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="bh_saved_counts",
+        column_config={
+            "segment": st.column_config.TextColumn("Saved segment"),
+            "members": st.column_config.NumberColumn(
+                "Members now", format="localized", help="Customers the latest version selects."
+            ),
+            "version": st.column_config.NumberColumn("Latest version", format="%d"),
+            "saved_at": st.column_config.DatetimeColumn(
+                "Saved at (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )
+    return counts
+
+
+def offer_members_csv(
+    selection: ui.Selection,
+    base: FeatureBase,
+    definition: Definition,
+    name: str,
+    version: int,
+    members: int,
+) -> None:
+    """Download the ``members`` of one saved version as the plain CSV export."""
+    view = feature_cache.get_view(base, definition.rfm)
+
+    def make() -> bytes:
+        return segment_export.export_segment(
+            view, definition, "csv", selection.dataset, name, base.window
+        ).data
+
+    st.download_button(
+        f"Download {formatting.format_count_of(members, 'member')} of version {version} (CSV)",
+        session.defer_in_session(make),
+        file_name=f"{selection.dataset}-{name}-v{version}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="bh_saved_download",
+        help="The members with the default columns of the Behaviour downloads; the Builder's "
+        "download offers other columns and formats.",
+    )

@@ -73,13 +73,14 @@ def compare_segments(
         key="bh_scale_days",
     )
     scale = scale_table(base.table, definitions, ui.workspace(), days)
-    st.markdown("**SCALE**: which segment to work on first")
+    st.markdown("**SCALE**: which segment to work on first (highest score first)")
     st.dataframe(
         scale,
         hide_index=True,
         width="stretch",
         column_config=scale_column_config(selection.currency),
         key="bh_scale",
+        placeholder="—",
     )
 
 

@@ -65,10 +65,13 @@ def offer_downloads(
         key=f"bh_download_{key}",
     )
     buttons[1].download_button(
-        "Stamp (JSON)",
+        "File record (JSON)",
         exported.stamp_json(),
         file_name=exported.file_name + ".stamp.json",
         mime="application/json",
+        help="The stamp of the members file: dataset, segment, analysis date and window, row "
+        "count, who was left out and why, columns, time of export and the definition. Keep it "
+        "beside the file to know later what it holds.",
         on_click="ignore",
         key=f"bh_stamp_{key}",
     )

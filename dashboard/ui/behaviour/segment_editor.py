@@ -228,7 +228,9 @@ def value_widget(view: ir.Table, spec: Feature, operator: str, key: str) -> None
         if operator in SET_OPERATORS:
             st.text_input("Values (comma-separated)", key=key, placeholder="1, 2, 5")
         else:
-            st.number_input("Value", value=0.0, step=1.0, key=key, help=spec.description)
+            # Whole-number features take whole numbers, so 120 orders is not shown as 120.00.
+            one = 1 if spec.dtype.startswith("int") else 1.0
+            st.number_input("Value", value=one * 0, step=one, key=key, help=spec.description)
     elif spec.kind == DATE:
         st.date_input("Date", key=key)
     elif spec.kind == FLAG:
