@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from dashboard import formatting
 from dashboard.acquisition.maturity import STAGES
+from dashboard.charts.labels import escape_label, escape_labels
 from dashboard.charts.rfm_charts import CUSTOMERS_COLOUR, REVENUE_COLOUR
 
 HORIZON_COLOURS = ("#9CC3DA", "#4F8FB8", "#1F4E79")
@@ -37,7 +38,7 @@ def plot_channel_shares(table: pd.DataFrame) -> go.Figure:
     In: ``channels.summarise_channels`` output (channel, new_customers, share_new_customers,
     share_revenue), drawn top to bottom in its order.
     """
-    ordered = table.iloc[::-1]
+    ordered = escape_labels(table.iloc[::-1], "channel")
     figure = go.Figure()
     figure.add_bar(
         y=ordered.channel,
@@ -82,7 +83,7 @@ def plot_channel_value(table: pd.DataFrame, currency: str | None = None) -> go.F
     In: ``channels.summarise_channels`` output (revenue_per_customer_{N}d and customers_{N}d),
     drawn top to bottom in its order.
     """
-    ordered = table.iloc[::-1]
+    ordered = escape_labels(table.iloc[::-1], "channel")
     figure = go.Figure()
     for days, colour in zip((365, 180, 90), HORIZON_COLOURS[::-1], strict=True):
         values = ordered[f"revenue_per_customer_{days}d"]
@@ -123,8 +124,8 @@ def plot_channel_segments(shares: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=list(shares.columns),
-            y=list(shares.index),
+            x=[escape_label(c) for c in shares.columns],
+            y=[escape_label(i) for i in shares.index],
             colorscale="Blues",
             zmin=0,
             text=[[formatting.format_percent(v, 0) for v in row] for row in z],
@@ -152,7 +153,7 @@ def plot_cac(cac: pd.DataFrame, currency: str | None = None) -> go.Figure:
         figure.add_scatter(
             x=pd.to_datetime(rows.month),
             y=rows.cac,
-            name=str(channel),
+            name=escape_label(channel),
             mode="lines+markers",
             customdata=list(zip(rows.acquisition_spend, rows.new_customers, strict=True)),
             hovertemplate=f"{channel} %{{x|%b %Y}}: CAC %{{y:,.2f}} "
@@ -173,7 +174,7 @@ def plot_clv_cac(economics: pd.DataFrame) -> go.Figure:
 
     In: ``spend.summarise_economics`` output (channel, clv_to_cac, health).
     """
-    shown = economics[economics.clv_to_cac.notna()].iloc[::-1]
+    shown = escape_labels(economics[economics.clv_to_cac.notna()].iloc[::-1], "channel")
     figure = go.Figure(
         go.Bar(
             y=shown.channel,

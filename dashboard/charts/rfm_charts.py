@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts.labels import escape_label, escape_labels
+
 CUSTOMERS_COLOUR = "#2E6F95"
 REVENUE_COLOUR = "#E07A1F"
 # Ten colours told apart in colour blindness too (Tableau 10), then grey for non-segments.
@@ -31,7 +33,7 @@ def plot_segment_shares(summary: pd.DataFrame) -> go.Figure:
 
     In: the per-segment summary (segment, customers, share_customers, revenue, share_revenue).
     """
-    ordered = summary.iloc[::-1]
+    ordered = escape_labels(summary.iloc[::-1], "segment")
     figure = go.Figure()
     # Horizontal grouped bars stack traces bottom-up: revenue first puts customers on top, and
     # the reversed legend then lists customers first too.
@@ -78,8 +80,8 @@ def plot_transition_heatmap(matrix: pd.DataFrame, value_label: str = "Customers"
     figure = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
-            x=list(matrix.columns),
-            y=list(matrix.index),
+            x=[escape_label(c) for c in matrix.columns],
+            y=[escape_label(i) for i in matrix.index],
             colorscale="Blues",
             text=matrix.round(0).astype("int64").to_numpy(),
             texttemplate="%{text:,}",
@@ -145,7 +147,7 @@ def plot_migration_sankey(
             arrangement="fixed",
             node={
                 "label": [
-                    f"{label} ({size:,.0f})"
+                    f"{escape_label(label)} ({size:,.0f})"
                     for label, size in zip(left + right, left_sizes + right_sizes, strict=True)
                 ],
                 "pad": 10,
@@ -203,7 +205,7 @@ def plot_repeat_rates(table: pd.DataFrame) -> go.Figure:
     In: a backtest table (segment, customers, repeat_rate, conversion_rate). Prospects had
     never ordered: their bar is the share who placed a first order, drawn in another colour.
     """
-    ordered = table.iloc[::-1]
+    ordered = escape_labels(table.iloc[::-1], "segment")
     first_order = ordered.repeat_rate.isna() & ordered.conversion_rate.notna()
     rates = ordered.repeat_rate.where(~first_order, ordered.conversion_rate).fillna(0.0)
     what = ["placed a first order" if f else "ordered again" for f in first_order]
