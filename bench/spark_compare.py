@@ -67,16 +67,17 @@ def prepare(size: Size) -> tuple[Path, Path]:
     workspace = store.resolve_workspace(root / "workspace")
     export_dir = root / "parquet"
     if not store.dataset_exists(workspace, DATASET):
-        store.delete_dataset(workspace, f"{DATASET}-building")
         query = ORDERS_SQL.replace("$n", str(size.orders)).replace(
             "$customers", str(max(size.orders // 3, 1))
         )
-        with store.open_for_write(workspace, f"{DATASET}-building") as con:
-            con.execute("SET enable_progress_bar = false")
-            con.begin()
-            con.execute(INSERT.format(query=query))
-            con.commit()
-        store.replace_dataset(workspace, f"{DATASET}-building", DATASET)
+        with store.create_scratch(workspace) as scratch:
+            staging = store.resolve_workspace(scratch / "workspace")
+            with store.open_for_write(staging, DATASET) as con:
+                con.execute("SET enable_progress_bar = false")
+                con.begin()
+                con.execute(INSERT.format(query=query))
+                con.commit()
+            store.replace_dataset(workspace, store.dataset_path(staging, DATASET), DATASET)
         shutil.rmtree(export_dir, ignore_errors=True)
     if not export_dir.exists():
         parquet_export.export_parquet(workspace, DATASET, export_dir)

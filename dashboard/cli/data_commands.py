@@ -50,9 +50,10 @@ def run_demo(args: argparse.Namespace, workspace: Path) -> None:
     files_dir = Path(args.files_dir) if args.files_dir else store.DEFAULT_WORKSPACE.parent / "demo"
     started = time.perf_counter()
     files = write_demo_files(files_dir, seed=args.seed)
-    staging = f"{args.dataset}-building"
-    store.delete_dataset(workspace, staging)
-    try:
+    # Built in a workspace of its own inside a scratch folder: the old demo stays in use until
+    # the new one replaces it, and a build that dies halfway is never listed.
+    with store.create_scratch(workspace) as scratch:
+        staging = store.resolve_workspace(scratch / "workspace")
         for path, fmt in (
             (files.orders, "shopify-orders"),
             (files.customers, "shopify-customers"),
@@ -60,10 +61,8 @@ def run_demo(args: argparse.Namespace, workspace: Path) -> None:
             (files.checkouts, "shopify-checkouts"),
             (files.spend, "marketing-spend"),
         ):
-            print_report(ingest.ingest_file(workspace, staging, path, file_format=fmt))
-        store.replace_dataset(workspace, staging, args.dataset)
-    finally:
-        store.delete_dataset(workspace, staging)
+            print_report(ingest.ingest_file(staging, args.dataset, path, file_format=fmt))
+        store.replace_dataset(workspace, store.dataset_path(staging, args.dataset), args.dataset)
     print(f"Demo store '{args.dataset}' ready in {time.perf_counter() - started:.1f} s.")
 
 

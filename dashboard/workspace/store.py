@@ -320,13 +320,14 @@ def delete_dataset(workspace: Path, name: str) -> None:
             candidate.unlink(missing_ok=True)
 
 
-def replace_dataset(workspace: Path, source: str, target: str) -> None:
-    """Make dataset ``source`` become ``target`` in one atomic rename (the old target is gone)."""
-    src, dst = dataset_path(workspace, source), dataset_path(workspace, target)
-    first, second = sorted((source, target))
-    with write_lock(workspace, first), write_lock(workspace, second):
-        _wal_of(dst).unlink(missing_ok=True)
-        os.replace(src, dst)
+def replace_dataset(workspace: Path, built: Path, target: str) -> None:
+    """Make the closed database file ``built`` dataset ``target`` in one atomic rename (the old
+    target is gone). ``built`` is made in a scratch folder of ``workspace`` (``create_scratch``),
+    so a build that dies halfway is never listed as a dataset and is cleaned up."""
+    destination = dataset_path(workspace, target)
+    with write_lock(workspace, target):
+        _wal_of(destination).unlink(missing_ok=True)
+        os.replace(built, destination)
 
 
 @contextmanager

@@ -247,3 +247,53 @@ def test_a_load_killed_while_creating_a_dataset_leaves_nothing_once_cleaned(
     running.wait(timeout=TIMEOUT)
     assert run_cli(["datasets", "--workspace", str(workspace)]).stdout == ""
     assert sorted(p.name for p in workspace.iterdir()) == []
+
+
+# Runs `python -m dashboard demo ...`, killing itself (SIGKILL) once the first file is loaded
+# into the staging dataset: the new demo is half-built.
+KILLED_DEMO = """
+import os, signal, sys
+from dashboard import cli
+from dashboard.cli import data_commands
+
+def die_after_the_first_file(report):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+data_commands.print_report = die_after_the_first_file
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_demo_build_killed_halfway_keeps_the_old_demo_and_lists_nothing_new(
+    tmp_path: Path,
+) -> None:
+    workspace = store.resolve_workspace(tmp_path / "workspace")
+    (tmp_path / "orders.csv").write_text(GOOD, encoding="utf-8")
+    command = [sys.executable, "-m", "dashboard"]
+    where = ["--workspace", str(workspace), "--dataset", "demo"]
+    subprocess.run(
+        [*command, "ingest", str(tmp_path / "orders.csv"), *where],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_DEMO, "demo", *where, "--files-dir", str(tmp_path / "f")],
+        cwd=REPO,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert store.list_datasets(workspace) == ["demo"]
+    with store.open_for_read(workspace, "demo") as backend:
+        assert store.count_rows(backend, "orders") == 3  # the old demo, untouched
+    listed = subprocess.run(
+        [*command, "datasets", "--workspace", str(workspace)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert listed.stdout.split() == ["demo"]
+    assert not [p.name for p in workspace.iterdir() if p.name.startswith(store.SCRATCH_PREFIX)]
