@@ -6,6 +6,7 @@ from dashboard import ui
 from dashboard.ui import acquisition as ui_acquisition
 from dashboard.ui import channels as ui_channels
 from dashboard.ui import progress
+from dashboard.ui import traffic as ui_traffic
 
 ui.require_entry_point("pages/channels.py")
 st.title("Channels")
@@ -34,6 +35,9 @@ with ui.friendly_errors():
     ui_channels.show_unattributed_note(report.unattributed_note)
     ui_channels.show_channel_table(report.table, attribution, selection.currency)
     ui_channels.show_channel_segments(selection, attribution)
+
+    st.subheader("Sessions and conversion by channel")
+    ui_traffic.show_traffic_by_channel(selection, settings.first_from, settings.first_to)
 
     st.subheader("Spend, CAC and CLV : CAC")
     if not with_spend:

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from dashboard import formatting, ui
+from dashboard import ui
 from dashboard.charts import acquisition_charts
 from dashboard.ui import acquisition as ui_acquisition
 from dashboard.ui import maturity as ui_maturity
+from dashboard.ui import progress
+from dashboard.ui import traffic as ui_traffic
 
 ui.require_entry_point("pages/maturity.py")
 st.title("Maturity")
@@ -19,25 +21,20 @@ selection = ui.require_selection()
 
 with ui.friendly_errors():
     thresholds = ui_maturity.edit_stage_thresholds()
-    report = ui_acquisition.get_maturity(
-        selection, ui_acquisition.acquisition_settings(selection, thresholds=thresholds)
-    )
-    current, effort_now = report.stages.iloc[-1], report.effort.iloc[-1]
+    settings = ui_acquisition.acquisition_settings(selection, thresholds=thresholds)
+    with progress.show_steps("Reading the store's stages…") as step:
+        if ui_acquisition.dataset_has_spend(selection):
+            step("Attributing each customer to a channel (for CLV : CAC)…")
+            ui_acquisition.get_attribution(selection, settings)
+            step("Following the cohorts…")
+            ui_acquisition.get_cohort_cells(selection, settings)
+        step("Reading sales and returning customers month by month…")
+        report = ui_acquisition.get_maturity(selection, settings)
+        direct_share = ui_traffic.get_direct_share(selection)
 
     ui_maturity.show_store_totals(report.store, selection.currency)
     ui_acquisition.warn_missing_customer_key(selection)
-    totals = st.columns([1.5, 1, 1, 1])
-    totals[0].metric("Stage now", str(current.stage))
-    totals[1].metric("Sales a day (last 28 days)", f"{current.sales_per_day:,.1f}")
-    totals[2].metric(
-        "Recommended retention share",
-        formatting.format_percent(current.recommended_retention_share, 0),
-    )
-    totals[3].metric(
-        "Revenue from returning customers",
-        formatting.format_percent(effort_now.returning_share_revenue, 0),
-        help="This month's share of revenue from customers who had ordered before.",
-    )
+    ui_maturity.show_headline(report.stages, report.effort, thresholds, direct_share)
     st.markdown(report.paragraph)
     ui_acquisition.show_clv_cac_health(report.health_level, report.health_text)
 

@@ -1,5 +1,5 @@
 """Loading store exports into a dataset: orders, order lines, customers, abandoned checkouts,
-sessions, marketing spend and survey scores, from every common export format.
+sessions, channel sessions, marketing spend and survey scores, from every common export format.
 
 ``ingest_file`` is the one entry point: it checks the file, turns it into something DuckDB
 reads directly (out of a .gz or .zip, UTF-16 or Windows-1252 text as UTF-8, an Excel sheet as
@@ -9,7 +9,9 @@ one transaction, or raises IngestError (one sentence) and leaves the dataset exa
 Formats (FORMATS; 'auto' detects them from the header names):
 
 - read by their column names: ``shopify-orders``, ``shopify-customers``, ``shopify-checkouts``
-  (abandoned checkouts), ``woocommerce-orders``, ``uci-online-retail``;
+  (abandoned checkouts and their lines), ``woocommerce-orders``, ``uci-online-retail``, and the
+  analytics and ad platforms' exports of ``platforms.FORMATS`` (GA4 events and acquisition
+  reports, Meta Ads, Google Ads);
 - mapped (the analyst confirms which column holds each field, see ``fields_for``):
   ``generic`` (orders), ``order-lines``, ``customers``, ``sessions``, ``marketing-spend``,
   ``surveys``.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import formatting
-from dashboard.acquisition import maturity
+from dashboard.acquisition import maturity, traffic
+from dashboard.ui import traffic as ui_traffic
 
 
 def edit_stage_thresholds() -> maturity.StageThresholds:
@@ -34,6 +36,20 @@ def edit_stage_thresholds() -> maturity.StageThresholds:
         well_day = cols[3].number_input(
             "Well established: sales a day", 0.0, value=d.well_established_sales_per_day, step=1.0
         )
+        trailing = cols[0].number_input(
+            "Sales a day over (months)",
+            1,
+            24,
+            value=d.trailing_months,
+            help="Calendar months averaged, ending with the month read.",
+        )
+        hold = cols[0].number_input(
+            "A change holds after (months)",
+            1,
+            24,
+            value=d.hold_months,
+            help="Consecutive complete months a new stage must last before it counts.",
+        )
     return maturity.StageThresholds(
         gaining_sales_per_week=float(per_week),
         consistent_months=int(consistent_months),
@@ -42,6 +58,8 @@ def edit_stage_thresholds() -> maturity.StageThresholds:
         established_sales_per_day=float(established_day),
         well_established_months=int(well_months),
         well_established_sales_per_day=float(well_day),
+        trailing_months=int(trailing),
+        hold_months=int(hold),
     )
 
 
@@ -49,13 +67,13 @@ def show_store_totals(totals: maturity.StoreTotals, currency: str | None) -> Non
     """Four figures of the whole store, guest orders included: orders, revenue, AOV, months."""
     columns = st.columns(4)
     columns[0].metric(
-        "Orders",
+        "Valid orders, whole history",
         formatting.format_count(totals.orders),
         help="Valid orders up to the analysis date (not cancelled, total above 0), "
         f"{totals.orders_without_customer:,} of them without a customer.",
     )
     columns[1].metric(
-        "Net revenue",
+        "Net revenue, whole history",
         formatting.format_money(totals.revenue, currency),
         help="Order totals minus refunds and returns, cancelled orders left out.",
     )
@@ -64,6 +82,54 @@ def show_store_totals(totals: maturity.StoreTotals, currency: str | None) -> Non
         "Months open",
         formatting.format_count(totals.months_open),
         help="Whole months from the first sale to the analysis date.",
+    )
+    st.caption(
+        "These totals count every valid order up to the analysis date, guest orders included; the "
+        "Segments page counts only the orders of known customers inside its analysis window, "
+        "so its totals differ."
+    )
+
+
+def show_headline(
+    stages: pd.DataFrame,
+    effort: pd.DataFrame,
+    thresholds: maturity.StageThresholds,
+    direct_share: traffic.DirectShare | None = None,
+) -> None:
+    """The stage of the last complete month, its sales a day and its retention shares, and
+    beside them the Direct share of sessions when GA4 reports give it (evidence only).
+
+    In: ``maturity.detect_stages`` and ``maturity.compare_effort`` outputs (non-empty).
+    """
+    position = maturity.find_headline(stages)
+    current, effort_now = stages.iloc[position], effort.iloc[position]
+    window = maturity.describe_window(current)
+    columns = st.columns([1.5, 1, 1, 1] + ([1.5] if direct_share else []))
+    if direct_share:
+        ui_traffic.show_direct_share(direct_share, columns[4])
+    columns[0].metric(
+        f"Stage, {current.month:%b %Y}",
+        str(current.stage),
+        help=f"Read on the last complete month; a change of stage counts once it has held for "
+        f"{thresholds.hold_months} consecutive complete months.",
+    )
+    columns[1].metric(
+        "Sales a day",
+        f"{current.sales_per_day:,.1f}",
+        help=f"Valid orders a day over {window}.",
+    )
+    columns[2].metric(
+        "Recommended retention share",
+        formatting.format_percent(current.recommended_retention_share, 0),
+    )
+    columns[3].metric(
+        "Returning revenue share",
+        formatting.format_percent(effort_now.returning_share_revenue, 0),
+        help=f"{current.month:%B %Y}'s share of revenue from customers who had ordered before.",
+    )
+    st.caption(
+        f"Sales a day are averaged over {thresholds.trailing_months} calendar months "
+        f"({window} here); a partial current month never decides the stage."
     )
 
 
@@ -86,7 +152,9 @@ def effort_column_config(currency: str | None) -> dict[str, object]:
         ),
         "revenue": st.column_config.NumberColumn(f"Revenue{unit}", format=money),
         "returning_revenue": st.column_config.NumberColumn(
-            f"Revenue from returning customers{unit}", format=money
+            f"Returning revenue{unit}",
+            format=money,
+            help="Revenue from customers who had ordered before.",
         ),
         "returning_share_revenue": st.column_config.NumberColumn(
             "Returning share of revenue", format="percent"
@@ -102,13 +170,14 @@ def stage_column_config() -> dict[str, object]:
     return {
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
         "evaluated_on": st.column_config.DateColumn("Read on"),
+        "complete": st.column_config.CheckboxColumn("Complete month"),
         "months_open": st.column_config.NumberColumn("Whole months open", format="%d"),
-        "orders_trailing": st.column_config.NumberColumn(
-            "Sales in the last 28 days", format="localized"
-        ),
+        "window_start": st.column_config.DateColumn("Window from"),
+        "orders_trailing": st.column_config.NumberColumn("Sales in the window", format="localized"),
         "sales_per_day": st.column_config.NumberColumn("Sales a day", format="%.1f"),
         "sales_per_week": st.column_config.NumberColumn("Sales a week", format="%.1f"),
-        "stage": st.column_config.TextColumn("Stage"),
+        "signal_stage": st.column_config.TextColumn("Stage of the month's signals"),
+        "stage": st.column_config.TextColumn("Stage (held)"),
         "recommended_retention_share": st.column_config.NumberColumn(
             "Recommended retention share", format="percent"
         ),
