@@ -24,7 +24,14 @@ from dashboard.ingest import values
 from dashboard.ingest.columns import Layout, find_column
 from dashboard.ingest.load_orders import OrderSource, create_line_rows, create_order_rows
 from dashboard.ingest.report import IngestError
-from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
+from dashboard.ingest.tables import (
+    SESSION_COLUMNS,
+    SESSION_KEY,
+    Check,
+    TableSource,
+    create_table_rows,
+    timestamp_checks,
+)
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "user": ("user_pseudo_id",),
@@ -176,15 +183,8 @@ def stage_events(
     return TableSource(
         file_format="ga4-events",
         table="sessions",
-        key=("customer_id", "started_at"),
-        stored=(
-            "customer_id",
-            "started_at",
-            "duration_seconds",
-            "pages_viewed",
-            "added_to_cart",
-            "purchased",
-        ),
+        key=SESSION_KEY,
+        stored=SESSION_COLUMNS,
         columns={"customer_id": labels["user"], "started_at": labels[time_key]},
         checks=timestamp_checks("started_at", required=True),
         warnings=(Check("customer_id IS NULL", "customer_id", NO_VISITOR, "NULL"),),

@@ -19,7 +19,17 @@ from dashboard.ingest import relational, values
 from dashboard.ingest.columns import column
 from dashboard.ingest.load_customers import CustomerSource, create_customer_rows
 from dashboard.ingest.load_orders import NO_CUSTOMER_KEY, OrderSource, create_order_rows
-from dashboard.ingest.tables import Check, TableSource, create_table_rows, timestamp_checks
+from dashboard.ingest.tables import (
+    SESSION_COLUMNS,
+    SESSION_KEY,
+    SPEND_CHECKS,
+    SPEND_COLUMNS,
+    SPEND_KEY,
+    Check,
+    TableSource,
+    create_table_rows,
+    timestamp_checks,
+)
 from dashboard.ingest.validation import note_rounded_ids, rounded_id_condition
 
 _SPEND_PURPOSES = ("acquisition", "retention")
@@ -357,15 +367,8 @@ def stage_sessions(
     return TableSource(
         file_format="sessions",
         table="sessions",
-        key=("customer_id", "started_at"),
-        stored=(
-            "customer_id",
-            "started_at",
-            "duration_seconds",
-            "pages_viewed",
-            "added_to_cart",
-            "purchased",
-        ),
+        key=SESSION_KEY,
+        stored=SESSION_COLUMNS,
         columns=labels,
         checks=timestamp_checks("started_at", required=True),
         warnings=(
@@ -426,21 +429,12 @@ def stage_spend(
     return TableSource(
         file_format="marketing-spend",
         table="marketing_spend",
-        key=("month", "channel", "purpose"),
-        stored=("month", "channel", "spend", "purpose"),
+        key=SPEND_KEY,
+        stored=SPEND_COLUMNS,
         columns=labels,
         checks=(
-            Check("month_raw IS NULL", "month", "missing month", "NULL"),
-            Check(
-                "month IS NULL",
-                "month",
-                "month not recognised (use 2025-03, 03/2025 or a date)",
-                "month_raw",
-            ),
+            *SPEND_CHECKS,
             Check("channel IS NULL", "channel", "missing channel", "NULL"),
-            Check("spend_raw IS NULL", "spend", "missing amount", "NULL"),
-            Check("spend IS NULL", "spend", "amount is not a number", "spend_raw"),
-            Check("spend < 0", "spend", "negative spend", "spend_raw"),
         ),
         warnings=(
             Check(

@@ -24,7 +24,14 @@ import duckdb
 from dashboard.ingest import values
 from dashboard.ingest.columns import Layout, column, find_column
 from dashboard.ingest.report import IngestError
-from dashboard.ingest.tables import Check, TableSource, create_table_rows
+from dashboard.ingest.tables import (
+    SPEND_CHECKS,
+    SPEND_COLUMNS,
+    SPEND_KEY,
+    Check,
+    TableSource,
+    create_table_rows,
+)
 
 _META_COLUMNS: dict[str, tuple[str, ...]] = {
     "day": ("Day", "Date"),
@@ -246,21 +253,10 @@ def _stage_spend(
     return TableSource(
         file_format=file_format,
         table="marketing_spend",
-        key=("month", "channel", "purpose"),
-        stored=("month", "channel", "spend", "purpose"),
+        key=SPEND_KEY,
+        stored=SPEND_COLUMNS,
         columns={"month": period_label, "spend": spend_label},
-        checks=(
-            Check("month_raw IS NULL", "month", "missing month", "NULL"),
-            Check(
-                "month IS NULL",
-                "month",
-                "month not recognised (use 2025-03, 03/2025 or a date)",
-                "month_raw",
-            ),
-            Check("spend_raw IS NULL", "spend", "missing amount", "NULL"),
-            Check("spend IS NULL", "spend", "amount is not a number", "spend_raw"),
-            Check("spend < 0", "spend", "negative spend", "spend_raw"),
-        ),
+        checks=SPEND_CHECKS,
         summed=("spend",),
         notes=[n for n in notes if n],
     )

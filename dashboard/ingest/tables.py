@@ -76,6 +76,33 @@ def create_table_rows(
     con.execute(f"CREATE OR REPLACE TEMP VIEW table_rows AS SELECT {select} FROM {source}")
 
 
+# The key and stored columns of the sessions and marketing_spend tables, whichever export
+# fills them, and the checks every spend row passes (month and amount).
+SESSION_KEY = ("customer_id", "started_at")
+SESSION_COLUMNS = (
+    "customer_id",
+    "started_at",
+    "duration_seconds",
+    "pages_viewed",
+    "added_to_cart",
+    "purchased",
+)
+SPEND_KEY = ("month", "channel", "purpose")
+SPEND_COLUMNS = ("month", "channel", "spend", "purpose")
+SPEND_CHECKS = (
+    Check("month_raw IS NULL", "month", "missing month", "NULL"),
+    Check(
+        "month IS NULL",
+        "month",
+        "month not recognised (use 2025-03, 03/2025 or a date)",
+        "month_raw",
+    ),
+    Check("spend_raw IS NULL", "spend", "missing amount", "NULL"),
+    Check("spend IS NULL", "spend", "amount is not a number", "spend_raw"),
+    Check("spend < 0", "spend", "negative spend", "spend_raw"),
+)
+
+
 def timestamp_checks(name: str, required: bool) -> tuple[Check, ...]:
     """The checks of a timestamp column ``name`` parsed from ``{name}_raw``.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import formatting, ui
 from dashboard.export import to_csv_bytes
@@ -80,7 +81,7 @@ def cut_sliders(
             keys = [f"cut_{selection.dataset}_{n}_{measure}_{i}" for i in range(len(defaults))]
             for key, default in zip(keys, defaults, strict=True):
                 st.session_state.setdefault(key, float(default))
-            for i, key in enumerate(keys):
+            for i in range(len(keys)):
                 score = n - i if measure == "recency" else i + 2
                 label = f"{measure[0].upper()} {score}: " + (
                     "at most (days)" if measure == "recency" else f"at least ({units[measure]})"
@@ -88,19 +89,26 @@ def cut_sliders(
                 if measure == "recency":
                     _draw_recency_cut(label, keys, i, step, upper)
                 else:
-                    st.slider(
-                        label,
-                        min_value=0.0,
-                        max_value=upper,
-                        step=step,
-                        format="%.0f",
-                        key=key,
-                        on_change=_keep_order,
-                        args=(keys, i, key, step, upper),
-                    )
+                    _draw_cut_slider(st.container(), label, keys, i, step, upper)
             chosen[measure] = tuple(float(st.session_state[key]) for key in keys)
     return cut_points.validate_cuts(
         cut_points.Cuts(chosen["recency"], chosen["frequency"], chosen["monetary"])
+    )
+
+
+def _draw_cut_slider(
+    where: DeltaGenerator, label: str, keys: list[str], index: int, step: float, upper: float
+) -> None:
+    """The slider of cut ``keys[index]`` in ``where`` (the page or a column), kept in order."""
+    where.slider(
+        label,
+        min_value=0.0,
+        max_value=upper,
+        step=step,
+        format="%.0f",
+        key=keys[index],
+        on_change=_keep_order,
+        args=(keys, index, keys[index], step, upper),
     )
 
 
@@ -108,16 +116,7 @@ def _draw_recency_cut(label: str, keys: list[str], index: int, step: float, uppe
     key, typed = keys[index], _name_typed_key(keys[index])
     st.session_state[typed] = st.session_state[key]
     drag, exact = st.columns([3, 1], vertical_alignment="bottom")
-    drag.slider(
-        label,
-        min_value=0.0,
-        max_value=upper,
-        step=step,
-        format="%.0f",
-        key=key,
-        on_change=_keep_order,
-        args=(keys, index, key, step, upper),
-    )
+    _draw_cut_slider(drag, label, keys, index, step, upper)
     exact.number_input(
         f"{label}, typed",
         min_value=0.0,
