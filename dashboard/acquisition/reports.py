@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines, order_rules
-from dashboard.acquisition import channel_rules, channels, cohorts, maturity, spend
+from dashboard.acquisition import channel_rules, channels, cohorts, maturity, spend, traffic
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
@@ -71,7 +71,8 @@ class ChannelReport:
     ``table``: channels.SUMMARY_COLUMNS; ``cac``: spend.CAC_COLUMNS; ``economics``:
     spend.ECONOMICS_COLUMNS (both empty without spend rows); ``unmapped``: acquisition spend
     names that no mapping row covers; ``unattributed_note``: the period's Unattributed share
-    and what would fill it (``channels.describe_unattributed``), None when nobody is.
+    and what would fill it (``channels.describe_unattributed``), None when nobody is;
+    ``campaigns``: spend.CAMPAIGN_COLUMNS (empty when no spend row names a campaign).
     """
 
     table: pd.DataFrame
@@ -80,6 +81,9 @@ class ChannelReport:
     has_spend: bool
     unmapped: tuple[str, ...]
     unattributed_note: str | None = None
+    campaigns: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=spend.CAMPAIGN_COLUMNS)
+    )
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,10 @@ def build_channel_report(
         else None
     )
     economics = spend.summarise_economics(table, cac, curves, settings.expected_years, opened)
-    return ChannelReport(table, cac, economics, True, unmapped_names, note)
+    campaigns = spend.summarise_campaign_cac(
+        mapped, tables["orders"], attributed, settings.first_from, settings.first_to
+    )
+    return ChannelReport(table, cac, economics, True, unmapped_names, note, campaigns)
 
 
 def load_channel_report(
@@ -302,6 +309,64 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
+NO_TRAFFIC_NOTE = (
+    "No GA4 acquisition report is loaded, so there are no sessions by channel; load a GA4 "
+    "traffic acquisition report (Week as a dimension) to add them."
+)
+
+
+def build_traffic_section(
+    tables: Mapping[str, ir.Table], as_of: dt.date, settings: Settings = DEFAULT_SETTINGS
+) -> dict[str, object]:
+    """The report's ``traffic`` section: the Channels page's traffic table and the Maturity
+    page's Direct share of sessions, as JSON-ready values.
+
+    In: the dataset's tables on any engine (``channel_sessions``); periods starting in
+    [first_from, first_to or as_of], as on the Channels page. Out: from, to, periods
+    (first_start, last_start, count; None without rows), channels (``traffic.TRAFFIC_COLUMNS``
+    rows, revenue as a number), direct_share (the last complete months before as_of; None
+    without sessions there) and note (why the section is empty, else None).
+    """
+    last_day = settings.first_to or as_of
+    section: dict[str, object] = {
+        "from": settings.first_from.isoformat() if settings.first_from else None,
+        "to": last_day.isoformat(),
+        "periods": None,
+        "channels": [],
+        "direct_share": None,
+        "note": None,
+    }
+    if not traffic.has_traffic(tables):
+        return {**section, "note": NO_TRAFFIC_NOTE}
+    sessions = tables[traffic.TABLE]
+    share = traffic.summarise_direct_share(
+        traffic.build_direct_share_by_month(sessions).to_pandas(), as_of
+    )
+    if share is not None:
+        section["direct_share"] = {
+            "first_month": share.first_month.isoformat(),
+            "last_month": share.last_month.isoformat(),
+            "sessions": share.sessions,
+            "direct_sessions": share.direct_sessions,
+            "share": share.share,
+        }
+    covered = traffic.build_periods_covered(sessions, settings.first_from, last_day).to_pandas()
+    if int(covered.periods.iloc[0]) == 0:
+        section["note"] = "The GA4 reports loaded hold no week or month starting in this period."
+        return section
+    first, last = (pd.Timestamp(covered[c].iloc[0]).date() for c in ("first_start", "last_start"))
+    section["periods"] = {
+        "first_start": first.isoformat(),
+        "last_start": last.isoformat(),
+        "count": int(covered.periods.iloc[0]),
+    }
+    table = traffic.build_traffic_by_channel(sessions, settings.first_from, last_day).to_pandas()
+    # Revenue is DECIMAL (exact on every engine); JSON carries it as a number.
+    table["revenue"] = [None if pd.isna(v) else float(v) for v in table.revenue]
+    section["channels"] = _records(table)
+    return section
+
+
 def build_report(
     tables: Mapping[str, ir.Table],
     dataset: str,
@@ -312,11 +377,12 @@ def build_report(
 
     In: the dataset's tables on any engine. Out: keys dataset, as_of, store (the store's totals,
     ``maturity.StoreTotals``, guest orders included), period, channels (SUMMARY_COLUMNS rows),
-    unattributed_note (a sentence or None), spend (cac and economics rows, empty without spend;
+    unattributed_note (a sentence or None), spend (cac by month and by campaign, and economics
+    rows, empty without spend;
     blended_cac and paid_cac, None without them), cohorts (all channels, COHORT_COLUMNS
     rows), cohort_curve, stages (STAGE_COLUMNS rows), effort (EFFORT_COLUMNS rows),
-    current_stage (paragraph and CLV : CAC health), warnings (sentences: several currencies
-    added up, no customer key).
+    current_stage (paragraph and CLV : CAC health), traffic (``build_traffic_section``),
+    warnings (sentences: several currencies added up, no customer key).
     """
     attribution = build_attribution(tables, as_of, settings.rules_frame(), settings.counting)
     cells = build_cohort_table(tables, as_of, attribution, settings.counting)
@@ -335,6 +401,7 @@ def build_report(
         "unattributed_note": report.unattributed_note,
         "spend": {
             "cac_by_month": _records(report.cac),
+            "cac_by_campaign": _records(report.campaigns),
             "economics": _records(report.economics),
             "blended_cac": _number(spend.read_cac(report.economics, spend.ALL_CHANNELS)),
             "paid_cac": _number(spend.read_cac(report.economics, spend.PAID_CHANNELS)),
@@ -351,6 +418,7 @@ def build_report(
             "clv_to_cac_health": matured.health_level,
             "clv_to_cac_text": matured.health_text,
         },
+        "traffic": build_traffic_section(tables, as_of, settings),
         "warnings": [
             sentence
             for sentence in (

@@ -1,6 +1,8 @@
-"""Marketing spend: CAC per channel and month, CLV : CAC and payback (docs/acquisition.md §3-4).
+"""Marketing spend: CAC per channel and month, per campaign, CLV : CAC and payback
+(docs/acquisition.md §3-4).
 
-Spend rows (``marketing_spend``: month, channel, spend, purpose) name channels the way marketers
+Spend rows (``marketing_spend``: month, channel, spend, purpose, campaign) name channels the way
+marketers
 do ("Google Ads", "Meta Ads"); an editable mapping turns each name into the channel group the
 orders are attributed to (case does not matter). Defaults worth knowing:
 
@@ -18,7 +20,8 @@ Unattributed included); paid CAC is the paid groups' spend / their own new custo
 the simple formula AOV x orders per year x expected years, with orders per year = valid orders
 in a customer's first 365 days (customers seen that long), in revenue, not margin. Payback =
 the first month since first order at which the average cohort's cumulative revenue per customer
-reaches CAC.
+reaches CAC. CAC by campaign divides a campaign's acquisition spend by the new customers whose
+first valid order's ``utm_campaign`` is the campaign's name (case and surrounding spaces aside).
 """
 
 from __future__ import annotations
@@ -65,6 +68,14 @@ BREAK_EVEN_RATIO = 1.0
 CRITICAL_AFTER_MONTHS = 6
 DEFAULT_EXPECTED_YEARS = 3.0
 CAC_COLUMNS = ["month", "channel", "acquisition_spend", "new_customers", "cac"]
+CAMPAIGN_COLUMNS = [
+    "campaign",
+    "spend_channel",
+    "channel",
+    "acquisition_spend",
+    "new_customers",
+    "cac",
+]
 ECONOMICS_COLUMNS = [
     "channel",
     "acquisition_spend",
@@ -112,7 +123,7 @@ def map_spend(spend: ir.Table, mapping: pd.DataFrame) -> ir.Table:
     In: the ``marketing_spend`` table; a mapping (MAPPING_COLUMNS). Out: month (date),
     spend_channel, channel (mapped group or UNMAPPED), purpose (``retention`` or ``acquisition``),
     spend (as stored: decimal in a dataset, so sums over it are exact; summaries cast them to
-    float).
+    float), campaign (NULL for spend not split by campaign).
     """
     name = portable.strip(spend.channel).lower()
     pairs = validate_mapping(mapping).itertuples(index=False)
@@ -127,6 +138,8 @@ def map_spend(spend: ir.Table, mapping: pd.DataFrame) -> ir.Table:
         channel=group,
         purpose=purpose,
         spend=spend.spend,
+        # A dataset stored before the column existed and opened read-only was never migrated.
+        campaign=spend.campaign if "campaign" in spend.columns else ibis.null("string"),
     )
 
 
@@ -172,6 +185,100 @@ def summarise_cac(
     table["new_customers"] = table.new_customers.fillna(0).astype("int64")
     table["cac"] = table.acquisition_spend / table.new_customers.where(table.new_customers > 0)
     return table[CAC_COLUMNS]
+
+
+def _campaign_key(name: ir.StringValue) -> ir.StringValue:
+    return portable.strip(name).lower().nullif("")
+
+
+def summarise_campaign_cac(
+    mapped: ir.Table,
+    orders: ir.Table,
+    attribution: ir.Table,
+    first_from: dt.date | None = None,
+    first_to: dt.date | None = None,
+) -> pd.DataFrame:
+    """CAC per campaign, for the campaigns with acquisition spend in the period.
+
+    In: the table of ``map_spend``; the canonical ``orders`` (order_id, utm_campaign); the table
+    of ``channels.attribute_channels`` (customer_id, first_order_on, first_order_id); the period
+    in whole months, as ``summarise_cac``. Out: CAMPAIGN_COLUMNS, one row per campaign (names
+    equal once trimmed and lower-cased are one campaign, shown as the first name in sort order):
+    spend_channel and channel (the spend's names and their groups, joined by ", " when a name is
+    used on several), acquisition_spend (float), new_customers (the customers whose first order
+    in the period carries the campaign's name in utm_campaign; NA when none does, as there is
+    then no evidence to count them by), cac (spend / new customers; NaN without them); most
+    spend first, then by campaign.
+    """
+    start, end = _month_start(first_from), _month_start(first_to)
+    acquisition = mapped.mutate(campaign_key=_campaign_key(mapped.campaign))
+    acquisition = acquisition.filter(
+        (acquisition.purpose == ACQUISITION) & acquisition.campaign_key.notnull()
+    )
+    firsts = attribution.mutate(month=attribution.first_order_on.truncate("M"))
+    if start is not None:
+        acquisition = acquisition.filter(acquisition.month >= start)
+        firsts = firsts.filter(firsts.month >= start)
+    if end is not None:
+        acquisition = acquisition.filter(acquisition.month <= end)
+        firsts = firsts.filter(firsts.month <= end)
+    spent = (
+        acquisition.group_by(["campaign_key", "campaign", "spend_channel", "channel"])
+        .aggregate(acquisition_spend=acquisition.spend.sum())
+        .to_pandas()
+    )
+    if spent.empty:
+        return pd.DataFrame(columns=CAMPAIGN_COLUMNS)
+    tagged = firsts.join(
+        orders.select(first_order_id=orders.order_id, utm_campaign=orders.utm_campaign),
+        "first_order_id",
+    )
+    tagged = tagged.mutate(campaign_key=_campaign_key(tagged.utm_campaign))
+    tagged = tagged.filter(tagged.campaign_key.notnull())
+    new = tagged.group_by("campaign_key").aggregate(new_customers=tagged.count()).to_pandas()
+    table = (
+        spent.groupby("campaign_key")
+        .agg(
+            campaign=("campaign", "min"),
+            spend_channel=("spend_channel", _join_names),
+            channel=("channel", _join_names),
+            acquisition_spend=("acquisition_spend", "sum"),
+        )
+        .reset_index()
+        .merge(new, how="left", on="campaign_key")
+    )
+    table["acquisition_spend"] = table.acquisition_spend.astype("float64")
+    table["new_customers"] = table.new_customers.astype("Int64")
+    table["cac"] = (table.acquisition_spend / table.new_customers.astype("float64")).astype(
+        "float64"
+    )
+    table = table.sort_values(["acquisition_spend", "campaign"], ascending=[False, True])
+    return table[CAMPAIGN_COLUMNS].reset_index(drop=True)
+
+
+def _join_names(names: pd.Series) -> str:
+    return ", ".join(sorted(set(names)))
+
+
+def describe_campaigns_without_evidence(campaigns: pd.DataFrame) -> str | None:
+    """The sentence on the campaigns whose new customers cannot be counted, None without any.
+
+    In: ``summarise_campaign_cac`` output.
+    """
+    missing = int(campaigns.new_customers.isna().sum())
+    if not missing:
+        return None
+    if missing == len(campaigns):
+        return (
+            "New customers and CAC show — for every campaign: no new customer's first order "
+            "carries a campaign's name in utm_campaign, so the orders hold no campaign evidence "
+            "to count them by."
+        )
+    return (
+        f"{missing:,} of {len(campaigns):,} campaigns show — for new customers and CAC: no new "
+        "customer's first order carries their name in utm_campaign, so the orders hold no "
+        "campaign evidence to count them by."
+    )
 
 
 def compute_simple_clv(aov: float, orders_per_year: float, expected_years: float) -> float:

@@ -9,7 +9,8 @@ except where ``GA4_CHANNEL_NAMES`` says otherwise: Unassigned (and GA4's ``(not 
 wrote it.
 
 - ``build_traffic_by_channel``: sessions, engaged rate (engaged sessions / sessions),
-  conversion rate (key events / sessions) and revenue per channel over a period.
+  conversion rate (key events / sessions) and revenue per channel over a period;
+  ``build_periods_covered``: the first and last period start and how many periods it holds.
 - ``build_direct_share_by_month``: the Direct share of sessions per calendar month (a period's
   rows count in the month of their first day), the evidence the Maturity page shows for the
   Well established stage's "most new customers from direct traffic"; ``summarise_direct_share``
@@ -27,7 +28,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import engines
+from dashboard import engines, portable
 from dashboard.acquisition.channel_rules import CHANNEL_GROUPS
 from dashboard.acquisition.channels import UNATTRIBUTED
 
@@ -72,9 +73,11 @@ class DirectShare:
 
 def name_channel(channel: ir.StringValue) -> ir.StringValue:
     """Return the tool's channel name for GA4's channel group ``channel`` (see the module doc)."""
-    lowered = channel.strip().lower()
+    # portable.strip: Ibis's strip() also cut a leading or trailing "f" or "v" off on Spark.
+    stripped = portable.strip(channel)
+    lowered = stripped.lower()
     cases = [(lowered == ga4, ours) for ga4, ours in GA4_CHANNEL_NAMES.items()]
-    return ibis.cases(*cases, else_=channel.strip())
+    return ibis.cases(*cases, else_=stripped)
 
 
 def has_traffic(tables: Mapping[str, ir.Table]) -> bool:
@@ -93,11 +96,7 @@ def build_traffic_by_channel(
     row per channel (TRAFFIC_COLUMNS), most sessions first, ties by channel name; the rates are
     fractions, NULL for a channel without sessions; revenue is NULL when no row has any.
     """
-    rows = sessions
-    if first_day is not None:
-        rows = rows.filter(rows.week_start >= first_day)
-    if last_day is not None:
-        rows = rows.filter(rows.week_start <= last_day)
+    rows = _select_period(sessions, first_day, last_day)
     rows = rows.mutate(channel=name_channel(rows.channel))
     totals = rows.group_by("channel").aggregate(
         sessions=rows.sessions.sum(),
@@ -115,6 +114,23 @@ def build_traffic_by_channel(
         ),
     )
     return totals.select(*TRAFFIC_COLUMNS).order_by([ibis.desc(totals.sessions), totals.channel])
+
+
+def build_periods_covered(
+    sessions: ir.Table, first_day: dt.date | None = None, last_day: dt.date | None = None
+) -> ir.Table:
+    """The periods (weeks, or months for a monthly report) the traffic figures cover.
+
+    In: ``channel_sessions``; rows whose week_start lies in [first_day, last_day] (None:
+    unbounded). Out: one row: first_start, last_start (DATE, NULL without rows) and periods
+    (the number of distinct period starts).
+    """
+    rows = _select_period(sessions, first_day, last_day)
+    return rows.aggregate(
+        first_start=rows.week_start.min(),
+        last_start=rows.week_start.max(),
+        periods=rows.week_start.nunique(),
+    )
 
 
 def build_direct_share_by_month(sessions: ir.Table) -> ir.Table:
@@ -179,6 +195,18 @@ def load_direct_share(
             return None
         by_month = build_direct_share_by_month(tables[TABLE]).to_pandas()
     return summarise_direct_share(by_month, as_of, months)
+
+
+def _select_period(
+    sessions: ir.Table, first_day: dt.date | None, last_day: dt.date | None
+) -> ir.Table:
+    """Keep the rows of ``channel_sessions`` whose week_start lies in [first_day, last_day]."""
+    rows = sessions
+    if first_day is not None:
+        rows = rows.filter(rows.week_start >= first_day)
+    if last_day is not None:
+        rows = rows.filter(rows.week_start <= last_day)
+    return rows
 
 
 def _last_complete_month(as_of: dt.date) -> dt.date:

@@ -108,5 +108,19 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
             f"channels' spend / their new customers) {shown['paid']}.",
             args.out,
         )
+    tell(describe_traffic(report["traffic"]), args.out)
     if missing:
         print(f"warning: {missing}", file=sys.stderr)
+
+
+def describe_traffic(section: dict[str, object]) -> str:
+    """One sentence on the report's traffic section: its sessions and periods, or its note."""
+    periods = section["periods"]
+    if not periods:
+        return f"Traffic: {section['note']}"
+    sessions = sum(row["sessions"] or 0 for row in section["channels"])
+    return (
+        f"Traffic from GA4 reports: {sessions:,} sessions in {periods['count']} periods "
+        f"starting {periods['first_start']} to {periods['last_start']}, "
+        f"{len(section['channels'])} channels."
+    )

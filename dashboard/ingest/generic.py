@@ -7,7 +7,7 @@ orders, where rows sharing an order id are added up by the load step.
 - ``stage_orders`` -> ``order_rows`` (load_orders.load_orders); ``stage_customers`` ->
   ``customer_rows`` (load_customers.load_customers);
 - ``stage_lines`` (order_lines), ``stage_sessions`` (sessions), ``stage_spend``
-  (marketing_spend: one total per month, channel and purpose) and ``stage_surveys``
+  (marketing_spend: one total per month, channel, purpose and campaign) and ``stage_surveys``
   (survey_scores) -> ``table_rows`` (tables.load_table).
 """
 
@@ -392,8 +392,9 @@ def stage_spend(
 ) -> TableSource:
     """Stage a mapped marketing spend file as ``table_rows`` (one row per file row).
 
-    Rows of one month, channel and purpose are added up by the load step. A purpose other than
-    acquisition or retention is kept lower-cased and counted as acquisition (with a warning).
+    Rows of one month, channel, purpose and campaign (optional; empty = spend not split by
+    campaign) are added up by the load step. A purpose other than acquisition or retention is
+    kept lower-cased and counted as acquisition (with a warning).
     """
     cells, labels = cells_of(headers, positions)
     date_order = values.detect_date_order(
@@ -410,6 +411,8 @@ def stage_spend(
     if "purpose" in cells:
         expressions["purpose_raw"] = values.text(cells["purpose"])
         expressions["purpose"] = f"lower({values.text(cells['purpose'])})"
+    if "campaign" in cells:
+        expressions["campaign"] = values.text(cells["campaign"])
     create_table_rows(
         con,
         {
@@ -420,6 +423,7 @@ def stage_spend(
             "spend": "DECIMAL(18, 2)",
             "purpose_raw": "VARCHAR",
             "purpose": "VARCHAR",
+            "campaign": "VARCHAR",
         },
         expressions,
         "raw_rows",

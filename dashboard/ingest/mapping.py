@@ -132,6 +132,12 @@ SPEND_FIELDS: dict[str, FieldSpec] = {
         False,
         "acquisition (winning new customers, the default) or retention (keeping them).",
     ),
+    "campaign": FieldSpec(
+        "Campaign",
+        False,
+        "The ad campaign, as named in the orders' utm_campaign for CAC by campaign; empty = "
+        "spend not split by campaign.",
+    ),
 }
 SURVEY_FIELDS: dict[str, FieldSpec] = {
     "customer_id": FieldSpec("Customer", True, "Who answered: e-mail or customer id."),
@@ -403,6 +409,7 @@ _SYNONYMS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
             ("spend", "cost"),
         ),
         "purpose": (("purpose", "goal", "objective", "type"), ("purpose",)),
+        "campaign": (("campaign", "campaign name", "utm campaign"), ("campaign",)),
     },
     "surveys": {
         "customer_id": (

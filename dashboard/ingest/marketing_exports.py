@@ -7,11 +7,12 @@
 
 The channel is the platform's name as the spend mapping knows it (``acquisition.spend``'s
 default mapping: Meta Ads -> Paid Social, Google Ads -> Paid Search). The month is that of the
-row's day, week or month, else of ``Reporting starts``. The spend table has no campaign
-column, so campaigns and ad sets are added up per month (a note says so). A Meta row whose
-reporting period runs into a later month is rejected unless it is a week at most (then it
-counts in the month it starts, with a note); a Google Ads ``Total: ...`` row is rejected as a
-total. Purpose is left empty (counted as acquisition).
+row's day, week or month, else of ``Reporting starts``. Spend is kept per month and campaign
+(``Campaign name`` / ``Campaign``; a row without one is spend without a campaign): the ad sets
+and days of a campaign are added up, and a note says how many campaigns were loaded. A Meta
+row whose reporting period runs into a later month is rejected unless it is a week at most
+(then it counts in the month it starts, with a note); a Google Ads ``Total: ...`` row is
+rejected as a total. Purpose is left empty (counted as acquisition).
 
 ``describe_unloaded`` names the known marketing files that hold no orders, customers or spend
 (Klaviyo campaign reports) in one sentence: what the file is and why it is not loaded.
@@ -130,6 +131,7 @@ def stage_meta_ads(
         "meta-ads",
         (cell(period_key), labels[period_key]),
         (column(spend_index), spend_label),
+        (cell("campaign"), labels.get("campaign")),
         date_order,
         options,
         {
@@ -183,6 +185,7 @@ def stage_google_ads(
         "google-ads",
         (cell(period_key), labels[period_key]),
         (cell("spend"), labels["spend"]),
+        (cell("campaign"), labels["campaign"]),
         date_order,
         options,
         {"spans_months": "false", "long_period": "false", "is_total": f"({is_total})"},
@@ -210,16 +213,19 @@ def _stage_spend(
     file_format: str,
     period: tuple[str, str],
     spend: tuple[str, str],
+    campaign: tuple[str, str | None],
     date_order: values.DateOrder,
     options: values.ReadOptions,
     flags: dict[str, str],
 ) -> TableSource:
     """Create ``table_rows`` of one platform's spend rows and return its TableSource.
 
-    ``period`` and ``spend`` are (staging column, header name); ``flags`` the SQL of the
-    BOOLEAN columns spans_months, long_period and is_total the platform's checks read.
+    ``period``, ``spend`` and ``campaign`` are (staging column, header name), the campaign's
+    (MISSING, None) for an export without one; ``flags`` the SQL of the BOOLEAN columns
+    spans_months, long_period and is_total the platform's checks read.
     """
     (period_cell, period_label), (spend_cell, spend_label) = period, spend
+    campaign_cell, campaign_label = campaign
     mark = values.detect_decimal(con, "raw_rows", {spend_label: spend_cell}, options.decimal)
     create_table_rows(
         con,
@@ -230,6 +236,7 @@ def _stage_spend(
             "spend_raw": "VARCHAR",
             "spend": "DECIMAL(18, 2)",
             "purpose": "VARCHAR",
+            "campaign": "VARCHAR",
             "spans_months": "BOOLEAN",
             "long_period": "BOOLEAN",
             "is_total": "BOOLEAN",
@@ -240,26 +247,50 @@ def _stage_spend(
             "channel": f"'{CHANNELS[file_format]}'",
             "spend_raw": values.text(spend_cell),
             "spend": values.amount(spend_cell, mark.mark),
+            "campaign": values.text(campaign_cell),
             **flags,
         },
         "raw_rows",
     )
+    without_campaign = con.execute(
+        "SELECT count(*) FROM table_rows WHERE campaign IS NULL AND NOT is_total"
+    ).fetchone()[0]
     notes = [
         date_order.note(period_label),
         mark.note,
-        f"Spend is stored per month and channel ({CHANNELS[file_format]}): the spend table has "
-        "no campaign column, so the campaigns and ad sets of each month were added up.",
+        f"{without_campaign:,} rows have no campaign name and were kept as "
+        f"{CHANNELS[file_format]} spend without a campaign."
+        if without_campaign
+        else None,
     ]
+    columns = {"month": period_label, "spend": spend_label}
+    if campaign_label:
+        columns["campaign"] = campaign_label
     return TableSource(
         file_format=file_format,
         table="marketing_spend",
         key=SPEND_KEY,
         stored=SPEND_COLUMNS,
-        columns={"month": period_label, "spend": spend_label},
+        columns=columns,
         checks=SPEND_CHECKS,
         summed=("spend",),
         notes=[n for n in notes if n],
+        after_write=_count_campaigns,
     )
+
+
+def _count_campaigns(con: duckdb.DuckDBPyConnection, ingest_id: int) -> list[str]:
+    """The note saying how many campaigns the load ``ingest_id`` stored spend for."""
+    loaded = con.execute(
+        "SELECT count(DISTINCT campaign) FROM marketing_spend WHERE ingest_id = ?", [ingest_id]
+    ).fetchone()[0]
+    if not loaded:
+        return []
+    noun = "campaign" if loaded == 1 else "campaigns"
+    return [
+        f"Spend of {loaded:,} {noun} was loaded, one total per month and campaign (its ad sets "
+        "and days added up)."
+    ]
 
 
 def _meta_spend(headers: list[str]) -> int | None:

@@ -6,7 +6,7 @@ then the typed values and the ``{field}_raw`` text they came from; one row per f
 folded checkout) and
 describes it in a ``TableSource``: which stored columns identify a row (``key``), the checks
 that reject a row, the warnings a loaded row can carry, and the columns added up over rows
-sharing a key (spend: one total per month, channel and purpose).
+sharing a key (spend: one total per month, channel, purpose and campaign).
 
 Counts reconcile per unit: rows_read = rows_loaded + rows_rejected + rows_duplicate. A row is
 a duplicate when the dataset already holds it exactly, or an earlier row of the file is the
@@ -87,8 +87,21 @@ SESSION_COLUMNS = (
     "added_to_cart",
     "purchased",
 )
-SPEND_KEY = ("month", "channel", "purpose")
-SPEND_COLUMNS = ("month", "channel", "spend", "purpose")
+# A NULL campaign (spend not split by campaign) is one value of the key, as in every
+# IS NOT DISTINCT FROM comparison the load makes.
+SPEND_KEY = ("month", "channel", "purpose", "campaign")
+SPEND_COLUMNS = ("month", "channel", "spend", "purpose", "campaign")
+# Stored spend of the row's month, channel and kind of purpose (retention or acquisition).
+_STORED_SPEND = (
+    "SELECT 1 FROM marketing_spend s WHERE s.month = table_rows.month "
+    "AND s.channel = table_rows.channel "
+    "AND (coalesce(s.purpose, '') = 'retention') = (coalesce(table_rows.purpose, '') = 'retention')"
+)
+# A month's spend on a channel is stored per campaign or as one total, never both: a total and
+# the campaigns it adds up would count it twice (a platform export re-loaded into a dataset an
+# earlier version loaded it into without campaigns, or a monthly spend file beside it). Where
+# the dataset already holds both kinds for the month (a file that mixes them), rows are judged
+# by their key as usual, so re-loading that file stays idempotent.
 SPEND_CHECKS = (
     Check("month_raw IS NULL", "month", "missing month", "NULL"),
     Check(
@@ -100,6 +113,22 @@ SPEND_CHECKS = (
     Check("spend_raw IS NULL", "spend", "missing amount", "NULL"),
     Check("spend IS NULL", "spend", "amount is not a number", "spend_raw"),
     Check("spend < 0", "spend", "negative spend", "spend_raw"),
+    Check(
+        f"campaign IS NOT NULL AND EXISTS ({_STORED_SPEND} AND s.campaign IS NULL) "
+        f"AND NOT EXISTS ({_STORED_SPEND} AND s.campaign IS NOT NULL)",
+        "campaign",
+        "this month's spend on the channel is already loaded without campaigns, so loading it "
+        "per campaign would count it twice",
+        "campaign",
+    ),
+    Check(
+        f"campaign IS NULL AND EXISTS ({_STORED_SPEND} AND s.campaign IS NOT NULL) "
+        f"AND NOT EXISTS ({_STORED_SPEND} AND s.campaign IS NULL)",
+        "channel",
+        "this month's spend on the channel is already loaded per campaign, so loading it "
+        "without campaigns would count it twice",
+        "channel",
+    ),
 )
 
 
@@ -189,9 +218,12 @@ def _check_rows(con: duckdb.DuckDBPyConnection, source: TableSource, today: dt.d
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE table_checked AS
-        SELECT *, CAST(CASE {first_failing or "WHEN false THEN 0"} END AS INTEGER) AS check_no,
-               CAST(CASE check_no {raw_shown or "WHEN 0 THEN NULL"} END AS VARCHAR) AS check_raw
-        FROM table_rows
+        SELECT *, CAST(CASE check_no {raw_shown or "WHEN 0 THEN NULL"} END AS VARCHAR) AS check_raw
+        FROM (
+            SELECT *,
+                   CAST(CASE {first_failing or "WHEN false THEN 0"} END AS INTEGER) AS check_no
+            FROM table_rows
+        )
         """,
         _date_bounds(source, today),
     )

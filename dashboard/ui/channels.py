@@ -1,5 +1,5 @@
 """Channels-page widgets: the period and CLV inputs, the channel table, where each channel's
-customers are now, and spend, CAC and CLV : CAC."""
+customers are now, and spend, CAC (by channel and by campaign) and CLV : CAC."""
 
 from __future__ import annotations
 
@@ -159,6 +159,31 @@ def show_spend_economics(
         "by every new customer. About 3 : 1 is the usual guide; 1 : 1 or below loses money on "
         "every customer."
     )
+    show_campaign_cac(report.campaigns, currency)
+
+
+def show_campaign_cac(campaigns: pd.DataFrame, currency: str | None) -> None:
+    """The CAC by campaign table (``spend.summarise_campaign_cac``), when spend rows name
+    campaigns, and why a campaign's new customers may not be counted."""
+    if campaigns.empty:
+        return
+    st.markdown("**CAC by campaign**")
+    st.dataframe(
+        campaigns,
+        hide_index=True,
+        width="stretch",
+        column_config=campaign_column_config(currency),
+        key="campaign_cac_table",
+        placeholder="—",
+    )
+    st.caption(
+        "A new customer counts for a campaign when the utm_campaign of their first order is the "
+        "campaign's name (case and spaces aside); CAC = the campaign's acquisition spend in the "
+        "chosen months / those new customers."
+    )
+    missing = spend.describe_campaigns_without_evidence(campaigns)
+    if missing:
+        st.info(missing)
 
 
 def channel_column_config(currency: str | None) -> dict[str, object]:
@@ -195,6 +220,22 @@ def channel_column_config(currency: str | None) -> dict[str, object]:
             "date count here.",
         )
     return config
+
+
+def campaign_column_config(currency: str | None) -> dict[str, object]:
+    """Column labels and number formats of the CAC by campaign table."""
+    money = formatting.table_money_format(currency)
+    unit = f" ({currency})" if currency else ""
+    return {
+        "campaign": st.column_config.TextColumn("Campaign"),
+        "spend_channel": st.column_config.TextColumn("Spend name"),
+        "channel": st.column_config.TextColumn("Channel"),
+        "acquisition_spend": st.column_config.NumberColumn(
+            f"Acquisition spend{unit}", format=money
+        ),
+        "new_customers": st.column_config.NumberColumn("New customers", format="localized"),
+        "cac": st.column_config.NumberColumn(f"CAC{unit}", format=money),
+    }
 
 
 def economics_column_config(currency: str | None) -> dict[str, object]:

@@ -154,12 +154,15 @@ SCHEMA = {
         revenue          DECIMAL(18, 2),
         ingest_id        INTEGER NOT NULL
     """,
+    # One row per month, channel, purpose and campaign; campaign is NULL for spend not split by
+    # campaign (a monthly spend file, and every row a dataset stored before the column existed).
     "marketing_spend": """
         month     DATE NOT NULL,
         channel   VARCHAR NOT NULL,
         spend     DECIMAL(18, 2) NOT NULL,
         purpose   VARCHAR,
-        ingest_id INTEGER NOT NULL
+        ingest_id INTEGER NOT NULL,
+        campaign  VARCHAR
     """,
     "survey_scores": """
         customer_id  VARCHAR NOT NULL,

@@ -169,5 +169,6 @@ def test_the_files_table_has_few_narrow_columns(shop_workspace: Path) -> None:
         "loaded_at",
     ]
     widths = {name: column.get("width") for name, column in json.loads(files.proto.columns).items()}
-    assert widths["file_name"] == "medium"
-    assert all(widths[name] in ("small", 40) for name in files.proto.column_order[2:])
+    # Pixels that fit the 800 px the table has in a 1280 px window (checked in Chromium too).
+    assert sum(widths[name] for name in files.proto.column_order) <= 800
+    assert widths["loaded_at"] >= 130

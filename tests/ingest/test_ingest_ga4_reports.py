@@ -102,7 +102,9 @@ def test_google_ads_title_lines_are_skipped(workspace: Path, tmp_path: Path) -> 
     report = ingest.ingest_file(workspace, "a", path)
     # The fixture's Total row is its line 6; two title lines make it line 8.
     assert [(i.line_number, i.raw_value) for i in report.issues] == [(8, "Total: Account")]
-    assert query(workspace, "a", "SELECT month, spend FROM marketing_spend ORDER BY 1") == [
+    # Spend is kept per campaign: the month's totals add its campaigns up.
+    monthly = "SELECT month, sum(spend) FROM marketing_spend GROUP BY 1 ORDER BY 1"
+    assert query(workspace, "a", monthly) == [
         (dt.date(2024, 3, 1), Decimal("1018.00")),
         (dt.date(2024, 4, 1), Decimal("10.00")),
     ]

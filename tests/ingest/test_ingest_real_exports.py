@@ -302,7 +302,7 @@ def test_meta_ads_export_loads_as_paid_social_spend(workspace: Path) -> None:
         "another row with the same key was rejected": 1,
     }
     notes = " ".join(report.notes)
-    assert "no campaign column, so the campaigns and ad sets of each month were added up" in notes
+    assert "Spend of 1 campaign was loaded, one total per month and campaign" in notes
     assert "1 rows of a week that runs into the next month were counted in the month" in notes
     assert "Amounts are in USD" in notes
 
@@ -311,12 +311,16 @@ def test_google_ads_report_loads_as_paid_search_spend(workspace: Path) -> None:
     path = FIXTURES / "google_ads_report.csv"
     assert ingest.describe_file(path).format == "google-ads"
     report = ingest.ingest_file(workspace, "ads", path)
-    # March: 12.34 + 1,000.00 + 5.66 = 1,018.00; April: 10.00; the Total row is rejected.
+    # Per month and campaign: March Search - Brand 12.34 + 1,000.00 = 1,012.34, PMax 5.66
+    # (the month 1,018.00 as before); April 10.00; the Total row is rejected.
     assert query(
-        workspace, "ads", "SELECT month, channel, spend FROM marketing_spend ORDER BY 1"
+        workspace,
+        "ads",
+        "SELECT month, channel, campaign, spend FROM marketing_spend ORDER BY 1, 3",
     ) == [
-        (dt.date(2024, 3, 1), "Google Ads", Decimal("1018.00")),
-        (dt.date(2024, 4, 1), "Google Ads", Decimal("10.00")),
+        (dt.date(2024, 3, 1), "Google Ads", "PMax - All", Decimal("5.66")),
+        (dt.date(2024, 3, 1), "Google Ads", "Search - Brand", Decimal("1012.34")),
+        (dt.date(2024, 4, 1), "Google Ads", "Search - Brand", Decimal("10.00")),
     ]
     assert report.reason_counts() == {"a total row of the report (not a period's spend)": 1}
 
