@@ -34,6 +34,7 @@ from bench import (  # noqa: E402
     step_browser_slider,
     step_ingest,
     step_pages,
+    step_predict,
     step_slider,
     step_upload,
 )
@@ -64,6 +65,7 @@ from bench.timing import (  # noqa: E402
     profile_once,
     time_interleaved,
 )
+from dashboard import order_rules
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
@@ -79,6 +81,7 @@ PANDAS_BASE = "pandas groupby (in memory)"
 PANDAS_SLIDER = "pandas cut+groupby (in memory)"
 FILE_SIZE = "CSV file size"
 REFERENCE_PAGE = "same page, no data work (bench/reference_app.py)"
+PLAIN_PREDICT = "plain BG/NBD fit over one row per customer (scipy, same optimiser)"
 SKLEARN_CLUSTERS = "sklearn KMeans + silhouette_score on the 20,000 sample"
 DUCKDB_FIRSTS = "duckdb SQL: first orders, cohort sizes, orders per month"
 
@@ -336,6 +339,42 @@ def bench_pages(results: Results, size: Size, workspace: Path, repeat: int) -> N
     )
 
 
+def bench_predict(results: Results, size: Size, workspace: Path, repeat: int) -> None:
+    """Fit and score the purchase and spend models for every customer, beside a plain fit over
+    one row per customer (target 7: the compression is what makes ours fast)."""
+    database = store.dataset_path(workspace, CUSTOMERS_DATASET)
+    with store.open_for_read(workspace, CUSTOMERS_DATASET) as backend:
+        as_of = order_rules.latest_order_date(backend.table("orders"))
+    assert as_of is not None
+    profile_if_asked(
+        "predict", size, lambda: step_predict.predict_ours(workspace, CUSTOMERS_DATASET, as_of)
+    )
+    measured = time_interleaved(
+        {
+            "ours": Contender(
+                lambda: step_predict.predict_ours(workspace, CUSTOMERS_DATASET, as_of)
+            ),
+            PLAIN_PREDICT: Contender(lambda: step_predict.predict_plain(database, as_of)),
+        },
+        repeat,
+    )
+    ours = step_predict.read_ours(measured["ours"].result)
+    theirs = step_predict.read_plain(measured[PLAIN_PREDICT].result)
+    for line in step_predict.compare_fits(measured["ours"].result, measured[PLAIN_PREDICT].result):
+        results.mismatches.append(f"predict {size.label}: {line}")
+        print(f"MISMATCH predict {size.label}: {line}", file=sys.stderr, flush=True)
+    record_pair(
+        results,
+        "predict",
+        size,
+        measured,
+        PLAIN_PREDICT,
+        ours,
+        theirs,
+        judge_customers(size, "predict_fit"),
+    )
+
+
 def bench_browser_slider(results: Results, size: Size, workspace: Path, repeat: int) -> None:
     """Time slider moves in headless Chromium on the app and on the reference page (target 1)."""
     moves = 3 * repeat
@@ -368,7 +407,8 @@ def bench_browser_slider(results: Results, size: Size, workspace: Path, repeat: 
 
 def bench_customers(results: Results, size: Size, repeat: int) -> None:
     """Targets 1 and 2 on a dataset of ``size`` customers, loaded by our ingest."""
-    if not (skip_unless_runs(results, 1, size) | skip_unless_runs(results, 2, size)):
+    runs = [skip_unless_runs(results, target, size) for target in (1, 2, 7)]
+    if not any(runs):
         return
     started = time.perf_counter()
     csv = ensure_customers_csv(DATA_DIR, size)
@@ -387,6 +427,7 @@ def bench_customers(results: Results, size: Size, repeat: int) -> None:
             bench_slider(results, size, base, repeat)
         finally:
             step_base.release_base(base)
+        bench_predict(results, size, workspace, repeat)
         if find_skip(1, size.label, size.orders) is None:
             bench_browser_slider(results, size, workspace, repeat)
     finally:

@@ -52,6 +52,9 @@ CRITERIA = {
     "ingest_memory": Criterion(4, "ingest_memory", "ingest peak RSS / file size", 1.5),
     "upload_browser": Criterion(5, "upload_browser", "upload in the browser -> first chart", 3.0),
     "app_memory": Criterion(6, "app_memory", "running app RSS / CSV size", 2.5),
+    "predict_fit": Criterion(
+        7, "predict_fit", "fit + score BG/NBD and Gamma-Gamma vs a plain per-customer fit", 0.2
+    ),
 }
 
 
@@ -111,7 +114,7 @@ def judge(
 
 def find_skip(target: int, label: str, amount: int) -> Skip | None:
     """Return why ``target`` does not run at size ``label`` (``amount``), or None if it runs."""
-    if target in (1, 2) and amount > CUSTOMER_TARGETS_UP_TO:
+    if target in (1, 2, 7) and amount > CUSTOMER_TARGETS_UP_TO:
         return Skip(
             target,
             label,

@@ -34,17 +34,18 @@ with ui.friendly_errors():
         ui_segments.warn_collapsed_bins(base, cuts)
 
     ui_segments.show_segment_changes(base, scheme, cuts)
-    summary = analysis.segment_summary(base, cuts, scheme)
+    predicted = ui_segments.choose_predictions(selection)
+    summary = analysis.segment_summary(base, cuts, scheme, predicted)
     ui_segments.show_headline(summary, base, selection.currency)
     st.plotly_chart(rfm_charts.plot_segment_shares(summary), width="stretch")
     st.dataframe(
         ui_segments.present_summary(summary),
         hide_index=True,
         width="stretch",
-        column_config=ui_segments.summary_column_config(selection.currency),
+        column_config=ui_segments.summary_column_config(selection.currency, predicted is not None),
         key="segment_table",
         height="content",
         placeholder="—",
     )
     ui_segments.explain_computation(base, scheme, cuts)
-    ui_segments.offer_segment_download(selection, base, cuts, summary)
+    ui_segments.offer_segment_download(selection, base, cuts, summary, predicted)

@@ -264,6 +264,9 @@ PRESET_CASES: dict[str, tuple[dict[str, object], set[str]]] = {
     "dissatisfied": ({}, {"C"}),
     "by_channel": ({"channels": ["Unattributed"]}, {"A", "b@x.com", "C"}),
 }
+# Presets on predicted fields: their members here follow a fit on three buyers, so they are
+# checked by hand on a written-out feature table instead (behaviour/test_predicted_features.py).
+PREDICTION_PRESETS = {"high_value_at_risk", "likely_to_buy_again"}
 # With their defaults, these presets find nobody in the tiny store.
 EMPTY_BY_DEFAULT = {"loyal", "high_value", "lapsed"}
 # A hand-built segment with two conditions: repeat buyers in the US or Canada.

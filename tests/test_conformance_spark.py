@@ -5,14 +5,16 @@ then run through the whole pipeline on both engines: the RFM pipeline (``engines
 ``engines.load_customer_base`` -> ``cut_points.quantile_cuts`` -> ``segments.summarise_cells`` /
 ``summarise_segments`` / ``assign_segments``, slider ranges) and every other analysis (the
 behavioural feature table, a saved two-condition segment's members, channel attribution and the
-channel table, spend, cohort cells, maturity stages and effort). Results are compared exactly:
+channel table, spend, cohort cells, maturity stages and effort, and the GA4 traffic by channel,
+periods covered, Direct share and the report's traffic section). Results are compared exactly:
 every value as text (decimals as their digits, floats by ``repr``), rows in a fixed order, no
 tolerance. Datasets:
 
 - a small generated store with the awkward cases (ties, null customers, cancelled, zero-value
   and return orders, prospects, customers outside the window, orders at midnight, unicode and
   formula-like customer ids; blanks, case and tab/\x0b/\x0c whitespace in every evidence column;
-  order lines, sessions, abandoned checkouts, spend and tied survey answers);
+  order lines, sessions, abandoned checkouts, spend and tied survey answers; and a GA4 traffic
+  acquisition report loaded through the real loader, with GA4's odd channel names);
 - UCI Online Retail (tests/data/online_retail.parquet, CC BY 4.0, see tests/data/README.md),
   converted to invoice-level canonical orders and order lines with the SQL below;
 - the demo store: orders and customers (conftest ``demo_dataset``), and every file ``make run``
@@ -47,8 +49,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import cli, engines, errors, export, order_rules
-from dashboard.acquisition import reports
+from dashboard import cli, engines, errors, export, ingest, order_rules
+from dashboard.acquisition import reports, traffic
 from dashboard.behaviour import segment_store
 from dashboard.behaviour.catalogue import FEATURES
 from dashboard.behaviour.compiler import compile_definition, feature_view
@@ -60,7 +62,9 @@ from dashboard.workspace import parquet_export, store
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short jobs on 2 cores: the quick JIT tier and a serial GC start Spark and its queries faster.
-FAST_START_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# The quick tier alone reserves 48 MB for compiled code, which this module's many generated
+# query classes fill ("Out of space in CodeCache", and the JVM exits): reserve the usual 240 MB.
+FAST_START_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
 PARQUET = Path(__file__).parent / "data" / "online_retail.parquet"
 
 
@@ -324,6 +328,51 @@ def _generated_extras(
     return evidence, tables
 
 
+# GA4 channel groups as a report can name them: cases, Unassigned / (not set), groups this tool
+# renames, a custom group starting with "f" (Spark's strip() once cut it off) and one ending in "v".
+GA4_CHANNELS = [
+    "Direct",
+    "direct",
+    "Organic Search",
+    "paid social",
+    "Unassigned",
+    "(not set)",
+    "Cross-network",
+    "facebook",
+    "Email",
+    "Mobile Push Notifications",
+    "Organic Video",
+    "Dev",
+]
+
+
+def _ga4_report(rng: random.Random) -> str:
+    """A GA4 traffic acquisition download: 60 weeks from 2024-01-01 (past the last order), some
+    channels missing some weeks, a repeated row, a channel without sessions and a total row.
+
+    Key events are whole or half numbers, so their float sums are exact in any order."""
+    lines = [
+        "# ----------------------------------------",
+        "# Traffic acquisition: Session primary channel group (Default Channel Group)",
+        "# Start date: 20240101",
+        "# End date: 20250223",
+        "Session primary channel group (Default Channel Group),Week,Sessions,Engaged sessions,"
+        "Key events,Total revenue",
+    ]
+    for week in range(60):
+        for channel in GA4_CHANNELS:
+            if rng.random() < 0.25:
+                continue
+            sessions = rng.choice([0, 1, 7, 40, 333, 1200])
+            engaged = rng.randrange(0, sessions + 1)
+            events = rng.choice(["0", "1", "2.5", "12", "0.5"])
+            revenue = rng.choice(["", "0.00", "19.99", "1234.56", "0.01"])
+            repeats = 2 if rng.random() < 0.03 else 1
+            lines += [f'"{channel}",{week:04d},{sessions},{engaged},{events},{revenue}'] * repeats
+    lines.append("Total,0001,1,1,1,1.00")
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str, Path]]:
     """name -> (workspace, dataset, Parquet export) for the generated store and UCI."""
@@ -338,6 +387,10 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
             marks = ", ".join("?" for _ in columns.split(","))
             con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", extras[table])
         con.commit()
+    ga4 = root / "Traffic_acquisition_Session_primary_channel_group.csv"
+    ga4.write_text(_ga4_report(random.Random(18)), encoding="utf-8")
+    loaded = ingest.ingest_file(workspace, "generated", ga4)
+    assert loaded.file_format == "ga4-acquisition" and loaded.rows_loaded > 400
     with store.open_for_write(workspace, "uci") as con:
         con.begin()
         con.execute(CONVERT_UCI, [str(PARQUET)])
@@ -550,6 +603,21 @@ def run_analyses(
         results["stages"] = rows(matured.stages)
         results["effort"] = rows(matured.effort)
         results["maturity_text"] = (matured.paragraph, matured.health_level, matured.health_text)
+        results["report_traffic"] = reports.build_traffic_section(tables, as_of, settings)
+        if traffic.has_traffic(tables):
+            sessions = tables[traffic.TABLE]
+            in_2024 = (dt.date(2024, 2, 1), dt.date(2024, 11, 30))
+            results["traffic"] = rows(traffic.build_traffic_by_channel(sessions).to_pandas())
+            results["traffic_2024"] = rows(
+                traffic.build_traffic_by_channel(sessions, *in_2024).to_pandas()
+            )
+            results["traffic_periods"] = rows(
+                traffic.build_periods_covered(sessions, *in_2024).to_pandas()
+            )
+            months = traffic.build_direct_share_by_month(sessions)
+            results["direct_share"] = rows(months.to_pandas())
+            period = reports.Settings(first_from=in_2024[0], first_to=in_2024[1])
+            results["report_traffic_2024"] = reports.build_traffic_section(tables, as_of, period)
     return results
 
 
@@ -579,6 +647,11 @@ def test_analyses_are_identical_on_duckdb_and_spark(
     assert len(duck["segment_members"]) > 5
     assert len(duck["channels"]) > 1 and len(duck["cohort_cells"]) > 10
     assert len(duck["stages"]) > 10
+    if name == "generated":  # GA4 traffic: every channel name, months of Direct share
+        assert len(duck["traffic"]) > 10 and len(duck["direct_share"]) > 12
+        assert duck["report_traffic"]["direct_share"] is not None
+    else:
+        assert duck["report_traffic"]["note"] == reports.NO_TRAFFIC_NOTE
     assert_identical(duck, on_spark)
 
 
@@ -644,6 +717,8 @@ def test_the_app_loaders_run_on_spark_when_configured(
                 "measures": rows(base.measures.order_by("customer_id").to_pandas()),
                 "features": rows(feature_base.table.order_by("customer_id").to_pandas()),
                 "report": report,
+                "traffic": rows(traffic.load_traffic_by_channel(workspace, dataset, None, as_of)),
+                "direct_share": traffic.load_direct_share(workspace, dataset, as_of),
             }
         finally:
             base.close()
@@ -808,3 +883,57 @@ def test_cli_engine_options_are_checked_before_spark_starts(
     assert "--parquet" in capsys.readouterr().err
     assert cli.main([*common, "--parquet", str(export_dir)]) == errors.EXIT_BAD_INPUT
     assert "duckdb reads the workspace" in capsys.readouterr().err
+
+
+def test_predict_gives_the_same_fit_and_customers_on_both_engines(
+    spark: object,
+    datasets: dict[str, tuple[Path, str, Path]],
+    demo_full: tuple[Path, str, Path],
+    tmp_path: Path,
+) -> None:
+    """`predict` on Spark writes DuckDB's customers.csv and model.json (issue 15).
+
+    The demo store with --model auto and a holdout; the generated store (formula-like and
+    unicode ids, prospects, guests, cancelled, zero-value and return orders; a degenerate fit)
+    with Pareto/NBD. Text columns, dates, counts and money (cents) must be identical; floats
+    (probabilities, expected orders, parameters, log-likelihoods, holdout figures) equal to a
+    relative 1e-9, since the engines may round a division or a sum of floats in the last bit."""
+    runs = {
+        "demo": (demo_full, ["--as-of", "2026-04-30", "--holdout-until", "2026-10-31"]),
+        "generated": (datasets["generated"], ["--as-of", "2024-03-31", "--model", "pareto-nbd"]),
+    }
+    floats = ["p_alive", "expected_orders", "churn_risk"]
+
+    def assert_close(left: object, right: object, where: str) -> None:
+        if isinstance(left, dict) and isinstance(right, dict):
+            assert left.keys() == right.keys(), where
+            for key in left:
+                assert_close(left[key], right[key], f"{where}.{key}")
+        elif isinstance(left, list) and isinstance(right, list):
+            assert len(left) == len(right), where
+            for i, (a, b) in enumerate(zip(left, right, strict=True)):
+                assert_close(a, b, f"{where}[{i}]")
+        elif isinstance(left, float) and isinstance(right, float):
+            assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12), where
+        else:
+            assert left == right, where
+
+    for name, (spec, options) in runs.items():
+        written: dict[str, tuple[pd.DataFrame, dict[str, object]]] = {}
+        for engine in ("duckdb", "spark"):
+            out = tmp_path / name / engine
+            command = ["predict", *options, "--out", str(out / "customers.csv")]
+            assert run_cli(engine, spec, [*command, "--model-out", str(out / "model.json")]) == 0
+            frame = pd.read_csv(out / "customers.csv", dtype=str, keep_default_na=False)
+            written[engine] = frame, json.loads((out / "model.json").read_text(encoding="utf-8"))
+        (duck, duck_model), (on_spark, spark_model) = written["duckdb"], written["spark"]
+        assert (duck.prediction_note == "").sum() > 100, name
+        assert duck.drop(columns=floats).equals(on_spark.drop(columns=floats)), name
+        for column in floats:
+            given = duck[column] != ""
+            assert (given == (on_spark[column] != "")).all(), (name, column)
+            np.testing.assert_allclose(
+                on_spark[column][given].astype(float), duck[column][given].astype(float), rtol=1e-9
+            )
+        assert_close(duck_model, spark_model, f"{name}/model.json")
+    assert duck_model["purchase_model"]["name"] == "pareto-nbd"

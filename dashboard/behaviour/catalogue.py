@@ -34,7 +34,19 @@ SOURCES = {
     "abandoned_checkouts": ("abandoned_checkouts", None, "an abandoned checkouts export"),
     "survey_scores": ("survey_scores", None, "a survey scores file"),
     "rfm": ("orders", None, "an orders export"),
+    # Fitted from the orders when the feature base is built (feature_base); a fit that fails
+    # makes these features unavailable with its reason instead of a missing file.
+    "predictions": ("orders", None, "an orders export"),
 }
+# The fixed prediction settings of every predicted feature (pipeline.PredictionSettings'
+# defaults), so a saved definition picks the same members in the app and the CLI.
+PREDICTION_MODEL = "auto"
+PREDICTION_HORIZON_DAYS = 365
+PREDICTION_CHURN_DAYS = 90
+_FIT = (
+    "Fitted on every valid order up to the analysis date (the window start does not apply) with "
+    "the model chosen by 'auto' (BG/NBD or Pareto/NBD, the lower holdout error)."
+)
 
 
 @dataclass(frozen=True)
@@ -353,6 +365,101 @@ CATALOGUE = (
         "survey_scores",
         "The customer's most recent survey answer up to the analysis date.",
     ),
+    Feature(
+        "p_alive",
+        "Probability active",
+        NUMBER,
+        "float64",
+        "predictions",
+        f"Probability the customer still buys (0 to 1). {_FIT}",
+    ),
+    Feature(
+        "expected_orders",
+        f"Expected orders (next {PREDICTION_HORIZON_DAYS} days)",
+        NUMBER,
+        "float64",
+        "predictions",
+        f"Expected number of order days in the {PREDICTION_HORIZON_DAYS} days after the "
+        f"analysis date. {_FIT}",
+    ),
+    Feature(
+        "expected_order_value",
+        "Expected order value",
+        NUMBER,
+        "decimal(38, 2)",
+        "predictions",
+        "Expected value of a future order (Gamma-Gamma on the mean of the repeat purchases, or "
+        "the stated simpler estimate when that model is degenerate).",
+    ),
+    Feature(
+        "predicted_clv",
+        f"Predicted CLV (next {PREDICTION_HORIZON_DAYS} days)",
+        NUMBER,
+        "decimal(38, 2)",
+        "predictions",
+        f"Expected orders x expected order value over the next {PREDICTION_HORIZON_DAYS} days, "
+        f"not discounted. {_FIT}",
+    ),
+    Feature(
+        "predicted_clv_percentile",
+        "Predicted CLV percentile",
+        NUMBER,
+        "float64",
+        "predictions",
+        "Percent of customers with a prediction whose predicted CLV is at most this customer's "
+        "(top 20 % = above 80).",
+    ),
+    Feature(
+        "historic_clv",
+        "Historic CLV",
+        NUMBER,
+        "decimal(38, 2)",
+        "predictions",
+        "Net total of the counted orders up to the analysis date, returns and refunds included.",
+    ),
+    Feature(
+        "total_clv",
+        "Total CLV",
+        NUMBER,
+        "decimal(38, 2)",
+        "predictions",
+        "Historic CLV + predicted CLV.",
+    ),
+    Feature(
+        "churn_risk",
+        f"Churn risk (no order in {PREDICTION_CHURN_DAYS} days)",
+        NUMBER,
+        "float64",
+        "predictions",
+        f"Probability of no order in the {PREDICTION_CHURN_DAYS} days after the analysis date "
+        f"(0 to 1; 0.7 = 70 %). {_FIT}",
+    ),
+    Feature(
+        "churn_band",
+        "Churn risk band",
+        TEXT,
+        "string",
+        "predictions",
+        f"Low (churn risk below 33 %), Medium (33-66 %) or High (above 66 %), with churn = no "
+        f"order in the next {PREDICTION_CHURN_DAYS} days.",
+    ),
+    Feature(
+        "expected_next_order_on",
+        "Expected next order",
+        DATE,
+        "date",
+        "predictions",
+        "Analysis date + the median wait to the next order of a customer still active; empty "
+        "when the probability active is below 0.5.",
+    ),
+    Feature(
+        "days_to_next_order",
+        "Days to expected next order",
+        NUMBER,
+        "int64",
+        "predictions",
+        "Expected next order minus the analysis date; empty when that date is.",
+    ),
     Feature("r_score", "R score", NUMBER, "int64", "rfm", "Recency score of the RFM scoring."),
     Feature("f_score", "F score", NUMBER, "int64", "rfm", "Frequency score of the RFM scoring."),
     Feature("m_score", "M score", NUMBER, "int64", "rfm", "Monetary score of the RFM scoring."),
@@ -369,5 +476,6 @@ CATALOGUE = (
 FEATURES: dict[str, Feature] = {f.name: f for f in CATALOGUE}
 # Scored afterwards from cut points and a scheme (feature_table.attach_rfm).
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_segment")
+PREDICTED_COLUMNS = tuple(name for name, f in FEATURES.items() if f.source == "predictions")
 BASE_COLUMNS = tuple(name for name in FEATURES if name not in RFM_COLUMNS)
 FEATURE_SCHEMA = ibis.schema({name: f.dtype for name, f in FEATURES.items()})

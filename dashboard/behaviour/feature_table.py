@@ -27,7 +27,12 @@ import pandas as pd
 
 from dashboard import order_rules, portable
 from dashboard.acquisition import channels
-from dashboard.behaviour.catalogue import BASE_COLUMNS, FEATURES, TREND_WINDOWS_DAYS
+from dashboard.behaviour.catalogue import (
+    BASE_COLUMNS,
+    FEATURES,
+    PREDICTED_COLUMNS,
+    TREND_WINDOWS_DAYS,
+)
 from dashboard.behaviour.feature_inputs import available_sources
 from dashboard.rfm import cut_points, schemes, segments
 
@@ -203,6 +208,20 @@ def _survey_features(surveys: ir.Table, as_of: dt.date) -> ir.Table:
     )
 
 
+def _prediction_features(predictions: ir.Table) -> ir.Table:
+    """The scored predictions' columns, and each customer's predicted CLV percentile among the
+    customers with a prediction (as revenue_percentile: the share whose value is at most it)."""
+    scored = predictions.select(
+        "customer_id", *(c for c in PREDICTED_COLUMNS if c in predictions.columns)
+    )
+    predicted = scored.filter(scored.predicted_clv.notnull())
+    percentiles = predicted.select(
+        "customer_id",
+        predicted_clv_percentile=ibis.cume_dist().over(order_by=predicted.predicted_clv) * 100,
+    )
+    return _join(scored, percentiles)
+
+
 def _known_ids(tables: Mapping[str, ir.Table], available: set[str], as_of: dt.date) -> ir.Table:
     parts = [tables["orders"].select("customer_id").filter(ibis.literal(False))]
     if "customers" in available:
@@ -228,6 +247,7 @@ def build_behaviour_features(
     window: order_rules.Window,
     params: FeatureParams = DEFAULT_PARAMS,
     available: set[str] | None = None,
+    predictions: ir.Table | None = None,
 ) -> ir.Table:
     """Per-customer features without the RFM columns.
 
@@ -235,7 +255,9 @@ def build_behaviour_features(
     abandoned_checkouts and survey_scores used when they have rows). Out: one row per known
     customer with BASE_COLUMNS (types of FEATURE_SCHEMA), ordered by customer_id. Features of a
     missing input are NULL; counts of a present input are 0 for customers without rows in it.
-    ``available``: the tables' ``available_sources`` when already known.
+    ``available``: the tables' ``available_sources`` when already known. ``predictions``:
+    ``pipeline.score_customers`` of the same tables (customer_id and the predicted columns),
+    left-joined; without it the predicted features are NULL (``feature_base`` fits them).
     """
     if available is None:
         available = available_sources(tables)
@@ -281,6 +303,8 @@ def build_behaviour_features(
         t = _join(t, _checkout_features(tables["abandoned_checkouts"], as_of))
     if "survey_scores" in available:
         t = _join(t, _survey_features(tables["survey_scores"], as_of))
+    if predictions is not None:
+        t = _join(t, _prediction_features(predictions))
     return _select_features(t, available, as_of)
 
 
@@ -339,6 +363,10 @@ def _select_features(t: ir.Table, available: set[str], as_of: dt.date) -> ir.Tab
         values["ordered_after_checkout"] = t._last_checkout_at.notnull().ifelse(
             (t._last_order_at >= t._last_checkout_at).fill_null(False), ibis.null("boolean")
         )
+    if has("expected_next_order_on"):
+        values["days_to_next_order"] = t.expected_next_order_on.delta(
+            ibis.literal(as_of), unit="day"
+        )
     for name in BASE_COLUMNS:
         if name not in values and name in t.columns:
             values[name] = t[name]
@@ -381,13 +409,15 @@ def build_customer_features(
     window: order_rules.Window,
     params: FeatureParams = DEFAULT_PARAMS,
     scoring: cut_points.ScoringSpec = DEFAULT_SCORING,
+    predictions: ir.Table | None = None,
 ) -> ir.Table:
     """Every feature of FEATURES, one row per known customer, ordered by customer_id.
 
-    In: the dataset's tables by name (see ``build_behaviour_features``). Out: FEATURE_SCHEMA.
-    With quantile scoring the cut points are computed here (one query).
+    In: the dataset's tables by name and their scored predictions, if any (see
+    ``build_behaviour_features``). Out: FEATURE_SCHEMA. With quantile scoring the cut points are
+    computed here (one query).
     """
-    table = build_behaviour_features(tables, window, params)
+    table = build_behaviour_features(tables, window, params, predictions=predictions)
     return attach_rfm(
         table, scoring.scheme, cut_points.resolve_cuts(select_measures(table), scoring)
     )

@@ -3,8 +3,8 @@
 A preset is a definition template: groups of conditions (see definitions.py) whose values come from
 editable parameters with defaults. ``preset_definition`` fills in the analyst's values and returns
 an ordinary builder Definition, so a preset can be opened in the builder, saved and exported like
-any hand-built segment. A preset whose input file was not loaded names the file that enables it
-(``missing_for_preset``).
+any hand-built segment. A preset whose input file was not loaded names the file that enables it,
+and one on predicted features says why the models could not be fitted (``missing_for_preset``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dashboard.behaviour.catalogue import FEATURES, SOURCES, TREND_WINDOWS_DAYS
+from dashboard.behaviour.catalogue import (
+    FEATURES,
+    PREDICTION_CHURN_DAYS,
+    SOURCES,
+    TREND_WINDOWS_DAYS,
+)
 from dashboard.behaviour.definitions import (
     Condition,
     Definition,
@@ -302,6 +307,34 @@ PRESETS: dict[str, Preset] = {
             _one(PresetCondition("survey_score", "<=", param="cut")),
         ),
         Preset(
+            "high_value_at_risk",
+            "High value at risk",
+            f"High churn risk (over 66 % chance of no order in the next {PREDICTION_CHURN_DAYS} "
+            "days) and a predicted CLV above the store's Nth percentile (80: the top 20 % of "
+            "customers with a prediction). For a fixed amount, use predicted CLV in the builder.",
+            "orders (predictions)",
+            (_number("percentile", "Predicted CLV above percentile", 80, 0, 99, 1),),
+            _one(
+                PresetCondition("churn_band", "==", "High"),
+                PresetCondition("predicted_clv_percentile", ">", param="percentile"),
+            ),
+        ),
+        Preset(
+            "likely_to_buy_again",
+            "Likely to buy again soon",
+            "Probably still active (probability at least X %) with the expected next order "
+            "within N days of the analysis date.",
+            "orders (predictions)",
+            (
+                _number("alive", "Probability active at least (%)", 70.0, 1.0, 100.0, 1.0, "%"),
+                _number("days", "Next order expected within (days)", 30, 1, 365, 1, "days"),
+            ),
+            _one(
+                PresetCondition("p_alive", ">=", param="alive", scale=0.01),
+                PresetCondition("days_to_next_order", "<=", param="days"),
+            ),
+        ),
+        Preset(
             "by_channel",
             "By acquisition channel",
             "Customers whose first order came through the chosen channels.",
@@ -400,8 +433,16 @@ def missing_for_preset(
 ) -> list[str]:
     """Return one sentence per file to upload to enable the preset (empty when all is there).
 
-    In: ``feature_inputs.missing_inputs`` of the dataset (feature -> message).
+    In: ``FeatureBase.missing`` (or ``feature_inputs.missing_inputs``) of the dataset: feature
+    -> message; a predicted feature's message is why the models could not be fitted.
     """
-    sources = [FEATURES[f].source for f in preset_features(preset, values) if f in missing]
+    absent = [f for f in preset_features(preset, values) if f in missing]
+    sources = [FEATURES[f].source for f in absent]
     sources += [s for s in preset.requires if any(FEATURES[f].source == s for f in missing)]
-    return [f"Upload {SOURCES[s][2]} to enable '{preset.name}'." for s in dict.fromkeys(sources)]
+    return [
+        f"'{preset.name}' needs the predictions, which are unavailable: "
+        f"{next(missing[f] for f in absent if FEATURES[f].source == s)}"
+        if s == "predictions"
+        else f"Upload {SOURCES[s][2]} to enable '{preset.name}'."
+        for s in dict.fromkeys(sources)
+    ]

@@ -3,8 +3,9 @@
 Formats:
 - ``csv``: one row per member with the chosen feature columns (customer_id first);
 - ``klaviyo``: a Klaviyo list import: ``Email`` first, then the chosen columns as profile
-  properties (first name, city and country under Klaviyo's own property names, the others under
-  their labels) and ``Segment``;
+  properties (first name, city and country under Klaviyo's own property names, the predicted
+  fields under readable names such as "Predicted CLV", the others under their labels) and
+  ``Segment``;
 - ``shopify-tags``: a Shopify customer import that tags the members: ``Email,Tags``, where Tags
   keeps the tags known from the customers file and adds the segment's tag (an import that
   overwrites existing customers replaces their tags with this cell);
@@ -16,7 +17,9 @@ its list holds only members who accepted e-mail marketing (``accepts_marketing``
 customers file); those who declined and those with no recorded answer are left out and counted
 in the stamp, unless the caller explicitly includes them, a choice the stamp and the log record.
 The Shopify tags file is not filtered: a tag sends nothing, and Shopify's own e-mail tools check
-consent when they send. CSV files are
+consent when they send. When the dataset has predictions (the models could be fitted), the
+default columns of the csv, klaviyo and parquet files carry the predicted fields; the Shopify
+file keeps Shopify's two columns, since an import overwrites every column it holds. CSV files are
 formula-safe (export.py). Every file comes with a stamp: dataset, segment name and definition,
 analysis date, window, row count, columns and creation time, written beside it as
 ``<file>.stamp.json``.
@@ -37,7 +40,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines, export, order_rules
-from dashboard.behaviour.catalogue import DATE, FEATURES, LIST
+from dashboard.behaviour.catalogue import DATE, FEATURES, LIST, PREDICTION_HORIZON_DAYS
 from dashboard.behaviour.compiler import compile_definition, feature_view
 from dashboard.behaviour.definitions import (
     Definition,
@@ -60,7 +63,35 @@ DEFAULT_COLUMNS = (
     "rfm_segment",
 )
 KLAVIYO_DEFAULT_COLUMNS = ("first_name", "country", "orders", "net_revenue", "last_order_on")
-KLAVIYO_NAMES = {"email": "Email", "first_name": "First Name", "city": "City", "country": "Country"}
+# Added to the default columns when the dataset has predictions (``has_predictions``).
+PREDICTED_EXPORT_COLUMNS = (
+    "predicted_clv",
+    "churn_risk",
+    "churn_band",
+    "expected_next_order_on",
+    "p_alive",
+    "expected_orders",
+    "expected_order_value",
+    "historic_clv",
+    "total_clv",
+)
+KLAVIYO_NAMES = {
+    "email": "Email",
+    "first_name": "First Name",
+    "city": "City",
+    "country": "Country",
+    "p_alive": "Probability active",
+    "expected_orders": f"Expected orders (next {PREDICTION_HORIZON_DAYS} days)",
+    "expected_order_value": "Expected order value",
+    "predicted_clv": "Predicted CLV",
+    "predicted_clv_percentile": "Predicted CLV percentile",
+    "historic_clv": "Historic CLV",
+    "total_clv": "Total CLV",
+    "churn_risk": "Churn risk",
+    "churn_band": "Churn risk band",
+    "expected_next_order_on": "Expected next order date",
+    "days_to_next_order": "Days to expected next order",
+}
 # The consent column each messaging format needs: customers without it true are left out.
 CONSENT_COLUMNS = {"klaviyo": "accepts_marketing"}
 MAX_TAG_CHARS = 255
@@ -168,6 +199,18 @@ def filter_consent(
     return members[answer.fillna(False).astype(bool)], found
 
 
+def has_predictions(view: ir.Table) -> bool:
+    """Whether any customer of a feature table has a prediction (the models could be fitted)."""
+    return bool(view.aggregate(n=view.p_alive.count()).to_pandas().n.iloc[0])
+
+
+def default_columns(fmt: str, predictions: bool) -> tuple[str, ...]:
+    """Return the columns an export of ``fmt`` holds unless chosen: DEFAULT_COLUMNS (Klaviyo:
+    KLAVIYO_DEFAULT_COLUMNS), then PREDICTED_EXPORT_COLUMNS when ``predictions``."""
+    plain = KLAVIYO_DEFAULT_COLUMNS if fmt == "klaviyo" else DEFAULT_COLUMNS
+    return (*plain, *PREDICTED_EXPORT_COLUMNS) if predictions else plain
+
+
 def check_tag(tag: str) -> str:
     """Return a usable Shopify tag (1-255 characters, no comma), or raise DefinitionError."""
     tag = tag.strip()
@@ -227,14 +270,15 @@ def export_segment(
     """Return a segment's members as a stamped file.
 
     In: a feature table with every FEATURE_SCHEMA column (``compiler.feature_view``) and the
-    definition to filter it. ``columns`` default to DEFAULT_COLUMNS (Klaviyo:
-    KLAVIYO_DEFAULT_COLUMNS); they must be features. A messaging format keeps only members who
-    accepted it (``filter_consent``) unless ``include_without_consent``, which is logged.
+    definition to filter it. ``columns`` default to ``default_columns`` (with the predicted
+    fields when the view has predictions); they must be features. A messaging format keeps only
+    members who accepted it (``filter_consent``) unless ``include_without_consent``, which is
+    logged.
     """
     if fmt not in FORMATS:
         raise DefinitionError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
     if columns is None:
-        columns = KLAVIYO_DEFAULT_COLUMNS if fmt == "klaviyo" else DEFAULT_COLUMNS
+        columns = default_columns(fmt, fmt != "shopify-tags" and has_predictions(view))
     chosen = list(dict.fromkeys(columns))
     consent_column = CONSENT_COLUMNS.get(fmt)
     needed = list(

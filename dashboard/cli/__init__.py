@@ -21,6 +21,7 @@ from dashboard.cli import (
     data_commands,
     export_command,
     output,
+    predict_command,
     report_command,
     segment_commands,
 )
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.add_export_parquet_command(commands, common)
     segment_commands.add_migration_command(commands, common)
     report_command.add_report_command(commands, common)
+    predict_command.add_predict_command(commands, common)
     export_command.add_export_command(commands, common)
     data_commands.add_history_command(commands, common)
     currency_command.add_currency_command(commands, common)

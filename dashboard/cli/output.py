@@ -14,7 +14,7 @@ from dashboard.errors import UserError
 
 STDOUT = Path("-")
 # Options naming a file a command writes, and those naming a file it reads.
-OUTPUT_OPTIONS = ("out", "summary", "report_out")
+OUTPUT_OPTIONS = ("out", "summary", "report_out", "model_out")
 INPUT_OPTIONS = ("definition", "rules", "spend_mapping")
 
 

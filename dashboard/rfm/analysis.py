@@ -175,12 +175,19 @@ def load_customer_base(
         return build_customer_base(tables, dataset, as_of, start, rules, excluded)
 
 
-def segment_summary(base: CustomerBase, cuts: cut_points.Cuts, scheme: Scheme) -> pd.DataFrame:
-    """Return the per-segment table (segments.SUMMARY_COLUMNS) for these cuts and scheme."""
+def segment_summary(
+    base: CustomerBase,
+    cuts: cut_points.Cuts,
+    scheme: Scheme,
+    predictions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return the per-segment table (segments.SUMMARY_COLUMNS) for these cuts and scheme; with
+    ``pipeline.score_customers``' rows as ``predictions`` also segments.PREDICTED_COLUMNS."""
     cells = index_cells(base)
     if cells is None:
-        return segments.summarise_segments(segments.summarise_cells(base.measures, cuts), scheme)
-    return segments.summarise_segments(cell_index.count_cells(cells, cuts), scheme)
+        counted = segments.summarise_cells(base.measures, cuts, predictions)
+        return segments.summarise_segments(counted, scheme)
+    return segments.summarise_segments(cell_index.count_cells(cells, cuts, predictions), scheme)
 
 
 def segment_members(

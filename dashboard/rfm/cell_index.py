@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from dashboard.rfm import cut_points
+from dashboard.rfm import cut_points, segments
 
 # Scores 1..5 are digits in base 6, so a cell code r*36 + f*6 + m fits in one byte.
 _BASE = 6
@@ -47,6 +49,7 @@ class CellIndex:
     ``cents`` (net revenue in cents), ``frequency`` and ``recency`` are float64 arrays with
     whole-number values, one entry per scored customer, used as bincount weights.
     ``prospects`` and ``prospect_revenue`` describe the customers without valid orders.
+    ``customer_ids`` names the scored customers in the same order, to align predictions with.
     """
 
     recency_index: MeasureIndex
@@ -57,9 +60,25 @@ class CellIndex:
     recency: np.ndarray
     prospects: int
     prospect_revenue: float
+    customer_ids: pa.ChunkedArray
     # The codes of the last few cut points: a slider move scores its new cuts once for the
     # summary and the "changed since the last move" count, and the previous cuts not again.
     recent_codes: dict[cut_points.Cuts, np.ndarray] = field(default_factory=dict, compare=False)
+    # The predictions last aligned with the customers, and their weights: aligned once per
+    # predictions frame (held here, so its identity cannot be reused), not on every move.
+    aligned: list[tuple[pd.DataFrame, PredictedWeights]] = field(
+        default_factory=list, compare=False
+    )
+
+
+@dataclass(frozen=True)
+class PredictedWeights:
+    """The predictions of a CellIndex's scored customers, in its order, as bincount weights
+    (float64): predicted CLV in cents, 1 with a prediction, 1 at High churn risk (else 0)."""
+
+    cents: np.ndarray
+    predicted: np.ndarray
+    high_churn: np.ndarray
 
 
 def _index_measure(values: np.ndarray) -> MeasureIndex:
@@ -72,11 +91,12 @@ def build_cell_index(measures: ir.Table) -> CellIndex:
     """Read the scored customers and prospects of ``measures`` once and index them.
 
     In: the table of ``build_customer_measures``. Out: a CellIndex (two queries: the scored
-    customers' recency, frequency, monetary as float64 and in cents; the prospects' count and
-    revenue).
+    customers' id, recency, frequency, monetary as float64 and in cents; the prospects'
+    count and revenue).
     """
     scored = measures.filter(measures.status == cut_points.STATUS_SCORED)
     columns = scored.select(
+        "customer_id",
         recency=scored.recency_days.cast("float64"),
         frequency=scored.frequency.cast("float64"),
         monetary=scored.monetary.cast("float64"),
@@ -97,7 +117,38 @@ def build_cell_index(measures: ir.Table) -> CellIndex:
         recency=recency,
         prospects=int(counts.column("customers")[0].as_py()),
         prospect_revenue=float(counts.column("revenue")[0].as_py() or 0.0),
+        customer_ids=columns.column("customer_id"),
     )
+
+
+def align_predictions(index: CellIndex, predictions: pd.DataFrame) -> PredictedWeights:
+    """Return the predictions as weights in the order of the index's scored customers.
+
+    In: ``pipeline.score_customers``' rows (customer_id, predicted_clv, churn_band). The last
+    frame aligned is kept on the index with its weights, so a slider move with the same frame
+    reuses them; a customer without a prediction weighs 0.
+    """
+    for held, weights in index.aligned:
+        if held is predictions:
+            return weights
+    table = segments.weigh_predictions(predictions)
+    found = pc.index_in(
+        index.customer_ids, value_set=pa.array(table.customer_id.to_numpy(), pa.string())
+    )
+    known = pc.is_valid(found).to_numpy(zero_copy_only=False)
+    # A customer without a prediction reads one extra entry appended after the predictions: 0.
+    rows = pc.fill_null(found, len(table)).to_numpy(zero_copy_only=False)
+
+    def take(values: np.ndarray) -> np.ndarray:
+        return np.append(values.astype("float64"), 0.0)[rows]
+
+    weights = PredictedWeights(
+        cents=take(table.predicted_cents.to_numpy()),
+        predicted=known.astype("float64"),
+        high_churn=take(table.high_churn.to_numpy()),
+    )
+    index.aligned[:] = [(predictions, weights)]
+    return weights
 
 
 def _score_values(values: np.ndarray, cuts: tuple[float | None, ...], at_most: bool) -> np.ndarray:
@@ -145,25 +196,36 @@ def _sum_per_code(codes: np.ndarray, weights: np.ndarray, size: int) -> np.ndarr
     return np.bincount(codes, weights=weights, minlength=size)
 
 
-def count_cells(index: CellIndex, cuts: cut_points.Cuts) -> pd.DataFrame:
+def count_cells(
+    index: CellIndex, cuts: cut_points.Cuts, predictions: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Aggregate the customers per score cell, as ``segments.summarise_cells`` does.
 
-    In: a CellIndex and cut points. Out: one row per (r_score, f_score, m_score) cell that has
-    customers (customers, revenue, orders, recency_total), ordered by cell, plus a row with
-    r_score = 0 for the prospects when there are any.
+    In: a CellIndex, cut points and optionally ``pipeline.score_customers``' rows. Out: one row
+    per (r_score, f_score, m_score) cell that has customers (customers, revenue, orders,
+    recency_total, and with predictions ``segments.PREDICTED_CELL_COLUMNS``), ordered by cell,
+    plus a row with r_score = 0 for the prospects when there are any.
     """
     codes = score_cells(index, cuts)
     customers = np.bincount(codes, minlength=_CELLS)
     present = np.flatnonzero(customers)
-    cells = pd.DataFrame(
-        {
-            **_decode(present),
-            "customers": customers[present].astype("int64"),
-            "revenue": _sum_per_code(codes, index.cents, _CELLS)[present] / 100,
-            "orders": _sum_per_code(codes, index.frequency, _CELLS)[present].astype("int64"),
-            "recency_total": _sum_per_code(codes, index.recency, _CELLS)[present].astype("int64"),
-        }
-    )
+    figures = {
+        **_decode(present),
+        "customers": customers[present].astype("int64"),
+        "revenue": _sum_per_code(codes, index.cents, _CELLS)[present] / 100,
+        "orders": _sum_per_code(codes, index.frequency, _CELLS)[present].astype("int64"),
+        "recency_total": _sum_per_code(codes, index.recency, _CELLS)[present].astype("int64"),
+    }
+    if predictions is not None:
+        weights = align_predictions(index, predictions)
+        figures.update(
+            predicted_customers=_sum_per_code(codes, weights.predicted, _CELLS)[present].astype(
+                "int64"
+            ),
+            predicted_clv=_sum_per_code(codes, weights.cents, _CELLS)[present] / 100,
+            high_churn=_sum_per_code(codes, weights.high_churn, _CELLS)[present].astype("int64"),
+        )
+    cells = pd.DataFrame(figures)
     if index.prospects:
         prospects = {column: 0 for column in cells.columns}
         prospects.update(customers=index.prospects, revenue=index.prospect_revenue)

@@ -111,20 +111,49 @@ def _lookup_email(workspace: Path | None, dataset: str, customer_id: str) -> str
     return str(found.iloc[0]) if len(found) else None
 
 
+def describe_prediction(predictions: pd.DataFrame, customer_id: str) -> dict[str, object]:
+    """Return one customer's predicted fields as plain values.
+
+    In: ``pipeline.score_customers``' rows. Out: ``segments.PREDICTION_FIELDS`` as Python
+    numbers, dates, text or None (money as float); a customer the predictions do not know gets
+    only a prediction_note saying so.
+    """
+    rows = predictions[predictions.customer_id == customer_id]
+    if rows.empty:
+        return {"prediction_note": "This customer is not in the predictions: no prediction."}
+    row = rows.iloc[0]
+    described: dict[str, object] = {}
+    for name in segments.PREDICTION_FIELDS:
+        value = row[name]
+        if pd.isna(value):
+            described[name] = None
+        elif name == "expected_next_order_on":
+            described[name] = _to_date(value)
+        elif name in {"churn_band", "prediction_note"}:
+            described[name] = str(value)
+        elif name in {"repeat_purchases", "t_x_days", "T_days"}:
+            described[name] = int(value)
+        else:
+            described[name] = float(value)
+    return described
+
+
 def explain_customer(
     base: CustomerBase,
     cuts: cut_points.Cuts,
     scheme: Scheme,
     key: str,
     workspace: Path | None = None,
+    predictions: pd.DataFrame | None = None,
 ) -> dict[str, object] | None:
     """Explain one customer's segment, or return None when no customer matches ``key``.
 
     ``key`` is a customer id or (with ``workspace``) an email, matched exactly, ignoring case;
     with several matches the first id is explained and all are listed. Out: a dict with
     customer_id, email, matches, status, segment, measures (recency_days, frequency, monetary,
-    first_order_on, last_order_on), cuts (recency, frequency, monetary), scores (r, f, m or None)
-    and reasons (sentences, in the order the rule applies them).
+    first_order_on, last_order_on), cuts (recency, frequency, monetary), scores (r, f, m or None),
+    reasons (sentences, in the order the rule applies them) and predictions
+    (``describe_prediction`` of ``pipeline.score_customers``' rows when given, else None).
     """
     matches = find_customer_ids(base, key, workspace)
     if not matches:
@@ -153,6 +182,9 @@ def explain_customer(
             "monetary": list(cuts.monetary),
         },
         "scores": None,
+        "predictions": None
+        if predictions is None
+        else describe_prediction(predictions, customer_id),
     }
     if row.status == cut_points.STATUS_PROSPECT:
         explained["segment"] = PROSPECTS

@@ -8,8 +8,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import formatting, ui
 from dashboard.export import to_csv_bytes
-from dashboard.rfm import analysis, cut_points, schemes, sensitivity
-from dashboard.ui import customer_base, session
+from dashboard.predict.model_errors import ModelFitError
+from dashboard.rfm import analysis, cut_points, schemes, segments, sensitivity
+from dashboard.ui import customer_base, predictions, session
 from dashboard.ui.text import escape_markdown
 
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
@@ -18,6 +19,9 @@ CUSTOMERS_LABEL = "Customers with orders in window"
 PROSPECTS_LABEL = "Prospects (no valid order)"
 REVENUE_LABEL = "Net revenue, orders in window"
 AOV_LABEL = "Average order value, in window"
+PREDICTIONS_LABEL = "Add predicted value and churn risk"
+# The analyst's tick or untick of the predictions box, with the fit key it was made for.
+PREDICTIONS_CHOICE = "show_predictions"
 # Session keys of the segment change counter: the baseline cuts and the last move's count.
 BASELINE = "cuts_baseline"
 LAST_MOVE = "last_move_changes"
@@ -130,10 +134,64 @@ def _draw_recency_cut(label: str, keys: list[str], index: int, step: float, uppe
     )
 
 
-def summary_column_config(currency: str | None) -> dict[str, object]:
-    """Column labels and number formats of the segment table (shares shown as percentages)."""
+def choose_predictions(selection: ui.Selection) -> pd.DataFrame | None:
+    """A checkbox adding the predictions; return every customer's predictions when ticked.
+
+    Until the analyst ticks or unticks it for this fit key (dataset, date, rules, model), it is
+    ticked exactly when this session already holds the fit, so no page starts the expensive fit
+    unasked; ticking it fits (with progress) using the Predictions page's model and settings.
+    The choice is kept across pages. Out: ``pipeline.score_customers``' rows, or None. A dataset
+    the models cannot be fitted on gets a warning with the reason, and None.
+    """
+    key = predictions.fit_key(selection)
+    choice = st.session_state.get(PREDICTIONS_CHOICE)
+    wanted = choice[1] if choice and choice[0] == key else predictions.has_prediction_fit(selection)
+    # A widget's own key is dropped when another page runs, so it is set from the choice.
+    widget = f"{PREDICTIONS_CHOICE}_widget"
+    st.session_state[widget] = wanted
+    st.checkbox(
+        PREDICTIONS_LABEL,
+        key=widget,
+        on_change=_remember_predictions_choice,
+        args=(key, widget),
+        help="Predicted CLV and churn risk from the Predictions page's models and settings "
+        "(horizon, churn window, discount rate). The first time, the models are fitted.",
+    )
+    if not wanted:
+        return None
+    try:
+        return predictions.get_customer_predictions(selection)
+    except ModelFitError as exc:
+        st.warning(escape_markdown(f"No predictions: {exc}"))
+        return None
+
+
+def _remember_predictions_choice(key: object, widget: str) -> None:
+    st.session_state[PREDICTIONS_CHOICE] = (key, bool(st.session_state[widget]))
+
+
+def summary_column_config(
+    currency: str | None, with_predictions: bool = False
+) -> dict[str, object]:
+    """Column labels and number formats of the segment table (shares shown as percentages);
+    the predicted columns say the Predictions page's horizon and churn window."""
     money = formatting.table_money_format(currency)
     unit = f" ({currency})" if currency else ""
+    predicted: dict[str, object] = {}
+    if with_predictions:
+        settings = predictions.get_prediction_settings()
+        horizon = f"next {settings.horizon_days:,} days"
+        predicted = {
+            "predicted_clv": st.column_config.NumberColumn(
+                f"Predicted CLV, {horizon}{unit}", format=money
+            ),
+            "predicted_clv_per_customer": st.column_config.NumberColumn(
+                f"Predicted CLV per customer, {horizon}{unit}", format=money
+            ),
+            "share_high_churn": st.column_config.NumberColumn(
+                f"% High churn risk (no order in {settings.churn_days:,} days)", format="%.1f%%"
+            ),
+        }
     return {
         "segment": st.column_config.TextColumn("Segment"),
         "customers": st.column_config.NumberColumn("Customers", format="localized"),
@@ -146,14 +204,18 @@ def summary_column_config(currency: str | None) -> dict[str, object]:
             f"Value per customer{unit}", format=money
         ),
         "avg_recency_days": st.column_config.NumberColumn("Avg. recency (days)", format="%.0f"),
+        **predicted,
     }
 
 
 def present_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """Return the segment table for the screen: shares as percentages (0-100)."""
-    return summary.assign(
+    shown = summary.assign(
         share_customers=summary.share_customers * 100, share_revenue=summary.share_revenue * 100
     )
+    if "share_high_churn" in shown.columns:
+        shown["share_high_churn"] = shown.share_high_churn * 100
+    return shown
 
 
 def warn_collapsed_bins(base: analysis.CustomerBase, cuts: cut_points.Cuts) -> None:
@@ -244,8 +306,11 @@ def offer_segment_download(
     base: analysis.CustomerBase,
     cuts: cut_points.Cuts,
     summary: pd.DataFrame,
+    predicted: pd.DataFrame | None = None,
 ) -> None:
-    """Pick a segment (or everyone) and download its customers as a formula-safe CSV."""
+    """Pick a segment (or everyone) and download its customers as a formula-safe CSV; with
+    ``predicted`` (``pipeline.score_customers``' rows, as the table shows) each customer's
+    predicted fields too."""
     st.subheader("Download customers")
     everyone = "All customers (prospects included)"
     choice = st.selectbox("Segment", [everyone, *summary.segment[summary.customers > 0]])
@@ -258,12 +323,28 @@ def offer_segment_download(
     st.download_button(
         f"Download {formatting.format_count_of(count, 'customer')} (CSV)",
         session.defer_in_session(
-            lambda: to_csv_bytes(analysis.segment_members(base, cuts, selection.scheme, segment))
+            lambda: build_segment_file(base, cuts, selection.scheme, segment, predicted)
         ),
         file_name=f"{selection.dataset}-{(segment or 'all').lower().replace(' ', '-')}.csv",
         mime="text/csv",
         on_click="ignore",
     )
+
+
+def build_segment_file(
+    base: analysis.CustomerBase,
+    cuts: cut_points.Cuts,
+    scheme: schemes.Scheme,
+    segment: str | None,
+    predicted: pd.DataFrame | None,
+) -> bytes:
+    """The segment download: ``analysis.segment_members`` (one row per customer of ``segment``,
+    or everyone) with ``segments.PREDICTION_FIELDS`` appended when predictions are shown, as a
+    formula-safe CSV."""
+    members = analysis.segment_members(base, cuts, scheme, segment)
+    if predicted is not None:
+        members = segments.attach_predictions(members, predicted)
+    return to_csv_bytes(members)
 
 
 def show_segment_changes(

@@ -11,7 +11,8 @@ import streamlit as st
 from dashboard import export, formatting, ui
 from dashboard.charts import rfm_charts
 from dashboard.rfm import analysis, backtest, cut_points, explain, migration, schemes
-from dashboard.ui import customer_base, progress, session
+from dashboard.ui import customer_base, predictions, progress, session
+from dashboard.ui import segments as ui_segments
 from dashboard.ui.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -80,11 +81,13 @@ def get_clusters(
 def explain_customer(
     selection: ui.Selection, base: analysis.CustomerBase, cuts: cut_points.Cuts
 ) -> None:
-    """A customer id or email input, then why that customer is in their segment."""
+    """A customer id or email input, then why that customer is in their segment, and their
+    predictions when the predictions box is ticked (``ui_segments.choose_predictions``)."""
     key = st.text_input("Customer id or email", help="Exact match; case does not matter.")
+    predicted = ui_segments.choose_predictions(selection)
     if not key.strip():
         return
-    found = explain.explain_customer(base, cuts, selection.scheme, key, ui.workspace())
+    found = explain.explain_customer(base, cuts, selection.scheme, key, ui.workspace(), predicted)
     if found is None:
         st.warning(
             f"No customer has the id or email '{escape_markdown(key)}' on {selection.as_of}."
@@ -105,6 +108,56 @@ def show_explanation(found: dict[str, object], cuts: cut_points.Cuts, currency: 
     columns[1].metric("Valid orders", formatting.format_count(measures["frequency"]))
     columns[2].metric("Net revenue", formatting.format_money(measures["monetary"], currency))
     st.dataframe(cuts.as_rows(), hide_index=True, width="stretch")
+    if found.get("predictions") is not None:
+        show_customer_prediction(found["predictions"], currency)
+
+
+def show_customer_prediction(predicted: dict[str, object], currency: str | None) -> None:
+    """Draw one customer's predicted fields (``explain.describe_prediction``), or the reason
+    there is no prediction, over the Predictions page's horizon and churn window."""
+    settings = predictions.get_prediction_settings()
+    st.markdown(f"**Predictions, next {settings.horizon_days:,} days**")
+    if predicted.get("prediction_note"):
+        st.info(escape_markdown(predicted["prediction_note"]))
+        return
+    low, high = predicted["predicted_clv_low"], predicted["predicted_clv_high"]
+    band = (
+        f"range {formatting.format_money(low, currency)} to "
+        f"{formatting.format_money(high, currency)}"
+        if low is not None and high is not None
+        else "no range (the fit has no standard errors)"
+    )
+    next_order = predicted["expected_next_order_on"]
+    figures = [
+        ("Repeat purchases", formatting.format_count(predicted["repeat_purchases"]), None),
+        ("Probability alive", formatting.format_percent(predicted["p_alive"]), None),
+        ("Expected orders", f"{predicted['expected_orders']:.2f}", None),
+        (
+            "Expected order value",
+            formatting.format_money(predicted["expected_order_value"], currency),
+            None,
+        ),
+        ("Predicted CLV", formatting.format_money(predicted["predicted_clv"], currency), band),
+        ("Historic CLV", formatting.format_money(predicted["historic_clv"], currency), None),
+        ("Total CLV", formatting.format_money(predicted["total_clv"], currency), None),
+        (
+            f"Churn risk (no order in {settings.churn_days:,} days)",
+            formatting.format_percent(predicted["churn_risk"]),
+            f"{predicted['churn_band']} risk",
+        ),
+        (
+            "Expected next order",
+            "—" if next_order is None else f"{next_order:%d %b %Y}",
+            None if next_order is not None else "Probably inactive (alive below 50 %)",
+        ),
+    ]
+    for start in range(0, len(figures), 3):
+        for column, (label, value, note) in zip(
+            st.columns(3), figures[start : start + 3], strict=False
+        ):
+            column.metric(label, value)
+            if note:
+                column.caption(escape_markdown(note))
 
 
 def show_migration(selection: ui.Selection, scoring: cut_points.ScoringSpec) -> None:

@@ -191,6 +191,15 @@ def test_klaviyo_list_import(view, base) -> None:
         "Orders",
         "Net revenue",
         "Last order",
+        "Predicted CLV",
+        "Churn risk",
+        "Churn risk band",
+        "Expected next order date",
+        "Probability active",
+        "Expected orders (next 365 days)",
+        "Expected order value",
+        "Historic CLV",
+        "Total CLV",
         "Segment",
     ]
     # Only A and D accepted e-mail marketing; b@x.com, C and E have no recorded answer.

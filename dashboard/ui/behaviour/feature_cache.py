@@ -13,14 +13,19 @@ from dashboard.behaviour.definitions import RfmSpec
 from dashboard.behaviour.feature_base import FeatureBase, list_values, load_feature_base
 from dashboard.behaviour.feature_table import FeatureParams
 from dashboard.ui import acquisition as ui_acquisition
-from dashboard.ui import customer_base, session
+from dashboard.ui import customer_base, predictions, session
+from dashboard.ui.text import escape_markdown
 
 FEATURE_BASE = "bh_base"
 
 
 def get_feature_base(selection: ui.Selection) -> FeatureBase:
     """Return the feature table of the selection, built once per dataset, date, counting rules
-    and channel rules."""
+    and channel rules.
+
+    The predicted features reuse the Predictions page's fit when this session holds it and it
+    was chosen by ``auto`` (the builder's fixed model); otherwise the base fits its own once.
+    """
     rules = ui_acquisition.acquisition_settings(selection).rules
     key = (
         selection.dataset,
@@ -32,13 +37,16 @@ def get_feature_base(selection: ui.Selection) -> FeatureBase:
     )
 
     def load() -> FeatureBase:
-        with st.spinner("Computing customer features (once per dataset and date)…"):
+        held = predictions.chosen_model() == "auto" and predictions.has_prediction_fit(selection)
+        fit = predictions.get_prediction_fit(selection) if held else None
+        with st.spinner("Computing customer features and predictions (once per dataset and date)…"):
             return load_feature_base(
                 ui.workspace(),
                 selection.dataset,
                 as_of=selection.as_of,
                 start=selection.start,
                 params=FeatureParams(counting=selection.rules, channel_rules=rules),
+                prediction_fit=fit,
             )
 
     return session.cached(FEATURE_BASE, key, load, close=FeatureBase.close)
@@ -74,11 +82,21 @@ def show_missing_inputs(missing: dict[str, str]) -> None:
     if not missing:
         return
     by_file: dict[str, list[str]] = {}
-    for name in missing:
+    unfitted: dict[str, list[str]] = {}
+    for name, message in missing.items():
         feature = FEATURES[name]
-        by_file.setdefault(SOURCES[feature.source][2], []).append(feature.label.lower())
+        if feature.source == "predictions":
+            unfitted.setdefault(message, []).append(feature.label.lower())
+        else:
+            by_file.setdefault(SOURCES[feature.source][2], []).append(feature.label.lower())
     empty = formatting.format_count_of(len(missing), "feature")
     verb = "is" if len(missing) == 1 else "are"
-    with st.expander(f"{empty} {verb} empty until more files are loaded"):
+    cause = "until more files are loaded" if by_file else "because no model could be fitted"
+    with st.expander(f"{empty} {verb} empty {cause}"):
         for file, labels in by_file.items():
             st.markdown(f"- Upload {file} to enable: {', '.join(labels)}.")
+        for reason, labels in unfitted.items():
+            st.markdown(
+                f"- The predictions ({', '.join(labels)}) are unavailable: "
+                f"{escape_markdown(reason)}"
+            )

@@ -17,6 +17,8 @@ from dashboard.behaviour.membership import (
 )
 
 PREVIEW_COLUMNS = ("customer_id", "email", "orders", "net_revenue", "last_order_on", "rfm_segment")
+# Probabilities held as fractions (0.7) and shown as percentages (70 %).
+PERCENT_FEATURES = ("p_alive", "churn_risk")
 
 
 def show_live_result(
@@ -62,9 +64,12 @@ def feature_column_config(columns: object, currency: str | None) -> dict[str, ob
     config: dict[str, object] = {}
     for name in columns:
         label = FEATURES[name].label if name in FEATURES else str(name)
-        if name in ("net_revenue", "aov"):
+        spec = FEATURES.get(name)
+        if name == "aov" or (spec is not None and spec.dtype.startswith("decimal")):
             config[name] = st.column_config.NumberColumn(label, format=money)
-        elif name in ("last_order_on", "first_order_on", "last_visit_on"):
+        elif name in PERCENT_FEATURES:
+            config[name] = st.column_config.NumberColumn(label, format="percent")
+        elif spec is not None and spec.kind == DATE:
             config[name] = st.column_config.DateColumn(label)
         else:
             config[name] = label

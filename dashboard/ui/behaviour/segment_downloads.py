@@ -22,7 +22,8 @@ def offer_downloads(
     key: str,
 ) -> None:
     """Download the members (CSV, Klaviyo, Shopify tags, Parquet) with their stamp, and the
-    definition as JSON and SQL."""
+    definition as JSON and SQL. The columns offered first carry the predicted fields when the
+    models could be fitted."""
     columns = st.columns([2, 4, 2])
     fmt = columns[0].selectbox("File", segment_export.FORMATS, key=f"bh_format_{key}")
     chosen: list[str] | None = None
@@ -30,11 +31,8 @@ def offer_downloads(
     if fmt == "shopify-tags":
         tag = columns[1].text_input("Tag to add", value=name, key=f"bh_tag_{key}")
     else:
-        default = (
-            segment_export.KLAVIYO_DEFAULT_COLUMNS
-            if fmt == "klaviyo"
-            else segment_export.DEFAULT_COLUMNS
-        )
+        predicted = not any(FEATURES[name].source == "predictions" for name in base.missing)
+        default = segment_export.default_columns(fmt, predicted)
         chosen = columns[1].multiselect(
             "Columns",
             list(FEATURES),

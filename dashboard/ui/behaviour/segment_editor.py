@@ -196,7 +196,9 @@ def add_condition_controls(view: ir.Table, definition: Definition) -> None:
         index=names.index("orders"),
         format_func=lambda n: FEATURES[n].label,
         key="bh_add_feature",
-        help="Every column of the customer feature table.",
+        help="Every column of the customer feature table. The predicted ones (probability "
+        "active to days to next order) use fixed settings: the next 365 days, churn = no order "
+        "in 90 days, no discounting, model auto.",
     )
     spec = FEATURES[feature]
     wording = LIST_OPERATOR_LABELS if spec.kind == LIST else {}
