@@ -3,10 +3,11 @@
 Ours is what ``python -m dashboard predict --model bgnbd`` computes: the per-customer purchase
 summary in DuckDB, the models fitted on the compressed sufficient statistics (one row per
 distinct (x, t_x, T)), every customer scored by a join back. The reference is the plain way: the
-same per-customer summary by one hand-written DuckDB query, BG/NBD's likelihood summed over one
-row per customer and maximised by the same scipy optimiser from the same start, then every
-customer's expected orders computed row by row in numpy. Both fit the same customers; their
-log-likelihoods must agree (``compare_fits``: on a flat likelihood the parameters may not).
+same per-customer summary by one hand-written DuckDB query, BG/NBD's and Gamma-Gamma's
+likelihoods summed over one row per customer and maximised by the same scipy optimiser from the
+same start, then every customer's expected orders and predicted CLV computed row by row in
+numpy. Both fit the same customers; their BG/NBD log-likelihoods must agree (``compare_fits``:
+on a flat likelihood the parameters may not).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ LIKELIHOOD_TOLERANCE = 1e-4
 
 SUMMARY_SQL = """
 WITH days AS (
-    SELECT customer_id, CAST(ordered_at AS DATE) AS day
+    SELECT customer_id, CAST(ordered_at AS DATE) AS day, sum(order_total) AS value
     FROM orders
     WHERE customer_id IS NOT NULL AND NOT is_cancelled AND order_total > 0
       AND CAST(ordered_at AS DATE) <= ?
@@ -40,7 +41,8 @@ WITH days AS (
 SELECT
     count(*) - 1 AS x,
     date_diff('day', min(day), max(day)) AS t_x,
-    date_diff('day', min(day), CAST(? AS DATE)) AS t
+    date_diff('day', min(day), CAST(? AS DATE)) AS t,
+    CAST((sum(value) - arg_min(value, day)) / greatest(count(*) - 1, 1) AS DOUBLE) AS m
 FROM days
 GROUP BY customer_id
 """
@@ -104,14 +106,53 @@ def _bgnbd_expected(
     return term / (1 + alive_odds)
 
 
+def _gamma_gamma_log_likelihood(log_params: np.ndarray, x: np.ndarray, m: np.ndarray) -> float:
+    p, q, gamma = np.exp(log_params)
+    px = p * x
+    return float(
+        np.sum(
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(gamma)
+            + (px - 1) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * np.log(gamma + m * x)
+        )
+    )
+
+
+def fit_spend_plain(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Gamma-Gamma maximised over one row per repeat buyer (spend scaled by its mean, as ours).
+
+    Out: each customer's expected order value (the population mean for one-time buyers).
+    """
+    repeat = x > 0
+    mean = float(m[repeat].mean())
+    rx, rm = x[repeat], m[repeat] / mean
+    result = minimize(
+        lambda p: -_gamma_gamma_log_likelihood(p, rx, rm),
+        np.array([0.0, np.log(2.0), 0.0]),
+        method="L-BFGS-B",
+        jac="2-point",
+        bounds=[(-20.0, 20.0)] * 3,
+    )
+    p, q, gamma = np.exp(result.x)
+    gamma *= mean
+    value = np.full(x.shape, p * gamma / (q - 1))
+    value[repeat] = (gamma + m[repeat] * x[repeat]) * p / (p * x[repeat] + q - 1)
+    return value
+
+
 def predict_plain(database: Path, as_of: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """One row per customer, BG/NBD maximised over all of them, every customer scored."""
+    """One row per customer, BG/NBD and Gamma-Gamma maximised over all of them, every customer
+    scored (expected orders and predicted CLV over the horizon)."""
     con = duckdb.connect(str(database), read_only=True)
     try:
         frame = con.execute(SUMMARY_SQL, [as_of, as_of]).fetchnumpy()
     finally:
         con.close()
-    x, t_x, t = (frame[name].astype("float64") for name in ("x", "t_x", "t"))
+    x, t_x, t, m = (frame[name].astype("float64") for name in ("x", "t_x", "t", "m"))
     with np.errstate(all="ignore"):
         result = minimize(
             lambda p: -_bgnbd_log_likelihood(p, x, t_x, t),
@@ -122,7 +163,8 @@ def predict_plain(database: Path, as_of: dt.date) -> tuple[np.ndarray, np.ndarra
         )
         params = np.exp(result.x)
         expected = _bgnbd_expected(params, x, t_x, t)
-    return np.append(params, -result.fun), np.column_stack([x, expected])
+        clv = expected * fit_spend_plain(x, m)
+    return np.append(params, -result.fun), np.column_stack([x, expected, clv])
 
 
 def read_plain(result: tuple[np.ndarray, np.ndarray]) -> Figures:

@@ -74,6 +74,8 @@ def test_a_churn_condition_counts_and_exports_the_predictions(visit, tmp_path) -
     assert metric.locator('[data-testid="stMetricValue"]').inner_text() == f"{size:,}"
 
     choose_by_typing(page, "bh_format_builder", "klaviyo")
+    # The download button is redrawn for the new format by the rerun the choice starts.
+    wait_idle(page)
     button = widget(page, "bh_download_builder")
     with page.expect_download() as download_info:
         button.locator("button").click()
