@@ -227,3 +227,43 @@ def test_pareto_tail_where_scipy_hyp2f1_fails():
     fit = make_fit("pareto-nbd", r=0.5, alpha=1e5, s=0.6, beta=1.0)
     values = purchase_models.probability_alive(fit, [300, 30], [5, 5], [50, 50])
     assert np.all(np.isfinite(values))
+
+
+def simulate_store_without_dropout(
+    customers: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Everyone buys at the same rate (one order in 120 days) for two years and nobody leaves:
+    the case neither model's dropout (nor Pareto/NBD's rate spread) can be identified on."""
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, 730, customers)
+    x, t_x, T = [], [], []
+    for start in first:
+        days = np.sort(rng.uniform(start, 730, rng.poisson((730 - start) / 120)).astype(int))
+        repeats = np.unique(days[days > start])
+        x.append(len(repeats))
+        t_x.append((repeats[-1] if len(repeats) else start) - start)
+        T.append(730 - start)
+    rows, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+    return rows[:, 0], rows[:, 1], rows[:, 2], counts
+
+
+def test_a_fit_whose_parameters_run_off_is_kept_as_the_limit_case() -> None:
+    """Pareto/NBD on a store where nobody drops out: s/beta and r/alpha run off; the fit stops
+    there (it used to wander for minutes and then fail) and says so in ``at_limit``."""
+    x, t_x, T, weights = simulate_store_without_dropout(300, seed=7)
+    fit = purchase_models.fit_purchase_model("pareto-nbd", x, t_x, T, weights)
+    assert fit.at_limit
+    assert fit.covariance is None
+    log_params = np.log(list(fit.params.values()))
+    assert np.abs(log_params).max() >= 10.0
+    alive = purchase_models.probability_alive(fit, x, t_x, T)
+    expected = purchase_models.expected_purchases(fit, 365, x, t_x, T)
+    assert np.isfinite(alive).all() and np.isfinite(expected).all()
+    assert alive.min() > 0.9  # the limit case of a store without dropout: everyone is active
+
+
+def test_a_well_identified_fit_is_not_at_its_limit() -> None:
+    x, t_x, T = simulate_store(2_000, seed=3)
+    fit = purchase_models.fit_purchase_model("bgnbd", x, t_x, T, np.ones_like(x))
+    assert not fit.at_limit
+    assert fit.covariance is not None
