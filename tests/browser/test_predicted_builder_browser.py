@@ -74,9 +74,11 @@ def test_a_churn_condition_counts_and_exports_the_predictions(visit, tmp_path) -
     assert metric.locator('[data-testid="stMetricValue"]').inner_text() == f"{size:,}"
 
     choose_by_typing(page, "bh_format_builder", "klaviyo")
-    # The download button is redrawn for the new format by the rerun the choice starts.
-    wait_idle(page)
+    # The download button is redrawn for the new format by the rerun the choice starts; its
+    # label names the format, so wait for that rather than for the app to look idle.
     button = widget(page, "bh_download_builder")
+    button.locator("button").filter(has_text="(klaviyo)").wait_for(timeout=FIT_TIMEOUT_MS)
+    wait_idle(page)
     with page.expect_download() as download_info:
         button.locator("button").click()
     target = tmp_path / download_info.value.suggested_filename
