@@ -2,12 +2,13 @@
 
 Ours is what ``python -m dashboard predict --model bgnbd`` computes: the per-customer purchase
 summary in DuckDB, the models fitted on the compressed sufficient statistics (one row per
-distinct (x, t_x, T)), every customer scored by a join back. The reference is the plain way: the
-same per-customer summary by one hand-written DuckDB query, BG/NBD's and Gamma-Gamma's
-likelihoods summed over one row per customer and maximised by the same scipy optimiser from the
-same start, then every customer's expected orders and predicted CLV computed row by row in
-numpy. Both fit the same customers; their BG/NBD log-likelihoods must agree (``compare_fits``:
-on a flat likelihood the parameters may not).
+distinct (x, t_x, T)) with the likelihoods' exact gradients, every customer scored (P(alive),
+churn risk, next order date, CLV and its range) by a join back. The reference is the plain way:
+the same per-customer summary by one hand-written DuckDB query, BG/NBD's and Gamma-Gamma's
+likelihoods summed over one row per customer and maximised by the same scipy optimiser
+(L-BFGS-B, numeric gradients) from the same start, then every customer's expected orders and
+predicted CLV computed row by row in numpy. Both fit the same customers; their BG/NBD
+log-likelihoods must agree (``compare_fits``: on a flat likelihood the parameters may not).
 """
 
 from __future__ import annotations

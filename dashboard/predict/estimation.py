@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 HESSIAN_STEP = 1e-4
+# An exact gradient this small (of the likelihood per customer) is a maximum: L-BFGS-B then
+# often reports that its line search failed only because no step can improve the last digits.
+CONVERGED_GRADIENT = 1e-6
 
 
 def estimate_covariance(
@@ -39,3 +43,14 @@ def estimate_covariance(
         return None
     inverse_factor = np.linalg.inv(factor)
     return inverse_factor.T @ inverse_factor
+
+
+def has_converged(result: OptimizeResult) -> bool:
+    """Whether an L-BFGS-B run on an exact gradient of a per-customer mean likelihood ended at
+    a maximum: it says so, or its gradient is within ``CONVERGED_GRADIENT`` of 0."""
+    gradient = result.get("jac")
+    return bool(result.success) or (
+        gradient is not None
+        and np.isfinite(result.fun)
+        and bool(np.all(np.abs(gradient) <= CONVERGED_GRADIENT))
+    )

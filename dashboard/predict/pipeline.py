@@ -11,7 +11,8 @@ memtable and joined back to the customers in Ibis.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import ibis
 import ibis.expr.types as ir
@@ -35,10 +36,9 @@ WEAK_REPEAT_BUYERS = 500
 WEAK_HISTORY_DAYS = 180
 RECENT_DAYS = 90
 WEAK_TOP_PURCHASES = 3
-# The uncertainty range: percentiles over joint parameter draws, fixed seed (deterministic).
-DRAWS = 200
-DRAW_SEED = 15
+# The uncertainty range: these percentiles of the delta method's log-normal approximation.
 RANGE_PERCENTILES = (5.0, 95.0)
+RANGE_Z = NormalDist().inv_cdf(RANGE_PERCENTILES[1] / 100)
 LOW_CHURN, HIGH_CHURN = 0.33, 0.66
 ALIVE_FOR_NEXT_ORDER = 0.5
 NO_ORDERS_NOTE = "No orders yet: no prediction."
@@ -95,8 +95,7 @@ def fit_predictions(
     """
     if model not in (*MODELS, AUTO):
         raise UserError(f"'{model}' is not a model; choose one of {', '.join((*MODELS, AUTO))}.")
-    per_customer = summary.summarise_purchases(tables.orders, as_of, rules)
-    compressed = summary.compress_purchases(per_customer).to_pandas().astype("int64")
+    compressed, spend_histories = load_histories(tables.orders, as_of, rules)
     check_fit_data(compressed, as_of)
     warnings = list(describe_weak_data(compressed))
     model_choice = None
@@ -116,15 +115,6 @@ def fit_predictions(
             )
         candidates = [chosen, *(other for other in MODELS if other != chosen)]
     purchase = fit_first_model(candidates, compressed, warnings)
-    repeat = per_customer.filter(
-        (per_customer.repeat_purchases > 0) & (per_customer.repeat_value_mean > 0)
-    )
-    spend_histories = (
-        repeat.group_by(["repeat_purchases", "repeat_value_mean"])
-        .aggregate(customers=repeat.count().cast("int64"))
-        .order_by(["repeat_purchases", "repeat_value_mean"])
-        .to_pandas()
-    )
     spend = spend_model.fit_gamma_gamma(
         spend_histories.repeat_purchases.to_numpy(),
         spend_histories.repeat_value_mean.to_numpy(),
@@ -155,6 +145,30 @@ def fit_predictions(
         model_choice=model_choice,
         spend_histories=spend_histories,
     )
+
+
+def load_histories(
+    orders: ir.Table, as_of: dt.date, rules: order_rules.CountingRules
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two compressed tables the models are fitted on, from one per-customer summary.
+
+    Out: (repeat_purchases, t_x_days, T_days, customers: int64, one row per distinct history;
+    repeat_purchases, repeat_value_mean, customers: one row per distinct pair of the repeat
+    buyers with a positive mean). The summary is cached on the engine while both are read, so
+    the orders are summarised once.
+    """
+    with summary.summarise_purchases(orders, as_of, rules).cache() as per_customer:
+        compressed = summary.compress_purchases(per_customer).to_pandas().astype("int64")
+        repeat = per_customer.filter(
+            (per_customer.repeat_purchases > 0) & (per_customer.repeat_value_mean > 0)
+        )
+        spend_histories = (
+            repeat.group_by(["repeat_purchases", "repeat_value_mean"])
+            .aggregate(customers=repeat.count().cast("int64"))
+            .order_by(["repeat_purchases", "repeat_value_mean"])
+            .to_pandas()
+        )
+    return compressed, spend_histories
 
 
 def fit_first_model(
@@ -242,8 +256,8 @@ def score_histories(fit: PredictionFit, settings: PredictionSettings) -> pd.Data
     Out: repeat_purchases, t_x_days, T_days (int64), p_alive, expected_orders (over the horizon,
     undiscounted), discounted_orders (the same, each order discounted at the annual rate),
     churn_risk (no order in the next churn_days), churn_band, expected_next_order_on (date, null
-    when p_alive < 0.5), clv_low_factor and clv_high_factor (the 5th and 95th percentile of
-    discounted orders x the spend draw's relative change; null without standard errors).
+    when p_alive < 0.5), clv_low_factor and clv_high_factor (discounted orders scaled to the 5th
+    and 95th percentile of predicted CLV's range; null without standard errors).
     """
     compressed = fit.compressed
     x = compressed.repeat_purchases.to_numpy(dtype="float64")
@@ -252,20 +266,17 @@ def score_histories(fit: PredictionFit, settings: PredictionSettings) -> pd.Data
     purchase = fit.purchase
     p_alive = purchase_models.probability_alive(purchase, x, t_x, big_t)
     expected = purchase_models.expected_purchases(purchase, settings.horizon_days, x, t_x, big_t)
-    discounted = purchase_models.expected_purchases(
-        purchase, settings.horizon_days, x, t_x, big_t, settings.discount_rate
-    )
+    discounted = expected
+    if settings.discount_rate:
+        discounted = purchase_models.expected_purchases(
+            purchase, settings.horizon_days, x, t_x, big_t, settings.discount_rate
+        )
     churn_risk = purchase_models.probability_no_purchase(
         purchase, settings.churn_days, x, t_x, big_t
     )
     wait = purchase_models.median_days_to_next_purchase(purchase, x, t_x, big_t)
-    next_order = [
-        fit.as_of + dt.timedelta(days=int(max(np.ceil(days), 1)))
-        if alive >= ALIVE_FOR_NEXT_ORDER
-        else None
-        for days, alive in zip(wait, p_alive, strict=True)
-    ]
-    low, high = estimate_clv_range(fit, settings, x, t_x, big_t)
+    next_order = date_next_orders(fit.as_of, wait, p_alive)
+    low, high = estimate_clv_range(fit, discounted, settings, x, t_x, big_t)
     return pd.DataFrame(
         {
             "repeat_purchases": compressed.repeat_purchases.to_numpy(dtype="int64"),
@@ -275,7 +286,7 @@ def score_histories(fit: PredictionFit, settings: PredictionSettings) -> pd.Data
             "expected_orders": expected,
             "discounted_orders": discounted,
             "churn_risk": churn_risk,
-            "churn_band": [name_churn_band(risk) for risk in churn_risk],
+            "churn_band": name_churn_bands(churn_risk),
             "expected_next_order_on": next_order,
             "clv_low_factor": low,
             "clv_high_factor": high,
@@ -283,59 +294,63 @@ def score_histories(fit: PredictionFit, settings: PredictionSettings) -> pd.Data
     )
 
 
-def name_churn_band(risk: float) -> str:
-    """Return Klaviyo's band of a churn risk: Low below 0.33, High above 0.66, else Medium."""
-    if risk < LOW_CHURN:
-        return "Low"
-    return "High" if risk > HIGH_CHURN else "Medium"
+def date_next_orders(as_of: dt.date, wait: np.ndarray, p_alive: np.ndarray) -> np.ndarray:
+    """Return the expected date of each history's next order: the analysis date plus the median
+    wait rounded up to whole days (at least 1), None when P(alive) < 0.5 (object array of
+    datetime.date; dates stop at 9999-12-31)."""
+    known = (p_alive >= ALIVE_FOR_NEXT_ORDER) & np.isfinite(wait)
+    latest = (dt.date.max - as_of).days
+    days = np.clip(np.ceil(np.where(known, wait, 1.0)), 1, latest).astype("int64")
+    dates = np.datetime64(as_of, "D") + days.astype("timedelta64[D]")
+    # datetime64[D] becomes datetime.date, and NaT None, as objects.
+    return np.where(known, dates, np.datetime64("NaT", "D")).astype(object)
+
+
+def name_churn_bands(risk: np.ndarray) -> np.ndarray:
+    """Return Klaviyo's band of each churn risk: Low below 0.33, High above 0.66, else Medium
+    (an object array of strings)."""
+    bands = np.select([risk < LOW_CHURN, risk > HIGH_CHURN], ["Low", "High"], "Medium")
+    return bands.astype(object)
 
 
 def estimate_clv_range(
     fit: PredictionFit,
+    discounted: np.ndarray,
     settings: PredictionSettings,
     x: np.ndarray,
     t_x: np.ndarray,
     big_t: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the 5th and 95th percentile factors of predicted CLV per compressed history.
+    """Return the low and high factors of predicted CLV's 5-95 % range per compressed history.
 
-    Each of ``DRAWS`` draws pairs a purchase-parameter draw with a spend-parameter draw (normal
-    approximations of the log-parameters). A history's factor for one draw is its discounted
-    expected orders under the purchase draw times the spend draw's expected order value relative
-    to the fitted one, taken at the mean repeat spend of the repeat buyers with the same x (the
-    approximation: the spend part is not per customer). A customer's range is the factor times
-    their own expected order value. NaN when the purchase model has no standard errors.
+    The delta method on the log scale: log predicted CLV = log(discounted expected orders) +
+    log(expected order value); its variance is g' C g summed over the two models (fitted
+    separately, so independent), with g the gradient in the model's log-parameters and C their
+    covariance (the inverse Hessian). The spend part is taken at the mean repeat spend of the
+    repeat buyers with the same x (the approximation: it is per x, not per customer). The range
+    is discounted orders x exp(-/+ 1.645 sd); a customer's range is the factor times their own
+    expected order value. NaN when the purchase model has no standard errors.
     """
-    if fit.purchase.covariance is None:
+    purchase = fit.purchase
+    if purchase.covariance is None:
         nan = np.full(x.shape, np.nan)
         return nan, nan
-    purchase_draws = purchase_models.sample_purchase_params(fit.purchase, DRAWS, DRAW_SEED)
-    orders = np.array(
-        [
-            purchase_models.expected_purchases(
-                replace(fit.purchase, params=params),
-                settings.horizon_days,
-                x,
-                t_x,
-                big_t,
-                settings.discount_rate,
-            )
-            for params in purchase_draws
-        ]
+    gradient = purchase_models.log_expected_purchases_gradient(
+        purchase, settings.horizon_days, x, t_x, big_t, settings.discount_rate
     )
-    factors = orders * relative_spend_draws(fit, x, len(purchase_draws))
-    factors[~np.isfinite(factors)] = np.nan
-    low, high = np.nanpercentile(factors, RANGE_PERCENTILES, axis=0)
-    return low, high
+    variance = np.einsum("ij,jk,ik->i", gradient, purchase.covariance, gradient)
+    variance += spend_variance(fit, x)
+    spread = np.exp(RANGE_Z * np.sqrt(np.maximum(variance, 0.0)))
+    return discounted / spread, discounted * spread
 
 
-def relative_spend_draws(fit: PredictionFit, x: np.ndarray, draws: int) -> np.ndarray:
-    """Return, per draw (rows) and history (columns), the spend draw's expected order value over
-    the fitted one at the mean repeat spend of the repeat buyers with the same x (1 when the
-    spend model fell back or has no standard errors; NaN for a draw with q <= 1)."""
+def spend_variance(fit: PredictionFit, x: np.ndarray) -> np.ndarray:
+    """Return, per history, the delta method's variance of log expected order value at the
+    mean repeat spend of the repeat buyers with the same x (0 when the spend model fell back
+    or has no standard errors)."""
     spend = fit.spend
     if spend.params is None or spend.covariance is None:
-        return np.ones((draws, x.size))
+        return np.zeros(x.size)
     histories = fit.spend_histories
     weights = histories.customers.to_numpy(dtype="float64")
     spent = histories.repeat_value_mean.to_numpy(dtype="float64") * weights
@@ -343,15 +358,8 @@ def relative_spend_draws(fit: PredictionFit, x: np.ndarray, draws: int) -> np.nd
     totals = by_x.groupby("x").sum()
     mean_spend = pd.Series(totals.spent / totals.weights).reindex(x).to_numpy()
     mean_spend = np.where(np.isnan(mean_spend), spend.population_mean, mean_spend)
-    fitted = spend_model.expected_order_value(spend, x, mean_spend)
-    ratios = np.full((draws, x.size), np.nan)
-    for row, params in enumerate(spend_model.sample_spend_params(spend, draws, DRAW_SEED + 1)):
-        q = params["q"]
-        if q > 1:
-            population = params["p"] * params["gamma"] / (q - 1)
-            drawn = replace(spend, params=params, population_mean=population)
-            ratios[row] = spend_model.expected_order_value(drawn, x, mean_spend) / fitted
-    return ratios
+    gradient = spend_model.log_expected_order_value_gradient(spend, x, mean_spend)
+    return np.einsum("ij,jk,ik->i", gradient, spend.covariance, gradient)
 
 
 def score_customers(
@@ -406,7 +414,7 @@ def score_customers(
         expected_next_order_on=scored.expected_next_order_on,
         prediction_note=ibis.null("string"),
     )
-    return predicted_rows.union(select_unpredicted(tables, fit, per_customer))
+    return predicted_rows.union(select_unpredicted(tables, fit))
 
 
 def build_order_value(
@@ -427,30 +435,28 @@ def build_order_value(
     return ibis.ifelse((repeats > 0) & mean_spend.notnull(), own, population)
 
 
-def select_unpredicted(
-    tables: engines.EngineTables, fit: PredictionFit, per_customer: ir.Table
-) -> ir.Table:
+def select_unpredicted(tables: engines.EngineTables, fit: PredictionFit) -> ir.Table:
     """The known customers without a valid order up to the analysis date, with their note.
 
-    Out: the columns of ``score_customers``, predictions null; historic_clv is the net of their
-    counted orders (0 without any).
+    Known: with any order up to the analysis date, or in the customers table. Out: the columns
+    of ``score_customers``, predictions null; historic_clv is the net of their counted orders
+    (0 without any). One pass over the orders, without the purchase summary.
     """
     orders = tables.orders
-    seen = orders.filter(
-        orders.customer_id.notnull() & (orders.ordered_at.date() <= fit.as_of)
-    ).select(customer_id=orders.customer_id.cast("string"), has_orders=ibis.literal(True))
-    known = seen
+    placed = orders.filter(orders.customer_id.notnull() & (orders.ordered_at.date() <= fit.as_of))
+    seen = placed.group_by(customer_id=placed.customer_id.cast("string")).aggregate(
+        purchased=order_rules.is_valid(placed, fit.rules).any(),
+        net=placed.net_total.sum(where=order_rules.is_counted(placed, fit.rules)),
+    )
+    rows = seen.filter(~seen.purchased).select("customer_id", "net", has_orders=ibis.literal(True))
     if tables.customers is not None:
         customers = tables.customers
-        listed = customers.select(
-            customer_id=customers.customer_id.cast("string"), has_orders=ibis.literal(False)
+        listed = customers.select(customer_id=customers.customer_id.cast("string")).distinct()
+        rows = rows.union(
+            listed.anti_join(seen, "customer_id").select(
+                "customer_id", net=ibis.null(seen.net.type()), has_orders=ibis.literal(False)
+            )
         )
-        known = seen.union(listed)
-    known = known.group_by("customer_id").aggregate(has_orders=known.has_orders.any())
-    missing = known.anti_join(per_customer, "customer_id")
-    counted = order_rules.select_counted_orders(orders, fit.rules, fit.as_of)
-    revenue = counted.group_by("customer_id").aggregate(net=counted.net_total.sum())
-    rows = missing.left_join(revenue, "customer_id")
     return rows.select(
         customer_id=rows.customer_id.cast("string"),
         repeat_purchases=ibis.null("int64"),

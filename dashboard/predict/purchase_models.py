@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.optimize import OptimizeResult, minimize
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from dashboard.predict.estimation import estimate_covariance
+from dashboard.predict.estimation import estimate_covariance, has_converged
 from dashboard.predict.model_errors import ModelFitError, PredictionSettingError
 
 MODELS = ("bgnbd", "pareto-nbd")
@@ -50,6 +50,8 @@ DAYS_PER_YEAR = 365.0
 _LEGENDRE = leggauss(256)
 # BG/NBD's expectations divide by a - 1: near a = 1 they average a = 1 -/+ this.
 _NEAR_ONE = 1e-5
+# Step on the log-parameters of the central differences of ``log_expected_purchases_gradient``.
+GRADIENT_STEP = 1e-4
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,16 @@ def fit_purchase_model(model: str, x, t_x, T, weights) -> PurchaseFit:
         value = -np.dot(weights, _log_likelihood(model, np.exp(log_params), scaled)) / total
         return value if np.isfinite(value) else np.inf
 
-    log_params = _minimise(mean_negative_log_likelihood, label)
+    with_gradient = None
+    if model == "bgnbd":
+
+        def with_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            value, gradient = _bgnbd_log_likelihood_and_gradient(log_params, scaled, weights)
+            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                return np.inf, np.zeros(4)
+            return -value / total, -gradient / total
+
+    log_params = _minimise(mean_negative_log_likelihood, label, with_gradient)
     shift = np.zeros(4)
     shift[list(_TIME_PARAMS[model])] = np.log(scale)
     log_params_days = log_params - shift
@@ -157,6 +168,44 @@ def expected_purchases(
     expected purchases (the difference of the undiscounted expectation at its two ends) is
     discounted at the step's midpoint. At rate 0 this is the undiscounted expectation exactly.
     """
+    shape, days, histories = _prepare_expectation(days, x, t_x, T, annual_discount_rate)
+    values = _expected_purchases(
+        fit.model, _param_array(fit), histories, days, annual_discount_rate
+    )
+    return values.reshape(shape)
+
+
+def log_expected_purchases_gradient(
+    fit: PurchaseFit, days, x, t_x, T, annual_discount_rate: float = 0.0
+) -> np.ndarray:
+    """d log(expected purchases in (T, T + days]) / d log-parameter, per row and parameter.
+
+    Out: shape (*rows, 4), parameters in ``PARAM_NAMES[fit.model]`` order, by central
+    differences of step 1e-4 on the log-parameters (the rows are prepared once for all eight
+    evaluations); 0 where the expectation is 0 (a horizon of 0 days). With the covariance of
+    the log-parameters this gives the delta method's variance of log expected purchases.
+    """
+    shape, days, histories = _prepare_expectation(days, x, t_x, T, annual_discount_rate)
+    centre = np.log(_param_array(fit))
+    columns = []
+    for step in np.eye(centre.size) * GRADIENT_STEP:
+        above, below = (
+            _expected_purchases(
+                fit.model, np.exp(centre + sign * step), histories, days, annual_discount_rate
+            )
+            for sign in (1.0, -1.0)
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = (np.log(above) - np.log(below)) / (2 * GRADIENT_STEP)
+        columns.append(np.where((above > 0) & (below > 0), slope, 0.0))
+    return np.stack(columns, axis=-1).reshape((*shape, centre.size))
+
+
+def _prepare_expectation(
+    days, x, t_x, T, annual_discount_rate: float
+) -> tuple[tuple[int, ...], np.ndarray, _Histories]:
+    """Check the horizon and rate; return the rows' shape, the days (one per row when an
+    array) and the prepared rows."""
     if not annual_discount_rate >= 0:
         raise PredictionSettingError(
             "The discount rate must be 0 or more (0.1 means 10 % a year), not "
@@ -166,22 +215,27 @@ def expected_purchases(
     days = _check_days(days)
     if np.ndim(days) > 0:
         days = np.broadcast_to(days, shape).ravel()
-    params = _param_array(fit)
-    histories = _histories(x, t_x, T)
-    alive = _probability_alive(fit.model, params, histories)
-    expected_if_alive = _EXPECTED_IF_ALIVE[fit.model]
-    if annual_discount_rate == 0:
-        return (alive * expected_if_alive(params, histories, days)).reshape(shape)
+    return shape, days, _histories(x, t_x, T)
+
+
+def _expected_purchases(
+    model: str, params: np.ndarray, histories: _Histories, days: np.ndarray, rate: float
+) -> np.ndarray:
+    """``expected_purchases`` on prepared rows, flat."""
+    alive = _probability_alive(model, params, histories)
+    expected_if_alive = _EXPECTED_IF_ALIVE[model]
+    if rate == 0:
+        return alive * expected_if_alive(params, histories, days)
     steps = max(1, int(np.ceil(np.max(days) / DISCOUNT_STEP_DAYS)))
     discounted = np.zeros(histories.x.shape)
     before = np.zeros(histories.x.shape)
     for step in range(1, steps + 1):
         after = expected_if_alive(params, histories, days * step / steps)
         midpoint = days * (step - 0.5) / steps
-        discount = (1.0 + annual_discount_rate) ** (-midpoint / DAYS_PER_YEAR)
+        discount = (1.0 + rate) ** (-midpoint / DAYS_PER_YEAR)
         discounted += (after - before) * discount
         before = after
-    return (alive * discounted).reshape(shape)
+    return alive * discounted
 
 
 def probability_no_purchase(fit: PurchaseFit, days, x, t_x, T) -> np.ndarray:
@@ -219,22 +273,6 @@ def expected_purchases_since_first(fit: PurchaseFit, t) -> np.ndarray:
     """
     t = np.asarray(t, dtype=float)
     return _UNCONDITIONAL_EXPECTATION[fit.model](_param_array(fit), t)
-
-
-def sample_purchase_params(fit: PurchaseFit, draws: int, seed: int) -> list[dict[str, float]]:
-    """``draws`` parameter sets from the normal approximation of the log-parameters.
-
-    Log-parameters ~ Normal(log(params), covariance), exponentiated. Without a covariance (it
-    was singular or a parameter sat on a bound) every draw is the fitted parameters, so ranges
-    built from the draws collapse to the point estimate.
-    """
-    names = PARAM_NAMES[fit.model]
-    if fit.covariance is None:
-        return [dict(fit.params) for _ in range(draws)]
-    rng = np.random.default_rng(seed)
-    centre = np.log(_param_array(fit))
-    samples = np.exp(rng.multivariate_normal(centre, fit.covariance, size=draws))
-    return [dict(zip(names, row.tolist(), strict=True)) for row in samples]
 
 
 def _check_model(model: str) -> None:
@@ -283,18 +321,24 @@ def _stop_at_bound(intermediate_result: OptimizeResult) -> None:
         raise StopIteration
 
 
-def _minimise(objective: Callable[[np.ndarray], float], label: str) -> np.ndarray:
+def _minimise(
+    objective: Callable[[np.ndarray], float],
+    label: str,
+    with_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+) -> np.ndarray:
     """Minimise ``objective`` over 4 log-parameters from 0; raise ModelFitError if it fails.
 
-    A run stopped because a parameter ran off (``_stop_at_bound``) returns where it stopped.
+    L-BFGS-B uses ``with_gradient`` (the objective and its exact gradient) when given, else
+    forward differences. A run stopped because a parameter ran off (``_stop_at_bound``)
+    returns where it stopped.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4
     with np.errstate(all="ignore"):
         result = minimize(
-            objective,
+            with_gradient or objective,
             np.zeros(4),
             method="L-BFGS-B",
-            jac="2-point",
+            jac=True if with_gradient else "2-point",
             bounds=bounds,
             options={"maxiter": _MAX_ITERATIONS, "ftol": 1e-13, "gtol": 1e-9},
             callback=_stop_at_bound,
@@ -302,7 +346,9 @@ def _minimise(objective: Callable[[np.ndarray], float], label: str) -> np.ndarra
         # Parameters pinned at a bound mean the data cannot identify the model (e.g. nobody
         # seems to drop out): a polish there costs minutes and cannot succeed.
         at_bound = bool(np.any(np.abs(result.x) >= _RUNAWAY_LOG))
-        if not result.success and np.isfinite(result.fun) and not at_bound:
+        if with_gradient and has_converged(result):
+            result.success = True
+        elif not result.success and np.isfinite(result.fun) and not at_bound:
             result = minimize(
                 objective,
                 result.x,
@@ -398,6 +444,53 @@ def _bgnbd_log_parts(params: np.ndarray, h: _Histories):
     alive = -rx * np.log(alpha + h.T)
     dropped = log_odds[h.x_rows] - rx * np.log(alpha + h.t_x)
     return common[h.x_rows], alive, dropped
+
+
+def _bgnbd_log_likelihood_and_gradient(
+    log_params: np.ndarray, h: _Histories, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The weighted sum of log L over the rows and its gradient in log r, alpha, a, b.
+
+    With A = -(r+x) log(alpha+T), D = log a - log(b+x-1) - (r+x) log(alpha+t_x) (x > 0 only) and
+    the "alive" share s = e^A / (e^A + e^D), the derivatives of log L are
+    r: psi(r+x) - psi(r) + log alpha - s log(alpha+T) - (1-s) log(alpha+t_x);
+    alpha: r/alpha - (r+x) (s/(alpha+T) + (1-s)/(alpha+t_x));
+    a: psi(a+b) - psi(a+b+x) + (1-s)/a;  b: psi(b+x) - psi(a+b+x) - psi(b) + psi(a+b) -
+    (1-s)/(b+x-1). Terms of x alone are taken per distinct x, weighted by its customers.
+    """
+    params = np.exp(log_params)
+    r, alpha, a, b = params
+    x = h.distinct_x
+    rows = h.x_rows
+    per_x = np.bincount(rows, weights=weights, minlength=x.size)
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+    repeat = x > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_odds = np.where(repeat, np.log(a) - np.log(b + np.maximum(x, 1.0) - 1), -np.inf)
+    rx = r + h.x
+    log_age, log_recency = np.log(alpha + h.T), np.log(alpha + h.t_x)
+    alive = -rx * log_age
+    dropped = log_odds[rows] - rx * log_recency
+    # log(e^A + e^D) and the alive share e^A / (e^A + e^D) from one exponential.
+    higher = np.maximum(alive, dropped)
+    smaller = np.exp(-np.abs(alive - dropped))
+    both = higher + np.log1p(smaller)
+    value = np.dot(per_x, common) + np.dot(weights, both)
+    alive_share = np.where(alive >= dropped, 1.0, smaller) / (1.0 + smaller)
+    dropped_weight = weights * (1.0 - alive_share)
+    alive_weight = weights - dropped_weight
+    dropped_per_x = np.bincount(rows, weights=dropped_weight, minlength=x.size)
+    d_r = np.dot(per_x, digamma(r + x) - digamma(r) + np.log(alpha)) - (
+        np.dot(alive_weight, log_age) + np.dot(dropped_weight, log_recency)
+    )
+    d_alpha = r / alpha * per_x.sum() - np.dot(
+        rx, alive_weight / (alpha + h.T) + dropped_weight / (alpha + h.t_x)
+    )
+    d_a = np.dot(per_x, digamma(a + b) - digamma(a + b + x)) + dropped_per_x.sum() / a
+    d_b = np.dot(per_x, digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)) - np.dot(
+        dropped_per_x[repeat], 1.0 / (b + x[repeat] - 1)
+    )
+    return float(value), np.array([d_r, d_alpha, d_a, d_b]) * params
 
 
 def _bgnbd_expected_if_alive(params: np.ndarray, h: _Histories, days: np.ndarray) -> np.ndarray:

@@ -9,13 +9,13 @@ so a degenerate fit falls back to each customer's own mean (docs/predictions.md,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
-from dashboard.predict.estimation import estimate_covariance
+from dashboard.predict.estimation import estimate_covariance, has_converged
 from dashboard.predict.model_errors import ModelFitError
 
 PARAM_NAMES = ("p", "q", "gamma")
@@ -28,6 +28,8 @@ MEAN_TOLERANCE = 1.25
 # _AT_BOUND of one has run off to it.
 _LOG_BOUND = 10.0
 _AT_BOUND = 1e-2
+# Step on the log-parameters of the central differences of the gradient.
+GRADIENT_STEP = 1e-4
 _FALLBACK_USED = (
     "so each repeat buyer's own mean repeat order value is used as their expected order value"
 )
@@ -95,17 +97,27 @@ def fit_gamma_gamma(x, m, weights) -> SpendFit:
         value = -np.dot(weights, _log_likelihood(np.exp(log_params), x, scaled_m)) / total
         return value if np.isfinite(value) else np.inf
 
+    rows = _SpendRows.prepare(x, scaled_m, weights)
+
+    def with_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = _log_likelihood_and_gradient(log_params, rows)
+        if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+            return np.inf, np.zeros(3)
+        return -value / total, -gradient / total
+
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 3
     with np.errstate(all="ignore"):
         result = minimize(
-            mean_negative_log_likelihood,
+            with_gradient,
             np.array([0.0, np.log(2.0), 0.0]),
             method="L-BFGS-B",
-            jac="2-point",
+            jac=True,
             bounds=bounds,
             options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
         )
-        if not result.success and np.isfinite(result.fun):
+        if has_converged(result):
+            result.success = True
+        elif np.isfinite(result.fun):
             result = minimize(
                 mean_negative_log_likelihood,
                 result.x,
@@ -165,21 +177,93 @@ def expected_order_value(fit: SpendFit, x, m) -> np.ndarray:
     return np.where(repeat, own, fit.population_mean)
 
 
-def sample_spend_params(fit: SpendFit, draws: int, seed: int) -> list[dict[str, float]]:
-    """``draws`` parameter sets from the normal approximation of the log-parameters.
+def log_expected_order_value_gradient(fit: SpendFit, x, m) -> np.ndarray:
+    """d log(expected order value) / d log-parameter, per row and parameter (p, q, gamma).
 
-    Log-parameters ~ Normal(log(params), covariance), exponentiated. Without a covariance every
-    draw is the fitted parameters; under the fallback there are no parameters, so the list is
-    empty (the fallback estimate carries no model uncertainty).
+    Out: shape (rows, 3) by central differences of step 1e-4 on the log-parameters, the
+    population mean p gamma / (q - 1) of one-time buyers moving with them; all 0 under the
+    fallback (it has no parameters, so no model uncertainty).
     """
-    if fit.params is None:
-        return []
-    if fit.covariance is None:
-        return [dict(fit.params) for _ in range(draws)]
-    rng = np.random.default_rng(seed)
+    x, m = (
+        values.ravel() for values in np.broadcast_arrays(np.asarray(x, float), np.asarray(m, float))
+    )
+    if fit.params is None or fit.fallback is not None:
+        return np.zeros((x.size, len(PARAM_NAMES)))
     centre = np.log([fit.params[name] for name in PARAM_NAMES])
-    samples = np.exp(rng.multivariate_normal(centre, fit.covariance, size=draws))
-    return [dict(zip(PARAM_NAMES, row.tolist(), strict=True)) for row in samples]
+    columns = []
+    for step in np.eye(centre.size) * GRADIENT_STEP:
+        above, below = (
+            np.log(expected_order_value(_moved(fit, np.exp(centre + sign * step)), x, m))
+            for sign in (1.0, -1.0)
+        )
+        columns.append((above - below) / (2 * GRADIENT_STEP))
+    return np.stack(columns, axis=-1)
+
+
+def _moved(fit: SpendFit, params: np.ndarray) -> SpendFit:
+    """``fit`` with other parameters, its population mean recomputed from them."""
+    p, q, gamma = params
+    moved = dict(zip(PARAM_NAMES, params.tolist(), strict=True))
+    return replace(fit, params=moved, population_mean=float(p * gamma / (q - 1)))
+
+
+@dataclass(frozen=True)
+class _SpendRows:
+    """Weighted rows (x, m) with what the likelihood needs of them that no parameter changes:
+    per distinct x its customers and the sums of w log m; per row x m."""
+
+    weights: np.ndarray
+    spent: np.ndarray
+    x_rows: np.ndarray
+    distinct_x: np.ndarray
+    per_x: np.ndarray
+    log_m_per_x: np.ndarray
+
+    @classmethod
+    def prepare(cls, x: np.ndarray, m: np.ndarray, weights: np.ndarray) -> _SpendRows:
+        distinct_x, x_rows = np.unique(x, return_inverse=True)
+        size = distinct_x.size
+        return cls(
+            weights=weights,
+            spent=m * x,
+            x_rows=x_rows,
+            distinct_x=distinct_x,
+            per_x=np.bincount(x_rows, weights=weights, minlength=size),
+            log_m_per_x=np.bincount(x_rows, weights=weights * np.log(m), minlength=size),
+        )
+
+
+def _log_likelihood_and_gradient(
+    log_params: np.ndarray, rows: _SpendRows
+) -> tuple[float, np.ndarray]:
+    """The weighted sum of ``_log_likelihood`` and its gradient in log p, q, gamma.
+
+    With L = log(gamma + m x), the derivatives of one row's log density are
+    p: x (psi(px+q) - psi(px) + log m + log x - L);  q: psi(px+q) - psi(q) + log gamma - L;
+    gamma: q/gamma - (px+q)/(gamma + m x). Terms of x alone are taken per distinct x.
+    """
+    params = np.exp(log_params)
+    p, q, gamma = params
+    x, per_x = rows.distinct_x, rows.per_x
+    px = p * x
+    log_total = np.log(gamma + rows.spent)
+    size = x.size
+    log_total_per_x = np.bincount(rows.x_rows, weights=rows.weights * log_total, minlength=size)
+    inverse_per_x = np.bincount(
+        rows.x_rows, weights=rows.weights / (gamma + rows.spent), minlength=size
+    )
+    value = (
+        np.dot(
+            per_x, gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma) + px * np.log(x)
+        )
+        + np.dot(px - 1, rows.log_m_per_x)
+        - np.dot(px + q, log_total_per_x)
+    )
+    mixed = digamma(px + q)
+    d_p = np.dot(x, per_x * (mixed - digamma(px) + np.log(x)) + rows.log_m_per_x - log_total_per_x)
+    d_q = np.dot(per_x, mixed - digamma(q) + np.log(gamma)) - log_total_per_x.sum()
+    d_gamma = q / gamma * per_x.sum() - np.dot(px + q, inverse_per_x)
+    return float(value), np.array([d_p, d_q, d_gamma]) * params
 
 
 def _log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:

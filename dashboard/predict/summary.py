@@ -36,16 +36,15 @@ def summarise_purchases(
         net=counted.net_total.sum(),
         purchase=valid.any(),
     )
-    purchase_day = ibis.ifelse(days.purchase, days.day, ibis.null("date"))
-    days = days.mutate(first_day=purchase_day.min().over(group_by=days.customer_id))
-    is_repeat = days.purchase & (days.day != days.first_day)
     per_customer = (
         days.group_by("customer_id")
         .aggregate(
-            first_purchase_on=days.first_day.min(),
+            first_purchase_on=days.day.min(where=days.purchase),
             last_purchase_on=days.day.max(where=days.purchase),
             purchase_days=days.purchase.sum(),
-            repeat_value=days.value.sum(where=is_repeat),
+            # Every purchase day's value but the first's: no window over the days needed.
+            repeat_value=days.value.sum(where=days.purchase)
+            - days.value.argmin(days.day, where=days.purchase),
             historic_clv=days.net.sum(),
         )
         .filter(lambda t: t.purchase_days > 0)

@@ -353,9 +353,9 @@ def show_model(fit: pipeline.PredictionFit, currency: str | None) -> None:
         )
     low, high = pipeline.RANGE_PERCENTILES
     st.caption(
-        f"Predicted CLV's range is the {low:g}th to {high:g}th percentile over "
-        f"{pipeline.DRAWS} draws of the parameters from the normal approximation of the fit "
-        "(its standard errors)."
+        f"Predicted CLV's range is its {low:g}th to {high:g}th percentile by the delta method: "
+        "the fitted parameters' standard errors carried to log predicted CLV through its "
+        "gradient, as a log-normal range."
     )
 
 

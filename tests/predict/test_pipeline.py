@@ -245,7 +245,7 @@ def test_range_brackets_the_prediction_with_uncertainty(workspace: Path, make_da
 
 
 def test_churn_bands_follow_klaviyo_thresholds() -> None:
-    bands = [pipeline.name_churn_band(r) for r in (0.0, 0.3299, 0.33, 0.66, 0.6601, 1.0)]
+    bands = list(pipeline.name_churn_bands(np.array([0.0, 0.3299, 0.33, 0.66, 0.6601, 1.0])))
     assert bands == ["Low", "Low", "Medium", "Medium", "High", "High"]
 
 
@@ -309,3 +309,16 @@ def test_data_no_model_can_learn_from_is_one_sentence(
         pytest.raises(ModelFitError, match=message),
     ):
         pipeline.fit_predictions(tables, AS_OF, model="bgnbd")
+
+
+def test_next_order_dates_round_the_wait_up_and_need_p_alive_half() -> None:
+    wait = np.array([0.2, 3.0, 3.01, 10.0, np.inf])
+    alive = np.array([0.9, 0.5, 0.7, 0.49, 0.8])
+    dates = pipeline.date_next_orders(dt.date(2024, 3, 31), wait, alive)
+    assert list(dates) == [
+        dt.date(2024, 4, 1),  # at least one day ahead
+        dt.date(2024, 4, 3),
+        dt.date(2024, 4, 4),  # rounded up
+        None,  # probably gone
+        None,  # no finite wait
+    ]

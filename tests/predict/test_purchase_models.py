@@ -6,6 +6,7 @@ The CDNOW reproduction is in test_cdnow_reproduction.py.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -143,19 +144,21 @@ def test_pareto_probability_no_purchase_matches_a_simulation():
     )
 
 
-def test_sample_purchase_params_is_centred_on_the_fit():
-    result = purchase_models.fit_purchase_model("bgnbd", X, T_X, T, np.ones(len(X)))
-    draws = purchase_models.sample_purchase_params(result, 4000, seed=7)
-    assert len(draws) == 4000 and set(draws[0]) == {"r", "alpha", "a", "b"}
-    logs = np.log([[draw[name] for name in ("r", "alpha", "a", "b")] for draw in draws])
-    centre = np.log([result.params[name] for name in ("r", "alpha", "a", "b")])
-    standard_errors = np.sqrt(np.diag(result.covariance))
-    # The mean of 4000 draws is within 4 standard errors of the mean (se / sqrt(4000)).
-    assert np.all(np.abs(logs.mean(axis=0) - centre) < 4 * standard_errors / math.sqrt(4000))
-    np.testing.assert_allclose(np.cov(logs.T), result.covariance, rtol=0.1, atol=1e-3)
-    assert purchase_models.sample_purchase_params(result, 3, seed=7)[0] == draws[0]
-    without = PurchaseFit("bgnbd", result.params, 0.0, None, 12, 7)
-    assert purchase_models.sample_purchase_params(without, 2, seed=1) == [result.params] * 2
+@pytest.mark.parametrize("fit", [BGNBD, PARETO], ids=["bgnbd", "pareto-nbd"])
+def test_log_expected_purchases_gradient_follows_each_parameter(fit):
+    """Column i is the slope of log expected purchases when log-parameter i alone moves."""
+    x, t_x, T = np.array([0.0, 2.0, 5.0]), np.array([0.0, 20.0, 90.0]), np.array([60.0, 90, 100])
+    gradient = purchase_models.log_expected_purchases_gradient(fit, 180, x, t_x, T, 0.1)
+    assert gradient.shape == (3, 4)
+    for column, name in enumerate(purchase_models.PARAM_NAMES[fit.model]):
+        moved = [
+            replace(fit, params={**fit.params, name: fit.params[name] * math.exp(step)})
+            for step in (1e-3, -1e-3)
+        ]
+        up, down = (purchase_models.expected_purchases(m, 180, x, t_x, T, 0.1) for m in moved)
+        np.testing.assert_allclose(gradient[:, column], np.log(up / down) / 2e-3, rtol=1e-5)
+    nothing = purchase_models.log_expected_purchases_gradient(fit, 0, x, t_x, T)
+    assert np.all(nothing == 0)
 
 
 @pytest.mark.parametrize("model", purchase_models.MODELS)
@@ -267,3 +270,20 @@ def test_a_well_identified_fit_is_not_at_its_limit() -> None:
     fit = purchase_models.fit_purchase_model("bgnbd", x, t_x, T, np.ones_like(x))
     assert not fit.at_limit
     assert fit.covariance is not None
+
+
+def test_bgnbd_gradient_matches_the_likelihood():
+    """The exact gradient the fit uses equals central differences of the summed likelihood."""
+    x, t_x, T = simulate_store(400, seed=5)
+    weights = np.arange(1, 401) % 3 + 1.0
+    rows = purchase_models._histories(x, t_x, T)
+    at = np.log([0.4, 30.0, 0.7, 2.5])
+
+    def summed(log_params):
+        return np.dot(weights, purchase_models._log_likelihood("bgnbd", np.exp(log_params), rows))
+
+    value, gradient = purchase_models._bgnbd_log_likelihood_and_gradient(at, rows, weights)
+    assert value == pytest.approx(summed(at), rel=1e-12)
+    step = 1e-5
+    numeric = [(summed(at + e) - summed(at - e)) / (2 * step) for e in np.eye(4) * step]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6)

@@ -64,14 +64,22 @@ def test_one_time_buyers_and_missing_spend_are_left_out():
     assert with_others.params == alone.params
 
 
-def test_sample_spend_params_is_centred_on_the_fit():
-    x, m = repeat_buyers(3000, seed=1)
-    result = spend_model.fit_gamma_gamma(x, m, np.ones(len(x)))
-    draws = spend_model.sample_spend_params(result, 4000, seed=3)
-    logs = np.log([[draw[name] for name in ("p", "q", "gamma")] for draw in draws])
-    centre = np.log([result.params[name] for name in ("p", "q", "gamma")])
-    errors = np.sqrt(np.diag(result.covariance))
-    assert np.all(np.abs(logs.mean(axis=0) - centre) < 4 * errors / math.sqrt(4000))
+def test_log_expected_order_value_gradient_by_hand():
+    """log E = log(gamma + m x) + log p - log(p x + q - 1) for x > 0 and log p + log gamma -
+    log(q - 1) for x = 0, so d/d log p = 1 - p x / (p x + q - 1), d/d log q = -q / (p x + q - 1)
+    and d/d log gamma = gamma / (gamma + m x) (1 at x = 0)."""
+    p, q, gamma = 2.0, 3.0, 10.0
+    fit = SpendFit({"p": p, "q": q, "gamma": gamma}, -1.0, None, 5, None, p * gamma / (q - 1))
+    x, m = np.array([0.0, 1.0, 4.0]), np.array([np.nan, 20.0, 5.0])
+    gradient = spend_model.log_expected_order_value_gradient(fit, x, m)
+    expected = np.column_stack(
+        [
+            1 - p * x / (p * x + q - 1),
+            -q / (p * x + q - 1),
+            np.where(x > 0, gamma / (gamma + np.nan_to_num(m) * x), 1.0),
+        ]
+    )
+    np.testing.assert_allclose(gradient, expected, rtol=1e-7)
 
 
 def test_no_repeat_buyer_raises_one_sentence():
@@ -86,7 +94,7 @@ def assert_fallback(result: SpendFit, words: str, mean: float) -> None:
     assert words in result.fallback
     assert result.fallback.endswith(".") and ". " not in result.fallback
     assert result.population_mean == pytest.approx(mean)
-    assert spend_model.sample_spend_params(result, 10, seed=1) == []
+    assert not spend_model.log_expected_order_value_gradient(result, [1, 2], [5.0, 6.0]).any()
     # The fallback: a repeat buyer's own mean; the weighted mean for one-time buyers.
     np.testing.assert_allclose(
         spend_model.expected_order_value(result, [3, 0, 1], [42.0, np.nan, 7.5]), [42.0, mean, 7.5]
@@ -111,3 +119,20 @@ def test_spend_rising_with_frequency_runs_to_the_bounds_and_falls_back():
     m = 10 * x * np.tile([0.98, 1.0, 1.02], 10)
     result = spend_model.fit_gamma_gamma(x, m, np.ones(len(x)))
     assert_fallback(result, "ran off to its bounds", 55.0)
+
+
+def test_gradient_matches_the_likelihood():
+    """The exact gradient the fit uses equals central differences of the summed likelihood."""
+    x, m = repeat_buyers(300, seed=4)
+    weights = np.arange(300) % 4 + 1.0
+    rows = spend_model._SpendRows.prepare(x, m, weights)
+    at = np.log([5.0, 3.0, 12.0])
+
+    def summed(log_params):
+        return np.dot(weights, spend_model._log_likelihood(np.exp(log_params), x, m))
+
+    value, gradient = spend_model._log_likelihood_and_gradient(at, rows)
+    assert value == pytest.approx(summed(at), rel=1e-12)
+    step = 1e-5
+    numeric = [(summed(at + e) - summed(at - e)) / (2 * step) for e in np.eye(3) * step]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6)
