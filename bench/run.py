@@ -81,7 +81,7 @@ PANDAS_BASE = "pandas groupby (in memory)"
 PANDAS_SLIDER = "pandas cut+groupby (in memory)"
 FILE_SIZE = "CSV file size"
 REFERENCE_PAGE = "same page, no data work (bench/reference_app.py)"
-PLAIN_PREDICT = "plain BG/NBD + Gamma-Gamma fit over one row per customer (scipy, same optimiser)"
+PLAIN_PREDICT = "plain BG/NBD + Gamma-Gamma fit over one row per customer (scipy L-BFGS-B, numeric gradients)"
 SKLEARN_CLUSTERS = "sklearn KMeans + silhouette_score on the 20,000 sample"
 DUCKDB_FIRSTS = "duckdb SQL: first orders, cohort sizes, orders per month"
 
