@@ -174,19 +174,37 @@ def load_histories(
 def fit_first_model(
     candidates: list[str], compressed: pd.DataFrame, warnings: list[str]
 ) -> PurchaseFit:
-    """Fit the first of ``candidates`` that can be fitted on the compressed histories.
+    """Fit the first of ``candidates`` that can be fitted and is identified on all the data.
 
-    A later candidate is tried (``--model auto`` only) when the first one's maximum-likelihood
-    fit fails on all the data although it won on the holdout; ``warnings`` gets the reason. The
-    last candidate's ModelFitError is raised when none can be fitted.
+    A later candidate is tried (``--model auto`` only) when the first one, although it won on
+    the holdout, cannot be fitted on all the data or its fit runs off to the model's limit case
+    (which has no uncertainty range); ``warnings`` gets the reason. When every fit runs off, the
+    first limit case is kept; when none can be fitted, the last ModelFitError is raised.
     """
     arrays = [compressed[c].to_numpy() for c in (*HISTORY_KEYS, "customers")]
-    for name, fallback in zip(candidates, candidates[1:], strict=False):
+    reasons: dict[str, str] = {}
+    limit_case: PurchaseFit | None = None
+    for name in candidates:
         try:
-            return purchase_models.fit_purchase_model(name, *arrays)
+            fit = purchase_models.fit_purchase_model(name, *arrays)
         except ModelFitError as exc:
-            warnings.append(f"{exc} {MODEL_NAMES[fallback]} is used instead.")
-    return purchase_models.fit_purchase_model(candidates[-1], *arrays)
+            if limit_case is None and name == candidates[-1]:
+                raise
+            reasons[name] = str(exc)
+            continue
+        if not fit.at_limit:
+            break
+        reasons[name] = (
+            f"The {MODEL_NAMES[name]} model won on the holdout, but on all the data its "
+            "parameters run off to their limit (so its predictions would have no uncertainty "
+            "range)."
+        )
+        limit_case = limit_case or fit
+    else:
+        fit = limit_case
+    if fit.model != candidates[0]:
+        warnings.append(f"{reasons[candidates[0]]} {MODEL_NAMES[fit.model]} is used instead.")
+    return fit
 
 
 def check_fit_data(compressed: pd.DataFrame, as_of: dt.date) -> None:

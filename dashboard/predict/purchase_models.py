@@ -38,10 +38,14 @@ _LOG_BOUND = 15.0
 # Enough for every real store we fitted (CDNOW converges in under 60); a fit that needs more is
 # wandering on a flat likelihood and ends in ModelFitError instead of minutes of work.
 _MAX_ITERATIONS = 200
-# A parameter beyond e^11 (about 60,000; in days for the scales) means the likelihood is flat in
-# that direction (e.g. every customer buys at the same rate): the model is not identified, and
-# each further step costs more as the special functions reach their hard ranges.
-_RUNAWAY_LOG = 11.0
+# A parameter beyond e^11 (about 60,000) on the optimiser's scale (where the longest history is
+# 10 time units, so real fits sit within e^+-4) means the likelihood is flat in that direction
+# (e.g. every customer buys at the same rate): the model is not identified. Pareto/NBD stops
+# sooner, at e^7 (about 1,100): its hypergeometric terms cost more the larger r + x, a third of
+# a second per evaluation near e^8 on the demo store's 10,000 customers, where L-BFGS-B then
+# stalls for minutes; BG/NBD's closed form has no such cost, and its dropout parameter b
+# legitimately reaches the thousands when few customers drop out.
+_RUNAWAY_LOG = {"bgnbd": 11.0, "pareto-nbd": 7.0}
 _SCALED_LONGEST_HISTORY = 10.0
 # The discounted expectation sums the expected purchases of each step of at most this many days,
 # discounted at the step's midpoint.
@@ -63,7 +67,8 @@ class PurchaseFit:
     the negative log-likelihood), None when it is singular or a parameter sits on a bound;
     ``customers`` = sum of the weights; ``repeat_buyers`` = customers with ``x > 0``;
     ``at_limit``: a parameter ran off towards 0 or infinity (the data do not identify the model,
-    e.g. nobody seems to drop out), so the fit is the model's limit case, stopped at e^+-11.
+    e.g. nobody seems to drop out), so the fit is the model's limit case, stopped at e^+-11
+    (Pareto/NBD: e^+-7) on the optimiser's scale.
     """
 
     model: str
@@ -83,9 +88,9 @@ def fit_purchase_model(model: str, x, t_x, T, weights) -> PurchaseFit:
     (0 <= t_x <= T), ``weights`` the number of customers with that history. Out: the fit.
     The likelihood is summed over rows times their weights, maximised by L-BFGS-B on the
     log-parameters (Nelder-Mead from there when L-BFGS-B stops short); a run whose parameters
-    run off past e^+-11 stops there and is kept as the limit case (``at_limit``). Raises
-    ``ModelFitError`` for one customer, all histories of length 0, nobody with a repeat
-    purchase, or no convergence.
+    run off past e^+-11 (Pareto/NBD: e^+-7) stops there and is kept as the limit case
+    (``at_limit``). Raises ``ModelFitError`` for one customer, all histories of length 0,
+    nobody with a repeat purchase, or no convergence.
     """
     _check_model(model)
     x, t_x, T, weights = _check_rows(x, t_x, T, weights)
@@ -124,7 +129,7 @@ def fit_purchase_model(model: str, x, t_x, T, weights) -> PurchaseFit:
                 return np.inf, np.zeros(4)
             return -value / total, -gradient / total
 
-    log_params = _minimise(mean_negative_log_likelihood, label, with_gradient)
+    log_params = _minimise(mean_negative_log_likelihood, label, _RUNAWAY_LOG[model], with_gradient)
     shift = np.zeros(4)
     shift[list(_TIME_PARAMS[model])] = np.log(scale)
     log_params_days = log_params - shift
@@ -133,7 +138,7 @@ def fit_purchase_model(model: str, x, t_x, T, weights) -> PurchaseFit:
     def negative_log_likelihood(log_params: np.ndarray) -> float:
         return -np.dot(weights, _log_likelihood(model, np.exp(log_params), in_days))
 
-    at_bound = bool(np.any(np.abs(log_params) >= _RUNAWAY_LOG))
+    at_bound = bool(np.any(np.abs(log_params) >= _RUNAWAY_LOG[model]))
     return PurchaseFit(
         model=model,
         params=dict(zip(PARAM_NAMES[model], np.exp(log_params_days).tolist(), strict=True)),
@@ -315,24 +320,24 @@ def _param_array(fit: PurchaseFit) -> np.ndarray:
     return np.array([fit.params[name] for name in PARAM_NAMES[fit.model]], dtype=float)
 
 
-def _stop_at_bound(intermediate_result: OptimizeResult) -> None:
-    """Stop the optimiser once a parameter runs away (scipy's callback protocol)."""
-    if np.any(np.abs(intermediate_result.x) >= _RUNAWAY_LOG):
-        raise StopIteration
-
-
 def _minimise(
     objective: Callable[[np.ndarray], float],
     label: str,
+    runaway: float,
     with_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
 ) -> np.ndarray:
     """Minimise ``objective`` over 4 log-parameters from 0; raise ModelFitError if it fails.
 
     L-BFGS-B uses ``with_gradient`` (the objective and its exact gradient) when given, else
-    forward differences. A run stopped because a parameter ran off (``_stop_at_bound``)
+    forward differences. A run stopped because a parameter ran off past e^+-``runaway``
     returns where it stopped.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4
+
+    def stop_at_runaway(intermediate_result: OptimizeResult) -> None:
+        if np.any(np.abs(intermediate_result.x) >= runaway):
+            raise StopIteration
+
     with np.errstate(all="ignore"):
         result = minimize(
             with_gradient or objective,
@@ -341,11 +346,11 @@ def _minimise(
             jac=True if with_gradient else "2-point",
             bounds=bounds,
             options={"maxiter": _MAX_ITERATIONS, "ftol": 1e-13, "gtol": 1e-9},
-            callback=_stop_at_bound,
+            callback=stop_at_runaway,
         )
         # Parameters pinned at a bound mean the data cannot identify the model (e.g. nobody
         # seems to drop out): a polish there costs minutes and cannot succeed.
-        at_bound = bool(np.any(np.abs(result.x) >= _RUNAWAY_LOG))
+        at_bound = bool(np.any(np.abs(result.x) >= runaway))
         if with_gradient and has_converged(result):
             result.success = True
         elif not result.success and np.isfinite(result.fun) and not at_bound:

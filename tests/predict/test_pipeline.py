@@ -322,3 +322,55 @@ def test_next_order_dates_round_the_wait_up_and_need_p_alive_half() -> None:
         None,  # probably gone
         None,  # no finite wait
     ]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "used", "switch"),
+    [
+        # the holdout's winner is identified: used, no warning
+        ({"pareto-nbd": "fit", "bgnbd": "fit"}, "pareto-nbd", None),
+        # the winner runs off on all the data, the other is identified: the other, and why
+        (
+            {"pareto-nbd": "limit", "bgnbd": "fit"},
+            "bgnbd",
+            "The Pareto/NBD model won on the holdout, but on all the data its parameters run off "
+            "to their limit (so its predictions would have no uncertainty range). BG/NBD is used "
+            "instead.",
+        ),
+        # both run off: the winner's limit case is kept (the fit's own warning says so)
+        ({"pareto-nbd": "limit", "bgnbd": "limit"}, "pareto-nbd", None),
+        # the winner cannot be fitted, the other only as its limit case: that limit case
+        ({"pareto-nbd": "error", "bgnbd": "limit"}, "bgnbd", "Cannot fit. BG/NBD is used instead."),
+    ],
+)
+def test_auto_falls_back_when_the_winner_is_not_identified_on_all_the_data(
+    monkeypatch: pytest.MonkeyPatch, outcomes: dict[str, str], used: str, switch: str | None
+) -> None:
+    def fit(model: str, *arrays: np.ndarray) -> PurchaseFit:
+        if outcomes[model] == "error":
+            raise ModelFitError("Cannot fit.")
+        limit = outcomes[model] == "limit"
+        return PurchaseFit(model, {}, -1.0, None if limit else np.eye(4), 3, 1, at_limit=limit)
+
+    monkeypatch.setattr(pipeline.purchase_models, "fit_purchase_model", fit)
+    compressed = pd.DataFrame(
+        {"repeat_purchases": [1], "t_x_days": [5], "T_days": [9], "customers": [3]}
+    )
+    warnings: list[str] = []
+    chosen = pipeline.fit_first_model(["pareto-nbd", "bgnbd"], compressed, warnings)
+    assert chosen.model == used
+    assert warnings == ([] if switch is None else [switch])
+
+
+def test_auto_raises_the_last_error_when_no_candidate_can_be_fitted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fit(model: str, *arrays: np.ndarray) -> PurchaseFit:
+        raise ModelFitError(f"{model} cannot be fitted.")
+
+    monkeypatch.setattr(pipeline.purchase_models, "fit_purchase_model", fit)
+    compressed = pd.DataFrame(
+        {"repeat_purchases": [1], "t_x_days": [5], "T_days": [9], "customers": [3]}
+    )
+    with pytest.raises(ModelFitError, match="^bgnbd cannot be fitted"):
+        pipeline.fit_first_model(["pareto-nbd", "bgnbd"], compressed, [])
