@@ -21,6 +21,7 @@ navigation = st.navigation(
         st.Page("pages/cohorts.py", title="Cohorts"),
         st.Page("pages/maturity.py", title="Maturity"),
         st.Page("pages/behaviour.py", title="Behaviour"),
+        st.Page("pages/products.py", title="Products"),
         st.Page("pages/predictions.py", title="Predictions"),
     ]
 )

@@ -9,9 +9,12 @@ Customers and what they did (valid = not cancelled, total above 0):
   60, P1 + P3), A4 (02-05, cancelled); customers file (a@x.com, Ann, email yes, SMS no, US,
   tag vip); sessions 03-10 (60 s) and 03-30 (120 s); surveys 7 (02-01) then 9 (03-01).
 - ``b@x.com``: orders B1 and B2 on 03-01 (300 and 100, code SALE, P2 / P4), B3 (03-21, 200, SALE,
-  P4), all shipped to CA; abandoned checkout 03-20 then ordered 03-21; a survey after the date.
+  P4), all shipped to CA; abandoned checkout 03-20 (P4) then ordered 03-21; a survey after the
+  date.
 - ``C``: order C1 (03-31, 50, P1) shipped to DE; surveys 4 (undated) and 3 (03-15).
-- ``D``: customers file only (d@x.com, email yes, FR); abandoned checkout 03-25.
+- ``D``: customers file only (d@x.com, email yes, FR); abandoned checkout 03-25 (P1 named "Big
+  mug" there, sold as "Mug"; "Candle" without SKU, never sold). A's checkout K3 (P2) is after
+  the date.
 - ``E``: sessions only, 03-25 (600 s) and 03-29 (300 s); one on 04-05, after the date.
 
 Products launch on their first valid sale: P1 01-01, P2 01-11, P3 01-31, P4 03-01.
@@ -70,6 +73,13 @@ CHECKOUTS = [
     ("K2", "D", "2025-03-25 10:00"),
     ("K3", "A", "2025-04-02 10:00"),
 ]
+CHECKOUT_LINES = [
+    # checkout_id, line_number, product, sku
+    ("K1", 1, "Gift", "P4"),
+    ("K2", 1, "Big mug", "P1"),
+    ("K2", 2, "Candle", None),
+    ("K3", 1, "Beans", "P2"),
+]
 SURVEYS = [
     ("A", "2025-02-01 10:00", 7.0),
     ("A", "2025-03-01 10:00", 9.0),
@@ -109,6 +119,8 @@ EXPECTED = {
         "abandoned_checkouts": 0,
         "days_since_abandoned_checkout": None,
         "ordered_after_checkout": None,
+        "abandoned_products": None,
+        "abandoned_categories": None,
         "accepts_marketing": True,
         "survey_score": 9.0,
     },
@@ -140,6 +152,8 @@ EXPECTED = {
         "abandoned_checkouts": 1,
         "days_since_abandoned_checkout": 11,
         "ordered_after_checkout": True,
+        "abandoned_products": ["Gift"],
+        "abandoned_categories": ["Gifts"],
         "accepts_marketing": None,
         "survey_score": None,
     },
@@ -180,6 +194,8 @@ EXPECTED = {
         "abandoned_checkouts": 1,
         "days_since_abandoned_checkout": 6,
         "ordered_after_checkout": False,
+        "abandoned_products": ["Candle", "Mug"],
+        "abandoned_categories": ["Mugs", "Uncategorised"],
         "accepts_marketing": True,
     },
     "E": {
@@ -234,6 +250,11 @@ def write_tiny_store(workspace: Path, name: str = DATASET, orders_only: bool = F
                 [(k, c, _at(at)) for k, c, at in CHECKOUTS],
             )
             con.executemany(
+                "INSERT INTO checkout_lines (checkout_id, line_number, product, sku, quantity,"
+                " price, ingest_id) VALUES (?, ?, ?, ?, 1, 20, 4)",
+                CHECKOUT_LINES,
+            )
+            con.executemany(
                 "INSERT INTO survey_scores (customer_id, answered_at, score, ingest_id)"
                 " VALUES (?, ?, ?, 5)",
                 [(c, _at(at), s) for c, at, s in SURVEYS],
@@ -251,9 +272,13 @@ PRESET_CASES: dict[str, tuple[dict[str, object], set[str]]] = {
     "lapsed": ({"days": 30}, {"A"}),
     "at_risk": ({}, {"A"}),
     "replenishment_due": ({}, {"b@x.com"}),
+    # No product has the 5 repeat purchases a cycle needs (tests/products/test_replenishment.py).
+    "product_replenishment_due": ({}, set()),
     "coupon": ({"share": 30.0}, {"A", "b@x.com"}),
     "returners": ({}, {"A"}),
     "abandoned_carts": ({}, {"D"}),
+    "abandoned_product_carts": ({"products": ["Mug", "Gift"]}, {"D"}),
+    "abandoned_category_carts": ({"categories": ["Uncategorised"]}, {"D"}),
     "indecisive": ({}, {"E"}),
     "curious": ({}, {"E"}),
     "prospects": ({}, {"D", "E"}),

@@ -88,6 +88,17 @@ def test_targets_3_and_4_are_judged_at_ten_million_orders_only() -> None:
     )
 
 
+def test_target_8_is_judged_at_ten_million_order_lines_only() -> None:
+    assert targets.find_skip(8, "1m", 1_000_000) is None
+    assert targets.find_unjudged(8, "10m", 10_000_000) is None
+    unjudged = targets.find_unjudged(8, "1m", 1_000_000)
+    assert unjudged.reason == "the issue sets it at 10M order lines; shown as (8)"
+    assert unjudged.measured
+    at_10m = Judgement("affinity_sql", amount=10_000_000).decide(1.19, 30.0)
+    assert (at_10m["target"], at_10m["limit"], at_10m["holds"]) == (8, 1.2, True)
+    assert Judgement("affinity_sql", amount=10_000_000).decide(1.21, 30.0)["holds"] is False
+
+
 def test_a_target_holds_only_when_every_criterion_holds() -> None:
     assert targets.combine([True, True]) is True
     assert targets.combine([True, False]) is False

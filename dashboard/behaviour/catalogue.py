@@ -21,6 +21,7 @@ SOURCE_TABLES = (
     "customers",
     "sessions",
     "abandoned_checkouts",
+    "checkout_lines",
     "survey_scores",
 )
 # source -> (table, a column that must hold values, the file that provides it)
@@ -32,6 +33,11 @@ SOURCES = {
     "customers": ("customers", None, "a customers file"),
     "sessions": ("sessions", None, "a sessions file"),
     "abandoned_checkouts": ("abandoned_checkouts", None, "an abandoned checkouts export"),
+    "checkout_lines": (
+        "checkout_lines",
+        None,
+        "an abandoned checkouts export with line items",
+    ),
     "survey_scores": ("survey_scores", None, "a survey scores file"),
     "rfm": ("orders", None, "an orders export"),
     # Fitted from the orders when the feature base is built (feature_base); a fit that fails
@@ -43,6 +49,10 @@ SOURCES = {
 PREDICTION_MODEL = "auto"
 PREDICTION_HORIZON_DAYS = 365
 PREDICTION_CHURN_DAYS = 90
+# The fixed settings of the replenishment features (products.replenishment): a product has a
+# cycle from this many repeat pairs, and a purchase is due when its date is this close.
+REPLENISHMENT_MIN_PAIRS = 5
+REPLENISHMENT_WINDOW_DAYS = 7
 _FIT = (
     "Fitted on every valid order up to the analysis date (the window start does not apply) with "
     "the model chosen by 'auto' (BG/NBD or Pareto/NBD, the lower holdout error)."
@@ -277,6 +287,26 @@ CATALOGUE = (
         "store / orders with line items (0 to 1).",
     ),
     Feature(
+        "replenishment_due",
+        "Products due for replenishment",
+        NUMBER,
+        "int64",
+        "order_lines",
+        f"Products the customer bought that are due within {REPLENISHMENT_WINDOW_DAYS} days or "
+        "overdue by the product's own cycle (its median days between repeat purchases, "
+        f"products with {REPLENISHMENT_MIN_PAIRS}+ repeat purchases); lapsed ones, more than 3 "
+        "cycles overdue, are not counted.",
+    ),
+    Feature(
+        "next_replenishment_on",
+        "Next replenishment due",
+        DATE,
+        "date",
+        "order_lines",
+        "Earliest date a product the customer bought is due again (last purchase + the "
+        "product's cycle); lapsed products left out, empty when none.",
+    ),
+    Feature(
         "session_count",
         "Sessions",
         NUMBER,
@@ -332,6 +362,24 @@ CATALOGUE = (
         "boolean",
         "abandoned_checkouts",
         "A valid order placed at or after the latest abandoned checkout.",
+    ),
+    Feature(
+        "abandoned_products",
+        "Products left in the latest abandoned checkout",
+        LIST,
+        "array<string>",
+        "checkout_lines",
+        "Product names of the line items of the latest abandoned checkout up to the analysis "
+        "date (every checkout at that time), named as on the Products page.",
+    ),
+    Feature(
+        "abandoned_categories",
+        "Categories left in the latest abandoned checkout",
+        LIST,
+        "array<string>",
+        "checkout_lines",
+        "Categories of those products, from the order lines; Uncategorised for a product never "
+        "sold or sold without a category.",
     ),
     Feature(
         "accepts_marketing",

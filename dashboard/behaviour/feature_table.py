@@ -31,9 +31,13 @@ from dashboard.behaviour.catalogue import (
     BASE_COLUMNS,
     FEATURES,
     PREDICTED_COLUMNS,
+    REPLENISHMENT_MIN_PAIRS,
+    REPLENISHMENT_WINDOW_DAYS,
     TREND_WINDOWS_DAYS,
 )
 from dashboard.behaviour.feature_inputs import available_sources
+from dashboard.products import abandoned, replenishment
+from dashboard.products import lines as product_lines
 from dashboard.rfm import cut_points, schemes, segments
 
 DEFAULT_SCORING = cut_points.ScoringSpec(schemes.PRESETS[schemes.DEFAULT_SCHEME])
@@ -158,6 +162,24 @@ def _line_features(flags: ir.Table, lines: ir.Table, available: set[str]) -> ir.
     return _join(trend, categories)
 
 
+def _replenishment_features(
+    tables: Mapping[str, ir.Table], as_of: dt.date, rules: order_rules.CountingRules
+) -> ir.Table:
+    """Per customer: replenishment_due (products due or overdue by their own cycle) and
+    next_replenishment_on (the earliest due date), lapsed products left out. A cycle needs
+    history, so every valid order up to the analysis date counts, whatever the window."""
+    bought = product_lines.select_valid_lines(
+        tables["orders"], tables["order_lines"], as_of, rules, with_guests=False
+    )
+    cycles = replenishment.measure_cycles(bought, REPLENISHMENT_MIN_PAIRS)
+    scheduled = replenishment.schedule_replenishments(bought, cycles, as_of)
+    horizon = ibis.literal(as_of + dt.timedelta(days=REPLENISHMENT_WINDOW_DAYS))
+    return scheduled.group_by("customer_id").aggregate(
+        replenishment_due=(scheduled.due_on <= horizon).cast("int64").sum(),
+        next_replenishment_on=scheduled.due_on.min(),
+    )
+
+
 def _exact_mean(column: ir.NumericColumn) -> ir.FloatingScalar:
     """The mean of an integer or decimal column as float64: the exact sum over the count of
     values, so it does not depend on the order an engine adds rows in (a float mean does)."""
@@ -252,8 +274,9 @@ def build_behaviour_features(
     """Per-customer features without the RFM columns.
 
     In: the dataset's tables by name (``orders`` required; order_lines, customers, sessions,
-    abandoned_checkouts and survey_scores used when they have rows). Out: one row per known
-    customer with BASE_COLUMNS (types of FEATURE_SCHEMA), ordered by customer_id. Features of a
+    abandoned_checkouts, checkout_lines and survey_scores used when they have rows). Out: one
+    row per known customer with BASE_COLUMNS (types of FEATURE_SCHEMA), ordered by customer_id.
+    Features of a
     missing input are NULL; counts of a present input are 0 for customers without rows in it.
     ``available``: the tables' ``available_sources`` when already known. ``predictions``:
     ``pipeline.score_customers`` of the same tables (customer_id and the predicted columns),
@@ -285,6 +308,7 @@ def build_behaviour_features(
     t = _join(_join(t, _order_features(flags, available)), attribution)
     if "order_lines" in available:
         t = _join(t, _line_features(flags, tables["order_lines"], available))
+        t = _join(t, _replenishment_features(tables, as_of, params.counting))
     if "customers" in available:
         customers = tables["customers"].select(
             "customer_id",
@@ -301,6 +325,8 @@ def build_behaviour_features(
         t = _join(t, _session_features(tables["sessions"], as_of))
     if "abandoned_checkouts" in available:
         t = _join(t, _checkout_features(tables["abandoned_checkouts"], as_of))
+        if "checkout_lines" in available:
+            t = _join(t, abandoned.collect_latest_abandoned(tables, as_of, params.counting))
     if "survey_scores" in available:
         t = _join(t, _survey_features(tables["survey_scores"], as_of))
     if predictions is not None:
@@ -353,6 +379,8 @@ def _select_features(t: ir.Table, available: set[str], as_of: dt.date) -> ir.Tab
             values[f"trend_share_{days}d"] = t[f"_trend_{days}"].cast(
                 "float64"
             ) / t._orders_with_lines.nullif(0)
+    if has("replenishment_due"):
+        values["replenishment_due"] = t.replenishment_due.fill_null(0)
     if has("session_count"):
         values["session_count"] = t.session_count.fill_null(0)
     if has("abandoned_checkouts"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dashboard.behaviour.catalogue import (
     FEATURES,
     PREDICTION_CHURN_DAYS,
+    REPLENISHMENT_WINDOW_DAYS,
     SOURCES,
     TREND_WINDOWS_DAYS,
 )
@@ -219,6 +220,40 @@ PRESETS: dict[str, Preset] = {
             ),
         ),
         Preset(
+            "abandoned_product_carts",
+            "Abandoned carts by product",
+            "An abandoned checkout in the last N days, no order after it, and one of the chosen "
+            "products left in the latest abandoned checkout.",
+            "checkouts with line items",
+            (
+                _number("days", "Abandoned within the last (days)", 30, 1, 365, 1, "days"),
+                Param("products", "Products left", SET_PARAM, (), feature="abandoned_products"),
+            ),
+            _one(
+                PresetCondition("days_since_abandoned_checkout", "<=", param="days"),
+                PresetCondition("ordered_after_checkout", "==", False),
+                PresetCondition("abandoned_products", "in", param="products"),
+            ),
+        ),
+        Preset(
+            "abandoned_category_carts",
+            "Abandoned carts by category",
+            "An abandoned checkout in the last N days, no order after it, and a product of one "
+            "of the chosen categories left in the latest abandoned checkout.",
+            "checkouts with line items",
+            (
+                _number("days", "Abandoned within the last (days)", 30, 1, 365, 1, "days"),
+                Param(
+                    "categories", "Categories left", SET_PARAM, (), feature="abandoned_categories"
+                ),
+            ),
+            _one(
+                PresetCondition("days_since_abandoned_checkout", "<=", param="days"),
+                PresetCondition("ordered_after_checkout", "==", False),
+                PresetCondition("abandoned_categories", "in", param="categories"),
+            ),
+        ),
+        Preset(
             "indecisive",
             "Indecisive prospects",
             "Never bought, and visits longer than the average visit or many visits.",
@@ -289,6 +324,16 @@ PRESETS: dict[str, Preset] = {
                 _number("share", "On at least (% of orders)", 50.0, 1.0, 100.0, 1.0, "%"),
             ),
             _one(PresetCondition("trend_share_{launch_days}d", ">=", param="share", scale=0.01)),
+        ),
+        Preset(
+            "product_replenishment_due",
+            "Product replenishment due",
+            f"Customers with at least N products due within {REPLENISHMENT_WINDOW_DAYS} days or "
+            "overdue by the product's own cycle (its median days between repeat purchases by "
+            "the same customer), not the customer's overall gap between orders.",
+            "order lines",
+            (_number("products", "Products due at least", 1, 1, 20, 1),),
+            _one(PresetCondition("replenishment_due", ">=", param="products")),
         ),
         Preset(
             "satisfied",

@@ -22,6 +22,7 @@ from dashboard.cli import (
     export_command,
     output,
     predict_command,
+    products_command,
     report_command,
     segment_commands,
 )
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment_commands.add_migration_command(commands, common)
     report_command.add_report_command(commands, common)
     predict_command.add_predict_command(commands, common)
+    products_command.add_products_command(commands, common)
     export_command.add_export_command(commands, common)
     data_commands.add_history_command(commands, common)
     currency_command.add_currency_command(commands, common)

@@ -24,17 +24,48 @@ class Baskets:
     physical: np.ndarray  # per owner, cents of goods that ship and are taxed (not gift cards)
 
 
+# What the owner came for, which shapes the rest of the basket.
+FIRST_ONCE, FIRST_REGULAR, REPEAT, ABANDONED = 0, 1, 2, 3
+# Per category, the pull of its products in each basket kind (in the order above): one-time
+# buyers come for gifts and mugs, regulars for beans; repeat orders bring their favourite bean
+# (a must) and rarely another one; carts of expensive gear are the ones left at checkout.
+_KIND_PULL = {
+    "Coffee Beans": (0.4, 1.0, 0.4, 1.0),
+    "Gift Cards": (2.5, 0.1, 0.3, 1.0),
+    "Mugs": (1.5, 0.6, 1.0, 1.0),
+}
+_FILTERS = "BREW-FLT"
+_PREMIUM_CENTS = 4500
+# (anchor SKU, companion SKU, chance the companion joins a basket holding the anchor)
+_PAIRS = (
+    ("BREW-DRP", _FILTERS, 0.75),
+    ("BREW-KET", "BREW-DRP", 0.45),
+    ("BREW-GRD", "BEAN-ETH1K", 0.5),
+    ("MUG-SNO", "BEAN-HOL", 0.6),
+    ("MUG-MOS", "BEAN-KEN", 0.5),
+)
+
+
+def find_product(sku: str) -> int:
+    """Index into PRODUCTS of the product with this SKU."""
+    return next(k for k, p in enumerate(PRODUCTS) if p.sku == sku)
+
+
 def draw_baskets(
     rng: np.random.Generator,
     days: np.ndarray,
-    repeat: np.ndarray,
+    kind: np.ndarray,
     trend: np.ndarray,
     basket_factor: np.ndarray,
+    must: np.ndarray,
 ) -> Baskets:
     """Pick 1-4 distinct launched products per owner (Gumbel top-k over per-owner weights).
 
-    Takes one entry per owner: day index, is a repeat order, follows trends, the acquisition
-    channel's basket factor. Returns their line items.
+    Takes one entry per owner: day index, basket kind (``FIRST_ONCE`` .. ``ABANDONED``), follows
+    trends, the acquisition channel's basket factor; and ``must``, an owners x PRODUCTS bool
+    matrix of products the basket holds whenever launched (the product being replenished, a
+    starter kit). Companions of ``_PAIRS`` join their anchor's basket by chance. Returns the line
+    items.
     """
     launch = np.array([(p.launched - OPENING_DATE).days for p in PRODUCTS])
     price = np.array([p.price_cents for p in PRODUCTS])
@@ -45,25 +76,41 @@ def draw_baskets(
     weights = np.where(launched, np.array([p.popularity for p in PRODUCTS])[None, :], 0.0)
     weights *= np.where(new, 2.0, 1.0)
     weights *= np.where(trend[:, None] & new, 20.0, 1.0)
-    weights *= np.where(repeat[:, None] & (category == "Coffee Beans")[None, :], 3.0, 1.0)
-    weights *= np.where(repeat[:, None] & (category == "Gift Cards")[None, :], 0.3, 1.0)
+    pull = np.ones((4, len(PRODUCTS)))
+    for name, by_kind in _KIND_PULL.items():
+        pull[:, category == name] = np.array(by_kind)[:, None]
+    pull[REPEAT, find_product(_FILTERS)] = 0.0  # filters come back on their own cycle only
+    pull[ABANDONED, price >= _PREMIUM_CENTS] = 2.5
+    weights *= pull[kind]
     gifting = flag_gifting_days()[days]
     weights *= np.where(gifting[:, None] & (category == "Gift Cards")[None, :], 4.0, 1.0)
     weights *= np.where(gifting[:, None] & (category == "Mugs")[None, :], 2.0, 1.0)
-    weights *= np.where((price >= 4500)[None, :], basket_factor[:, None] ** 2, 1.0)
+    weights *= np.where((price >= _PREMIUM_CENTS)[None, :], basket_factor[:, None] ** 2, 1.0)
 
+    n = len(days)
     with np.errstate(divide="ignore"):
         keys = np.log(weights) + rng.gumbel(size=weights.shape)
-    ranked = np.argsort(-keys, axis=1, kind="stable")[:, :4]
+    must = must & launched
     n_lines = 1 + np.minimum(3, rng.poisson(0.55 * basket_factor))
-    take = np.arange(4)[None, :] < n_lines[:, None]
-    owner = np.nonzero(take)[0]
-    product = ranked[take]
+    n_lines = np.minimum(4, np.maximum(n_lines, must.sum(axis=1)))
+    chosen = _take_top(np.where(must, np.inf, keys), n_lines)
+
+    added = np.zeros_like(must)
+    for anchor_sku, companion_sku, chance in _PAIRS:
+        anchor, companion = find_product(anchor_sku), find_product(companion_sku)
+        joins = chosen[:, anchor] & launched[:, companion] & (rng.random(n) < chance)
+        added[:, companion] |= joins
+        must[:, anchor] |= joins
+    added &= ~chosen
+    must |= added
+    n_lines = np.minimum(4, n_lines + added.sum(axis=1))
+    chosen = _take_top(np.where(must, np.inf, keys), n_lines)
+
+    owner, product = np.nonzero(chosen)
     extra_units = (rng.random(len(product)) < 0.14).astype(int) + (rng.random(len(product)) < 0.04)
     quantity = 1 + extra_units
     line_value = price[product] * quantity
     physical_value = np.where(category[product] == "Gift Cards", 0, line_value)
-    n = len(days)
     return Baskets(
         owner=owner,
         product=product,
@@ -71,6 +118,15 @@ def draw_baskets(
         subtotal=np.bincount(owner, weights=line_value, minlength=n).astype(np.int64),
         physical=np.bincount(owner, weights=physical_value, minlength=n).astype(np.int64),
     )
+
+
+def _take_top(keys: np.ndarray, n_lines: np.ndarray) -> np.ndarray:
+    """Owners x PRODUCTS bool matrix: each owner's ``n_lines`` products of highest key."""
+    ranked = np.argsort(-keys, axis=1, kind="stable")[:, :4]
+    take = np.arange(4)[None, :] < n_lines[:, None]
+    chosen = np.zeros(keys.shape, dtype=bool)
+    chosen[np.nonzero(take)[0], ranked[take]] = True
+    return chosen
 
 
 def price_baskets(

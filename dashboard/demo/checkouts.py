@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from dashboard.demo.attribution import encode_channel
-from dashboard.demo.baskets import Baskets, draw_baskets, price_baskets
-from dashboard.demo.catalogue import CHANNELS, COUNTRIES, EMAIL
+from dashboard.demo.baskets import ABANDONED, Baskets, draw_baskets, price_baskets
+from dashboard.demo.catalogue import CHANNELS, COUNTRIES, EMAIL, PRODUCTS
 from dashboard.demo.columns import CHECKOUT_COLUMNS, ORDER_COLUMNS, format_money
 from dashboard.demo.order_rows import ORDER_INDEX, expand_line_rows, fill_address
 from dashboard.demo.orders import Orders
@@ -67,7 +67,12 @@ def draw_checkouts(rng: np.random.Generator, people: People, orders: Orders) -> 
         np.where(is_buyer, people.channel[who], 0)
     ]
     baskets = draw_baskets(
-        rng, at // day, np.zeros(len(at), dtype=bool), people.trend_follower[who], factor
+        rng,
+        at // day,
+        np.full(len(at), ABANDONED),
+        people.trend_follower[who],
+        factor,
+        np.zeros((len(at), len(PRODUCTS)), dtype=bool),
     )
     return Checkouts(created=at, person=who, baskets=baskets)
 

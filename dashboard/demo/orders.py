@@ -11,7 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.demo.attribution import encode_channel
-from dashboard.demo.baskets import Baskets, draw_baskets, price_baskets
+from dashboard.demo.baskets import (
+    FIRST_ONCE,
+    FIRST_REGULAR,
+    REPEAT,
+    Baskets,
+    draw_baskets,
+    find_product,
+    price_baskets,
+)
 from dashboard.demo.catalogue import (
     AFFILIATES,
     CHANNELS,
@@ -20,6 +28,7 @@ from dashboard.demo.catalogue import (
     INFLUENCER_CODES,
     ORGANIC_SOCIAL,
     PARTNER_CODES,
+    PRODUCTS,
     REPEAT_CHANNEL_SHARE,
 )
 from dashboard.demo.people import People
@@ -34,6 +43,8 @@ from dashboard.demo.timeline import (
 )
 
 _GUEST_SHARE = 0.02
+_FILTERS = find_product("BREW-FLT")
+_DRIPPER = find_product("BREW-DRP")
 
 
 @dataclass(frozen=True)
@@ -60,16 +71,19 @@ class Orders:
 
 def draw_orders(rng: np.random.Generator, people: People) -> Orders:
     """Simulate every order (buyers and guests) sorted by creation time, with money and outcomes."""
-    person, day, is_first, bfcm_extra = _draw_order_days(rng, people)
+    person, day, is_first, bfcm_extra, regular, replenish = _draw_order_days(rng, people)
     n_guests = round(len(day) * _GUEST_SHARE / (1 - _GUEST_SHARE))
     person = np.concatenate([person, np.full(n_guests, -1)])
     day = np.concatenate([day, rng.choice(day, size=n_guests)])
-    is_first = np.concatenate([is_first, np.zeros(n_guests, dtype=bool)])
-    bfcm_extra = np.concatenate([bfcm_extra, np.zeros(n_guests, dtype=bool)])
+    no_guest = np.zeros(n_guests, dtype=bool)
+    is_first, bfcm_extra, regular = (
+        np.concatenate([a, no_guest]) for a in (is_first, bfcm_extra, regular)
+    )
+    replenish = np.concatenate([replenish, np.zeros((n_guests, 3), dtype=bool)])
     created = day * DAY_SECONDS + draw_time_of_day(rng, len(day))
     order = np.argsort(created, kind="stable")
-    person, day, is_first, bfcm_extra, created = (
-        a[order] for a in (person, day, is_first, bfcm_extra, created)
+    person, day, is_first, bfcm_extra, regular, replenish, created = (
+        a[order] for a in (person, day, is_first, bfcm_extra, regular, replenish, created)
     )
     n = len(day)
     known = person >= 0
@@ -82,12 +96,18 @@ def draw_orders(rng: np.random.Generator, people: People) -> Orders:
     channel = np.where(known, channel, DIRECT)
 
     factor = np.array([c.basket_factor for c in CHANNELS])[people.channel[safe_person]]
+    must = np.zeros((n, len(PRODUCTS)), dtype=bool)
+    must[np.nonzero(known)[0], people.favourite_bean[person[known]]] = replenish[known, 0]
+    must[:, _FILTERS] = replenish[:, 1]
+    must[:, _DRIPPER] = replenish[:, 2]
+    kind = np.where(regular, FIRST_REGULAR, FIRST_ONCE)
     baskets = draw_baskets(
         rng,
         day,
-        ~is_first & known,
+        np.where(is_first | ~known, kind, REPEAT),
         known & people.trend_follower[safe_person],
         np.where(known, factor, 1.0),
+        must,
     )
     codes = _draw_codes(rng, people, person, day, channel, is_first)
 
@@ -137,20 +157,29 @@ def draw_orders(rng: np.random.Generator, people: People) -> Orders:
 
 def _draw_order_days(
     rng: np.random.Generator, people: People
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each buyer's order days: first order, then gamma-distributed gaps until churn or the end.
 
-    Returns (person, day, is_first, is_bfcm_extra) arrays, one entry per order.
+    Regular buyers drink coffee: every order of their rhythm (about 30 days apart) replenishes
+    their favourite bean; those who brew with paper filters (about 45%) buy a pack on their first
+    order (half of them with the dripper: the starter kit) and again on the first order at most
+    15 days before the pack they bought runs out (about 90 days, with spread). Black Friday extras
+    replenish nothing.
+
+    Returns one entry per order: (person, day, is_first, is_bfcm_extra, is_regular_buyer,
+    replenish), replenish an orders x 3 bool matrix (favourite bean, filters, dripper).
     """
     n = people.n_buyers
     repeat_rate = np.array([c.repeat_rate for c in CHANNELS])[people.channel[:n]]
     repeater = rng.random(n) < repeat_rate
-    median_gap = np.clip(np.exp(rng.normal(np.log(38.0), 0.45, size=n)), 12, 200)
-    shape = rng.uniform(2.0, 5.0, size=n)
+    median_gap = np.clip(np.exp(rng.normal(np.log(33.0), 0.2, size=n)), 14, 90)
+    shape = rng.uniform(4.0, 9.0, size=n)
     churn = rng.beta(1.3, 9.5, size=n)
+    filter_user = repeater & (rng.random(n) < 0.45)
+    starter_kit = filter_user & (rng.random(n) < 0.5)
     black_fridays = [(bf - OPENING_DATE).days for bf in BLACK_FRIDAYS]
 
-    person, day, first, extra = [], [], [], []
+    person, day, first, extra, regular, replenish = [], [], [], [], [], []
     for i in range(n):
         current = int(people.first_day[i])
         days = [current]
@@ -163,6 +192,7 @@ def _draw_order_days(
                 days.append(current)
                 if rng.random() < churn[i]:
                     break
+        filters = _pick_filter_orders(rng, days) if filter_user[i] else [False] * len(days)
         bfcm_days = []
         for bf in black_fridays:
             active = any(bf - 120 <= d <= bf + 30 for d in days) and days[0] < bf - 3
@@ -172,7 +202,33 @@ def _draw_order_days(
         day.extend(days + bfcm_days)
         first.extend([True] + [False] * (len(days) - 1 + len(bfcm_days)))
         extra.extend([False] * len(days) + [True] * len(bfcm_days))
-    return np.array(person), np.array(day), np.array(first), np.array(extra)
+        regular.extend([bool(repeater[i])] * (len(days) + len(bfcm_days)))
+        replenish.extend(
+            (bool(repeater[i]), f, bool(starter_kit[i]) and k == 0) for k, f in enumerate(filters)
+        )
+        replenish.extend([(False, False, False)] * len(bfcm_days))
+    return (
+        np.array(person),
+        np.array(day),
+        np.array(first),
+        np.array(extra),
+        np.array(regular),
+        np.array(replenish, dtype=bool).reshape(-1, 3),
+    )
+
+
+def _pick_filter_orders(rng: np.random.Generator, days: list[int]) -> list[bool]:
+    """Per order day (ascending): does it buy filters (first order, then one per ~90-day pack)."""
+    buys = [False] * len(days)
+    buys[0] = True
+    bought = days[0]
+    while True:
+        runs_out = bought + rng.normal(90.0, 12.0)
+        due = next((k for k, d in enumerate(days) if d > bought and d >= runs_out - 15), None)
+        if due is None:
+            return buys
+        buys[due] = True
+        bought = days[due]
 
 
 def _draw_codes(

@@ -10,8 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.demo.catalogue import CHANNELS, COUNTRIES, EMAIL, FIRST_NAMES, LAST_NAMES, STREETS
-from dashboard.demo.timeline import N_DAYS, compute_season_factors
+from dashboard.demo.catalogue import (
+    CHANNELS,
+    COUNTRIES,
+    EMAIL,
+    FIRST_NAMES,
+    LAST_NAMES,
+    PRODUCTS,
+    STREETS,
+)
+from dashboard.demo.timeline import N_DAYS, OPENING_DATE, compute_season_factors
 
 _CUSTOMER_ID_BASE = 7_100_000_000_000
 _PROSPECTS = 6_000
@@ -33,6 +41,7 @@ class People:
     trend_follower: np.ndarray
     messy_email: np.ndarray  # writes their email with varying case/whitespace on some orders
     prospect_kind: np.ndarray  # 0 ordinary, 1 indecisive, 2 curious (prospects only)
+    favourite_bean: np.ndarray  # index into PRODUCTS of a bean launched by first_day
     emails: list[str]
     first_names: list[str]
     last_names: list[str]
@@ -115,4 +124,17 @@ def draw_people(rng: np.random.Generator) -> People:
             for p, t in zip(has_phone.tolist(), phone_tail.tolist(), strict=True)
         ],
         customer_ids=_CUSTOMER_ID_BASE + number * 131 + rng.integers(0, 100, size=n),
+        # Drawn last, so every earlier trait keeps its draws.
+        favourite_bean=_choose_favourite_beans(rng, first_day),
     )
+
+
+def _choose_favourite_beans(rng: np.random.Generator, first_day: np.ndarray) -> np.ndarray:
+    """Per person, a bean launched by ``first_day`` drawn by popularity (index into PRODUCTS)."""
+    beans = np.array([k for k, p in enumerate(PRODUCTS) if p.category == "Coffee Beans"])
+    launch = np.array([(PRODUCTS[k].launched - OPENING_DATE).days for k in beans])
+    popularity = np.array([PRODUCTS[k].popularity for k in beans])
+    weights = np.where(first_day[:, None] >= launch[None, :], popularity[None, :], 0.0)
+    with np.errstate(divide="ignore"):
+        keys = np.log(weights) + rng.gumbel(size=weights.shape)
+    return beans[np.argmax(keys, axis=1)]

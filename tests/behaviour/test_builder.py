@@ -122,7 +122,7 @@ def test_every_preset_finds_its_hand_computed_members(view, key: str) -> None:
 
 def test_every_segment_of_the_reference_has_a_preset() -> None:
     assert set(PRESET_CASES) | PREDICTION_PRESETS == set(presets.PRESETS)
-    assert len(presets.PRESETS) == 21
+    assert len(presets.PRESETS) == 24
     for preset in presets.PRESETS.values():
         for name in presets.preset_features(preset):
             assert name in catalogue.FEATURES, (preset.key, name)
