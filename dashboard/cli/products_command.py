@@ -176,6 +176,7 @@ def measure_segment_bright_spots(
     import ibis
     import pandas as pd
 
+    from dashboard import engines
     from dashboard.products import bright_spots
     from dashboard.rfm import analysis, cut_points, scheme_io, schemes
 
@@ -195,14 +196,20 @@ def measure_segment_bright_spots(
         members = analysis.segment_members(base, cuts, scheme, args.segment)
     finally:
         base.close()
-    buyers = bright_spots.count_product_buyers(known_lines)
+    # Every segment reads who bought what: computed once, not once per segment.
+    backend, buyers = engines.materialise(
+        tables, bright_spots.count_product_buyers(known_lines), "product_buyers"
+    )
     blocks = []
-    for segment in [args.segment] if args.segment else scheme.segments:
-        ids = members.loc[members.segment == segment, ["customer_id"]].astype(str)
-        if ids.empty:
-            continue
-        found = bright_spots.find_bright_spots(buyers, ibis.memtable(ids))
-        blocks.append(found.assign(segment=segment))
+    try:
+        for segment in [args.segment] if args.segment else scheme.segments:
+            ids = members.loc[members.segment == segment, ["customer_id"]].astype(str)
+            if ids.empty:
+                continue
+            found = bright_spots.find_bright_spots(buyers, ibis.memtable(ids))
+            blocks.append(found.assign(segment=segment))
+    finally:
+        engines.release(backend, buyers)
     if not blocks:
         return pd.DataFrame(columns=["segment", *bright_spots.BRIGHT_SPOT_COLUMNS])
     spots = pd.concat(blocks, ignore_index=True)
