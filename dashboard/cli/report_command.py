@@ -18,7 +18,8 @@ from dashboard.cli.options import (
     read_counting_rules,
 )
 from dashboard.cli.output import name_output, tell, write_output
-from dashboard.rfm import analysis
+from dashboard.cli.report_html_command import write_html_report
+from dashboard.rfm import analysis, schemes
 
 
 def add_report_command(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -28,10 +29,22 @@ def add_report_command(commands: Commands, common: argparse.ArgumentParser) -> N
         parents=[common],
         help="write the store's totals, the channel table, spend (CAC, CLV : CAC), cohorts, stage "
         "timeline and effort comparison as JSON (the numbers of the Channels, Cohorts and "
-        "Maturity pages)",
+        "Maturity pages); --format html writes one self-contained report to share instead",
     )
     report.add_argument(
-        "--out", required=True, type=Path, help="JSON file to write (- for standard output)"
+        "--out", required=True, type=Path, help="file to write (- for standard output)"
+    )
+    report.add_argument(
+        "--format",
+        choices=("json", "html"),
+        default="json",
+        help="json: the figures (default); html: one self-contained report to share, with the "
+        "segments of --scheme, charts, playbook and predictions (docs/report.md)",
+    )
+    report.add_argument(
+        "--scheme",
+        default=schemes.DEFAULT_SCHEME,
+        help="segment scheme of --format html: a preset, a saved custom scheme or a FILE.json",
     )
     report.add_argument(
         "--as-of", type=parse_date, help="analysis date (default: latest order date)"
@@ -85,6 +98,9 @@ def run_report(args: argparse.Namespace, workspace: Path) -> None:
     if args.spend_mapping:
         mapping = spend.validate_mapping(pd.read_csv(args.spend_mapping, dtype=str))
         settings = replace(settings, spend_mapping=reports.rows_of(mapping))
+    if args.format == "html":
+        write_html_report(args, workspace, settings)
+        return
     with open_engine_tables(args, workspace) as tables:
         as_of = args.as_of or find_latest_date(tables, args.dataset)
         report = reports.build_report(tables, args.dataset, as_of, settings)

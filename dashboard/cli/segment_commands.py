@@ -123,23 +123,50 @@ def add_migration_command(commands: Commands, common: argparse.ArgumentParser) -
         type=parse_date,
         help=f"first date (default: {migration.DEFAULT_GAP_DAYS} days before the second)",
     )
+    movers = moves.add_mutually_exclusive_group()
+    movers.add_argument(
+        "--entered",
+        metavar="SEGMENT",
+        help="write only the customers who entered SEGMENT between the dates (new ones included)",
+    )
+    movers.add_argument(
+        "--left", metavar="SEGMENT", help="write only the customers who left SEGMENT"
+    )
     add_scoring_options(moves)
     add_engine_options(moves)
     moves.set_defaults(run=run_migration)
 
 
 def run_migration(args: argparse.Namespace, workspace: Path) -> None:
-    """Segment the dataset at --from and --to and write one row per customer (MEMBER_COLUMNS)."""
+    """Segment the dataset at --from and --to and write one row per customer (MEMBER_COLUMNS),
+    or with --entered/--left only who entered/left that segment (migration.CHANGE_COLUMNS)."""
     scoring = cut_points.ScoringSpec(
         scheme=scheme_io.resolve_scheme(workspace, args.scheme, args.scores),
         custom=read_custom_cuts(args),
         rules=read_counting_rules(args),
         excluded=tuple(args.exclude),
     )
+    segment = args.entered if args.entered is not None else args.left
+    if segment is not None:
+        migration.check_segment(scoring.scheme, segment)
     with open_engine_tables(args, workspace) as tables:
         date_to = args.date_to or find_latest_date(tables, args.dataset)
         date_from = args.date_from or date_to - dt.timedelta(days=migration.DEFAULT_GAP_DAYS)
         moved = migration.build_migration(tables, args.dataset, date_from, date_to, scoring)
+    if segment is not None:
+        direction: migration.Direction = "entered" if args.entered is not None else "left"
+        try:
+            changes = migration.list_segment_changes(moved, segment, direction)
+        finally:
+            moved.backend.disconnect()
+        write_output(args.out, export.to_csv_bytes(changes))
+        tell(
+            f"Wrote {len(changes):,} customers who {direction} {segment} between {date_from} and "
+            f"{date_to} to {name_output(args.out)} "
+            f"(scheme {scoring.scheme.key}, {args.scoring} scoring).",
+            args.out,
+        )
+        return
     try:
         members = migration.list_members(moved)
         counts = migration.count_moves(migration.summarise_transitions(moved))

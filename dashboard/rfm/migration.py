@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -29,10 +30,29 @@ DEFAULT_GAP_DAYS = 90
 NOT_YET = "Not a customer yet"
 OUTSIDE_WINDOW = "Outside window"
 MEMBER_COLUMNS = ["customer_id", "segment_from", "segment_to", "monetary_from", "monetary_to"]
+# Measures and scores at the second date, carried for the lists of who entered or left a segment.
+MEASURES_TO = ["recency_days", "frequency", "r_score", "f_score", "m_score"]
+CHANGE_COLUMNS = [
+    "customer_id",
+    "email",
+    "segment_before",
+    "segment_after",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+]
+Direction = Literal["entered", "left"]
 
 
 class MigrationError(UserError):
     """Dates that cannot be compared, stated as one sentence."""
+
+
+class UnknownSegmentError(MigrationError):
+    """A segment asked for by name that the scheme cannot give a customer."""
 
 
 def order_segments(scheme: Scheme) -> list[str]:
@@ -66,7 +86,8 @@ def segments_at(
     In: the dataset's tables on any engine (``engines.open_tables``). Out: an Arrow table with
     one row per customer who existed at ``as_of`` (``find_past_prospects``): customer_id, segment
     (a scheme segment, Prospects, or Outside window for customers whose valid orders all fall
-    before the look-back window) and monetary (decimal, net revenue in the window).
+    before the look-back window), monetary (decimal, net revenue in the window) and MEASURES_TO
+    (recency_days and the scores are null for prospects and customers outside the window).
     """
     base = analysis.build_customer_base(
         tables,
@@ -81,9 +102,17 @@ def segments_at(
         labelled = segments.assign_segments(base.measures, cuts, scoring.scheme)
         measures = base.measures
         outside = measures.filter(measures.status == cut_points.STATUS_OUTSIDE_WINDOW).select(
-            "customer_id", segment=ibis.literal(OUTSIDE_WINDOW), monetary=measures.monetary
+            "customer_id",
+            segment=ibis.literal(OUTSIDE_WINDOW),
+            monetary=measures.monetary,
+            recency_days=ibis.null(labelled.recency_days.type()),
+            frequency=measures.frequency.cast(labelled.frequency.type()),
+            r_score=ibis.null(labelled.r_score.type()),
+            f_score=ibis.null(labelled.f_score.type()),
+            m_score=ibis.null(labelled.m_score.type()),
         )
-        table = labelled.select("customer_id", "segment", "monetary").union(outside).to_pyarrow()
+        kept_columns = ["customer_id", "segment", "monetary", *MEASURES_TO]
+        table = labelled.select(kept_columns).union(outside).to_pyarrow()
     finally:
         base.close()
     existing = find_past_prospects(tables.orders, as_of)
@@ -100,9 +129,10 @@ def segments_at(
 class Migration:
     """The segments of every customer at two dates, held in a private in-memory database.
 
-    ``customers`` has MEMBER_COLUMNS: one row per customer known at ``date_to``; customers not
-    yet known at ``date_from`` have segment_from = NOT_YET and monetary_from = 0. Money stays
-    decimal here so that sums are exact whatever order the engine adds rows in.
+    ``customers`` has MEMBER_COLUMNS, MEASURES_TO (at ``date_to``) and email (null when the
+    customers file has none): one row per customer known at ``date_to``; customers not yet known
+    at ``date_from`` have segment_from = NOT_YET and monetary_from = 0. Money stays decimal here
+    so that sums are exact whatever order the engine adds rows in.
     """
 
     date_from: dt.date
@@ -142,19 +172,35 @@ def build_migration(
         raise MigrationError(f"The first date ({date_from}) must be before the second ({date_to}).")
     before, cuts_from = segments_at(tables, dataset, date_from, scoring)
     after, cuts_to = segments_at(tables, dataset, date_to, scoring)
+    emails = read_emails(tables)
     scratch = store.open_scratch()
     old = scratch.create_table("segments_from", before)
     new = scratch.create_table("segments_to", after)
+    known = scratch.create_table("emails", emails)
     # Every customer known at the earlier date is still known at the later one.
-    joined = new.left_join(old, new.customer_id == old.customer_id)
+    joined = new.left_join(old, new.customer_id == old.customer_id).left_join(
+        known, new.customer_id == known.customer_id
+    )
     customers = joined.select(
         customer_id=new.customer_id,
         segment_from=old.segment.fill_null(NOT_YET),
         segment_to=new.segment,
         monetary_from=old.monetary.fill_null(ibis.literal(0, old.monetary.type())),
         monetary_to=new.monetary,
+        **{column: new[column] for column in MEASURES_TO},
+        email=known.email,
     )
     return Migration(date_from, date_to, scoring.scheme, cuts_from, cuts_to, scratch, customers)
+
+
+def read_emails(tables: engines.EngineTables) -> pa.Table:
+    """Return customer_id and email (string) of the customers file; no rows when there is none."""
+    if tables.customers is None:
+        return pa.table(
+            {"customer_id": pa.array([], pa.string()), "email": pa.array([], pa.string())}
+        )
+    customers = tables.customers
+    return customers.select("customer_id", email=customers.email.cast("string")).to_pyarrow()
 
 
 def summarise_transitions(migration: Migration) -> pd.DataFrame:
@@ -228,3 +274,49 @@ def list_movers(
 def list_members(migration: Migration) -> pd.DataFrame:
     """Return every customer's segment and revenue at both dates (MEMBER_COLUMNS), by id."""
     return migration.customers.order_by("customer_id").select(MEMBER_COLUMNS).to_pandas()
+
+
+def check_segment(scheme: Scheme, segment: str) -> None:
+    """Raise UnknownSegmentError unless ``segment`` is a label a customer can get at a date."""
+    labels = order_segments(scheme)
+    if segment not in labels:
+        raise UnknownSegmentError(
+            f"'{segment}' is not a segment of the {scheme.key} scheme; "
+            f"choose one of: {', '.join(labels)}."
+        )
+
+
+def list_segment_changes(migration: Migration, segment: str, direction: Direction) -> pd.DataFrame:
+    """Return who entered or who left ``segment`` between the two dates, ordered by id.
+
+    Entered: in ``segment`` at the second date but not at the first, customers new since the
+    first date included (their segment_before is NOT_YET), so the count is the matrix column
+    of ``segment`` minus its diagonal cell; left: the matrix row minus the diagonal. Both come
+    from the same per-customer table as ``summarise_transitions``, so they agree by construction.
+    Out: CHANGE_COLUMNS, the measures and scores as at the second date (null scores for
+    prospects and customers outside the window).
+    """
+    check_segment(migration.scheme, segment)
+    table = migration.customers
+    label = ibis.literal(segment)
+    if direction == "entered":
+        table = table.filter((table.segment_to == label) & (table.segment_from != label))
+    else:
+        table = table.filter((table.segment_from == label) & (table.segment_to != label))
+    changes = (
+        table.order_by("customer_id")
+        .select(
+            "customer_id",
+            "email",
+            segment_before=table.segment_from,
+            segment_after=table.segment_to,
+            recency_days=table.recency_days,
+            frequency=table.frequency,
+            monetary=table.monetary_to,
+            r_score=table.r_score,
+            f_score=table.f_score,
+            m_score=table.m_score,
+        )
+        .to_pandas()
+    )
+    return changes.astype({column: "Int64" for column in MEASURES_TO})

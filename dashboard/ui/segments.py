@@ -10,7 +10,7 @@ from dashboard import formatting, ui
 from dashboard.export import to_csv_bytes
 from dashboard.predict.model_errors import ModelFitError
 from dashboard.rfm import analysis, cut_points, schemes, segments, sensitivity
-from dashboard.ui import customer_base, predictions, session
+from dashboard.ui import customer_base, playbook_panel, predictions, session
 from dashboard.ui.text import escape_markdown
 
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
@@ -315,6 +315,8 @@ def offer_segment_download(
     everyone = "All customers (prospects included)"
     choice = st.selectbox("Segment", [everyone, *summary.segment[summary.customers > 0]])
     segment = None if choice == everyone else choice
+    if segment is not None:
+        playbook_panel.show_rfm_entry(selection.scheme, segment)
     count = (
         summary.customers.sum()
         if segment is None

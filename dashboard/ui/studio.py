@@ -199,6 +199,31 @@ def show_migration(selection: ui.Selection, scoring: cut_points.ScoringSpec) -> 
         mime="text/csv",
         on_click="ignore",
     )
+    offer_segment_changes(selection.dataset, moved)
+
+
+def offer_segment_changes(dataset: str, moved: migration.Migration) -> None:
+    """A segment and entered/left, then who entered or left it between the dates as a CSV.
+
+    The win-back advice is to act when a customer enters a segment, so this list is the one to
+    send; it comes from the same per-customer table as the matrix above.
+    """
+    left, right = st.columns(2)
+    segment = left.selectbox(
+        "Segment", migration.order_segments(moved.scheme), key="move_change_segment"
+    )
+    direction = right.radio(
+        "Customers who", ["entered", "left"], horizontal=True, key="move_change_direction"
+    )
+    changes = migration.list_segment_changes(moved, segment, direction)
+    name = segment.lower().replace(" ", "-")
+    st.download_button(
+        f"Download {len(changes):,} customers who {direction} {segment} (CSV)",
+        export.to_csv_bytes(changes),
+        file_name=f"{dataset}-{direction}-{name}-{moved.date_from}-{moved.date_to}.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
 
 
 def show_move_counts(counts: dict[str, float], currency: str | None) -> None:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.behaviour import presets
 from dashboard.behaviour.catalogue import FEATURES
+from dashboard.ui import playbook_panel
 from dashboard.ui.behaviour import feature_cache
 
 
@@ -20,6 +21,7 @@ def choose_preset() -> presets.Preset:
     )
     preset = presets.PRESETS[key]
     st.caption(f"{preset.description} Data it needs: {preset.needs}.")
+    playbook_panel.show_preset_entry(preset.key, preset.name)
     return preset
 
 
