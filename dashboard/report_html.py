@@ -22,7 +22,7 @@ import plotly.io as pio
 from dashboard import engines, formatting
 from dashboard.acquisition import reports
 from dashboard.charts import acquisition_charts, rfm_charts
-from dashboard.playbook import PlaybookEntry, find_entry
+from dashboard.playbook import PlaybookEntry, find_entry, find_saved_entry
 from dashboard.predict import pipeline
 from dashboard.predict.model_errors import ModelFitError
 from dashboard.rfm import analysis, cut_points, schemes, segments
@@ -66,7 +66,8 @@ class ReportContent:
 
     ``store``: ``reports.build_report``'s dict; ``summary``: segments.SUMMARY_COLUMNS rows of
     ``scheme`` (None when the segments cannot be computed, ``segment_note`` says why);
-    ``predictions``: None when absent, ``prediction_note`` says why.
+    ``predictions``: None when absent, ``prediction_note`` says why; ``workspace``: where the
+    analyst's edited playbook entries are read from (None: the shipped entries).
     """
 
     dataset: str
@@ -77,6 +78,7 @@ class ReportContent:
     predictions: PredictionHeadline | None
     segment_note: str | None = None
     prediction_note: str | None = None
+    workspace: Path | None = None
 
 
 def summarise_predictions(
@@ -109,6 +111,7 @@ def build_store_report(
     settings: reports.Settings,
     generated_at: dt.datetime,
     prediction_settings: pipeline.PredictionSettings | None = None,
+    workspace: Path | None = None,
 ) -> str:
     """Return the HTML report of a dataset on any engine, as ``python -m dashboard report
     --format html`` writes it: quantile scores over all history up to ``as_of``, the predictions
@@ -141,6 +144,7 @@ def build_store_report(
         headline,
         segment_note,
         prediction_note,
+        workspace,
     )
     return render_report(content, generated_at)
 
@@ -271,7 +275,7 @@ def _render_segments(content: ReportContent, figures: _FigureWriter) -> str:
         heading
         + table
         + figures.write(rfm_charts.plot_segment_shares(summary))
-        + _render_playbook(content.scheme, summary)
+        + _render_playbook(content, summary)
     )
 
 
@@ -288,9 +292,17 @@ def pick_top_segments(summary: pd.DataFrame, top: int = TOP_SEGMENTS) -> list[st
     return list(ranked.segment[:top])
 
 
-def _render_playbook(scheme: schemes.Scheme, summary: pd.DataFrame) -> str:
+def _render_playbook(content: ReportContent, summary: pd.DataFrame) -> str:
+    scheme, workspace = content.scheme, content.workspace
     entries = [
-        (name, find_entry("rfm", scheme.key, name, scheme.segments))
+        (
+            name,
+            find_entry("rfm", scheme.key, name, scheme.segments)
+            if workspace is None
+            else find_saved_entry(
+                workspace, content.dataset, "rfm", scheme.key, name, scheme.segments
+            ),
+        )
         for name in pick_top_segments(summary)
     ]
     if not entries:

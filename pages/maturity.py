@@ -14,7 +14,8 @@ st.title("Maturity")
 st.caption(
     "The store's business stage month by month, read from its own sales (months open, sales a "
     "day), the share of effort on retention each stage calls for beside the share returning "
-    "customers actually bring, and the CLV : CAC health for the stage."
+    "customers actually bring, the share of spend on retention against the stage, where to move "
+    "budget, and the CLV : CAC health for the stage."
 )
 
 selection = ui.require_selection()
@@ -23,9 +24,9 @@ with ui.friendly_errors():
     thresholds = ui_maturity.edit_stage_thresholds()
     settings = ui_acquisition.acquisition_settings(selection, thresholds=thresholds)
     with progress.show_steps("Reading the store's stages…") as step:
+        step("Attributing each customer to a channel (for the Direct signal and CLV : CAC)…")
+        ui_acquisition.get_attribution(selection, settings)
         if ui_acquisition.dataset_has_spend(selection):
-            step("Attributing each customer to a channel (for CLV : CAC)…")
-            ui_acquisition.get_attribution(selection, settings)
             step("Following the cohorts…")
             ui_acquisition.get_cohort_cells(selection, settings)
         step("Reading sales and returning customers month by month…")
@@ -37,6 +38,7 @@ with ui.friendly_errors():
     ui_maturity.show_headline(report.stages, report.effort, thresholds, direct_share)
     st.markdown(report.paragraph)
     ui_acquisition.show_clv_cac_health(report.health_level, report.health_text)
+    ui_maturity.show_effort_verdict(report.effort_verdict, selection.currency)
 
     st.plotly_chart(acquisition_charts.plot_maturity_timeline(report.stages), width="stretch")
     st.plotly_chart(acquisition_charts.plot_retention_effort(report.effort), width="stretch")

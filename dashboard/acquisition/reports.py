@@ -20,7 +20,15 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard import engines, order_rules
-from dashboard.acquisition import channel_rules, channels, cohorts, maturity, spend, traffic
+from dashboard.acquisition import (
+    channel_rules,
+    channels,
+    cohorts,
+    maturity,
+    spend,
+    spend_effort,
+    traffic,
+)
 from dashboard.rfm import analysis
 from dashboard.workspace import store
 
@@ -97,6 +105,7 @@ class MaturityReport:
     paragraph: str
     health_level: str
     health_text: str
+    effort_verdict: spend_effort.EffortVerdict
 
 
 def build_attribution(
@@ -250,13 +259,14 @@ def build_maturity(
     as_of: dt.date,
     settings: Settings,
     economics: pd.DataFrame | None = None,
+    attribution: pd.DataFrame | None = None,
 ) -> MaturityReport:
-    """The store's totals, stage per month, recommended vs actual retention share, and CLV : CAC
-    health for the stage.
+    """The store's totals, stage per month, recommended vs actual retention share, CLV : CAC
+    health for the stage, and the stage period's spend effort (``spend_effort.judge_effort``).
 
     In: the dataset's tables on any engine (orders, marketing_spend). ``economics``
-    (spend.ECONOMICS_COLUMNS) gives the all-channels CLV : CAC; without it the health is
-    "unknown".
+    (spend.ECONOMICS_COLUMNS) gives the all-channels CLV : CAC and the budget ranking; without
+    it the health is "unknown". ``attribution`` (``build_attribution``) gives the Direct signal.
     """
     orders = tables["orders"]
     totals = maturity.summarise_store(orders, as_of, settings.counting)
@@ -273,7 +283,14 @@ def build_maturity(
         ratio = float(total.clv_to_cac.iloc[0]) if not total.empty else math.nan
     level, text = spend.assess_clv_cac(ratio, int(stages.months_open.iloc[-1]))
     paragraph = maturity.describe_current_stage(stages, effort, settings.thresholds)
-    return MaturityReport(totals, stages, effort, paragraph, level, text)
+    period = spend_effort.find_stage_period(stages, settings.thresholds)
+    split = (
+        spend_effort.summarise_spend_split(tables[SPEND_TABLE], period)
+        if mapped is not None
+        else None
+    )
+    verdict = spend_effort.judge_effort(stages, split, attribution, economics, settings.thresholds)
+    return MaturityReport(totals, stages, effort, paragraph, level, text, verdict)
 
 
 def load_maturity(
@@ -282,10 +299,11 @@ def load_maturity(
     as_of: dt.date,
     settings: Settings,
     economics: pd.DataFrame | None = None,
+    attribution: pd.DataFrame | None = None,
 ) -> MaturityReport:
     """Return ``build_maturity`` of the dataset on the configured engine."""
     with engines.open_configured_tables(workspace, dataset) as tables:
-        return build_maturity(tables, dataset, as_of, settings, economics)
+        return build_maturity(tables, dataset, as_of, settings, economics, attribution)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -381,13 +399,14 @@ def build_report(
     rows, empty without spend;
     blended_cac and paid_cac, None without them), cohorts (all channels, COHORT_COLUMNS
     rows), cohort_curve, stages (STAGE_COLUMNS rows), effort (EFFORT_COLUMNS rows),
-    current_stage (paragraph and CLV : CAC health), traffic (``build_traffic_section``),
+    current_stage (paragraph, CLV : CAC health and effort: ``spend_effort.convert_to_record``),
+    traffic (``build_traffic_section``),
     warnings (sentences: several currencies added up, no customer key).
     """
     attribution = build_attribution(tables, as_of, settings.rules_frame(), settings.counting)
     cells = build_cohort_table(tables, as_of, attribution, settings.counting)
     report = build_channel_report(tables, as_of, settings, attribution, cells)
-    matured = build_maturity(tables, dataset, as_of, settings, report.economics)
+    matured = build_maturity(tables, dataset, as_of, settings, report.economics, attribution)
     combined = cohorts.combine_cohorts(cells)
     return {
         "dataset": dataset,
@@ -417,6 +436,7 @@ def build_report(
             "paragraph": matured.paragraph,
             "clv_to_cac_health": matured.health_level,
             "clv_to_cac_text": matured.health_text,
+            "effort": spend_effort.convert_to_record(matured.effort_verdict),
         },
         "traffic": build_traffic_section(tables, as_of, settings),
         "warnings": [

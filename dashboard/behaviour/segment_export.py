@@ -49,8 +49,9 @@ from dashboard.behaviour.definitions import (
     validate_definition,
 )
 from dashboard.behaviour.feature_base import build_feature_base
-from dashboard.behaviour.feature_table import FeatureParams
+from dashboard.behaviour.feature_table import FeatureParams, attach_rfm, select_measures
 from dashboard.behaviour.membership import list_members
+from dashboard.rfm import cut_points, schemes
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
@@ -266,8 +267,10 @@ def export_segment(
     columns: Sequence[str] | None = None,
     tag: str | None = None,
     include_without_consent: bool = False,
+    playbook: dict[str, object] | None = None,
 ) -> SegmentFile:
-    """Return a segment's members as a stamped file.
+    """Return a segment's members as a stamped file; the stamp carries ``playbook``, the
+    segment's playbook entry (``dashboard.playbook.describe_for_stamp``), when given.
 
     In: a feature table with every FEATURE_SCHEMA column (``compiler.feature_view``) and the
     definition to filter it. ``columns`` default to ``default_columns`` (with the predicted
@@ -318,6 +321,7 @@ def export_segment(
         "columns": [str(c) for c in frame.columns],
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "definition": definition_to_dict(definition),
+        "playbook": playbook,
     }
     slug = UNSAFE_FILE_CHARACTERS.sub("-", segment).strip("-").lower() or "segment"
     file_name = f"{dataset}-{slug}-{fmt}{SUFFIXES[fmt]}"
@@ -352,18 +356,26 @@ def export_to_file(
     tag: str | None = None,
     counting: order_rules.CountingRules = order_rules.DEFAULT_RULES,
     include_without_consent: bool = False,
+    scheme: schemes.Scheme | None = None,
+    playbook: dict[str, object] | None = None,
 ) -> SegmentFile:
     """Build the dataset's features, export the segment to ``out`` with its stamp (the CLI).
 
     In: the dataset's tables on any engine (``engines.open_tables``); ``workspace`` holds the
     custom schemes a definition may name. The same steps as the app:
     ``feature_base.build_feature_base`` (default channel rules, ``counting``), the RFM columns of
-    the definition's own scoring, then ``export_segment``.
+    the definition's own scoring (of ``scheme`` with the definition's cut points when given, for
+    a scheme read from a file), then ``export_segment``.
     """
     params = FeatureParams(counting=counting)
     base = build_feature_base(tables, dataset, as_of=as_of, start=start, params=params)
     try:
-        view = feature_view(base.table, definition.rfm, workspace)
+        if scheme is None:
+            view = feature_view(base.table, definition.rfm, workspace)
+        else:
+            scoring = cut_points.ScoringSpec(scheme, definition.rfm.cuts)
+            cuts = cut_points.resolve_cuts(select_measures(base.table), scoring)
+            view = attach_rfm(base.table, scheme, cuts)
         exported = export_segment(
             view,
             definition,
@@ -374,6 +386,7 @@ def export_to_file(
             columns,
             tag,
             include_without_consent,
+            playbook,
         )
     finally:
         base.close()

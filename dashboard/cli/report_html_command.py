@@ -24,7 +24,7 @@ def write_html_report(
     with open_engine_tables(args, workspace) as tables:
         as_of = args.as_of or find_latest_date(tables, args.dataset)
         text = report_html.build_store_report(
-            tables, args.dataset, as_of, scheme, settings, generated_at
+            tables, args.dataset, as_of, scheme, settings, generated_at, workspace=workspace
         )
     write_output(args.out, text.encode("utf-8"))
     tell(

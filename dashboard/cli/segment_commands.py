@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dashboard import export, order_rules
+from dashboard import export, order_rules, playbook
+from dashboard.behaviour import named_segments, segment_export
+from dashboard.behaviour.definitions import RfmSpec
 from dashboard.cli.engine_tables import find_latest_date, open_engine_tables
 from dashboard.cli.options import (
     Commands,
@@ -18,7 +21,7 @@ from dashboard.cli.options import (
     read_counting_rules,
     read_custom_cuts,
 )
-from dashboard.cli.output import name_output, tell, write_output
+from dashboard.cli.output import is_stdout, name_output, tell, write_output
 from dashboard.errors import UserError
 from dashboard.rfm import analysis, cut_points, migration, scheme_io, schemes
 
@@ -40,6 +43,21 @@ def add_segments_command(commands: Commands, common: argparse.ArgumentParser) ->
     add_scoring_options(seg)
     seg.add_argument("--segment", help="write only this segment's customers")
     seg.add_argument(
+        "--format",
+        choices=segment_export.FORMATS,
+        help="with --segment: csv (the default table), or the segment's members as a Klaviyo "
+        "list, Shopify customer tags or Parquet (export's files, with a .stamp.json beside)",
+    )
+    seg.add_argument(
+        "--tag", help="--format shopify-tags: the tag to add (default: the segment's name)"
+    )
+    seg.add_argument(
+        "--include-without-consent",
+        action="store_true",
+        help="--format klaviyo: also write members who declined or never answered e-mail "
+        "marketing (left out by default; recorded in the stamp and the log)",
+    )
+    seg.add_argument(
         "--summary",
         type=Path,
         help="also write the per-segment summary table to this CSV (- for standard output)",
@@ -49,9 +67,13 @@ def add_segments_command(commands: Commands, common: argparse.ArgumentParser) ->
 
 
 def run_segments(args: argparse.Namespace, workspace: Path) -> None:
-    """Score the dataset and write the per-customer CSV (and optionally the summary)."""
+    """Score the dataset and write the per-customer CSV (and optionally the summary), or with
+    ``--format`` other than csv the segment's members as ``export`` writes them."""
     scheme = scheme_io.resolve_scheme(workspace, args.scheme, args.scores)
     rules = read_counting_rules(args)
+    if args.format not in (None, "csv"):
+        export_rfm_segment(args, workspace, scheme, rules)
+        return
     with open_customer_base(args, workspace, rules) as base:
         write_segments(args, base, scheme)
 
@@ -76,6 +98,64 @@ def open_customer_base(
             base.close()
 
 
+def export_rfm_segment(
+    args: argparse.Namespace,
+    workspace: Path,
+    scheme: schemes.Scheme,
+    rules: order_rules.CountingRules,
+) -> None:
+    """Write the members of RFM group ``--segment`` in ``--format`` with their stamp
+    (``segment_export.export_to_file``: the same members as the per-customer CSV)."""
+    if args.segment is None:
+        raise UserError(f"--format {args.format} needs --segment, the segment to write.")
+    if args.summary or args.exclude:
+        raise UserError(f"--format {args.format} cannot be used with --summary or --exclude.")
+    check_segment(scheme, args.segment)
+    rfm = RfmSpec(scheme.key, read_custom_cuts(args))
+    definition = named_segments.define_rfm_segment(scheme, args.segment, rfm)
+    # Standard output has no "beside" for the stamp: the file is made in a private folder.
+    with tempfile.TemporaryDirectory() as private, open_engine_tables(args, workspace) as tables:
+        target = Path(private, f"segment.{args.format}") if is_stdout(args.out) else args.out
+        exported = segment_export.export_to_file(
+            tables,
+            workspace,
+            args.dataset,
+            definition,
+            args.segment,
+            args.format,
+            target,
+            as_of=args.as_of,
+            start=args.since,
+            tag=args.tag,
+            counting=rules,
+            include_without_consent=args.include_without_consent,
+            scheme=scheme,
+            playbook=playbook.describe_named_segment(
+                workspace, args.dataset, "rfm", scheme, args.segment
+            ),
+        )
+        if is_stdout(args.out):
+            write_output(args.out, target.read_bytes())
+    tell(
+        f"Wrote {exported.stamp['row_count']:,} rows of segment '{args.segment}' "
+        f"({args.format}, analysis date {exported.stamp['analysis_date']}, scheme {scheme.key}) "
+        f"to {name_output(args.out)}.",
+        args.out,
+    )
+    consent = segment_export.describe_consent(exported.stamp)
+    if consent:
+        tell(consent, args.out)
+
+
+def check_segment(scheme: schemes.Scheme, segment: str) -> None:
+    """Raise UserError unless ``segment`` is a group of ``scheme`` or Prospects."""
+    if segment not in (*scheme.segments, schemes.PROSPECTS):
+        raise UserError(
+            f"'{segment}' is not a segment of this scheme; choose one of: "
+            f"{', '.join((*scheme.segments, schemes.PROSPECTS))}."
+        )
+
+
 def write_segments(
     args: argparse.Namespace, base: analysis.CustomerBase, scheme: schemes.Scheme
 ) -> None:
@@ -83,11 +163,8 @@ def write_segments(
     cuts = cut_points.resolve_cuts(
         base.measures, cut_points.ScoringSpec(scheme, read_custom_cuts(args))
     )
-    if args.segment is not None and args.segment not in (*scheme.segments, schemes.PROSPECTS):
-        raise UserError(
-            f"'{args.segment}' is not a segment of this scheme; choose one of: "
-            f"{', '.join((*scheme.segments, schemes.PROSPECTS))}."
-        )
+    if args.segment is not None:
+        check_segment(scheme, args.segment)
     members = analysis.segment_members(base, cuts, scheme, args.segment)
     write_output(args.out, export.to_csv_bytes(members))
     if args.summary:

@@ -49,7 +49,9 @@ def _require_text(value: object, field: str, where: str) -> str:
     return value.strip()
 
 
-def _check_entry(table: object, where: str) -> PlaybookEntry:
+def check_entry(table: object, where: str) -> PlaybookEntry:
+    """Return the entry of ``table`` (its fields: REQUIRED and OPTIONAL, ``segment`` included),
+    or raise PlaybookError naming ``where`` and the field that is wrong."""
     if not isinstance(table, dict):
         raise PlaybookError(f"{where} must be a table of fields.")
     unknown = sorted(set(table) - set(REQUIRED) - set(OPTIONAL))
@@ -75,6 +77,21 @@ def _check_entry(table: object, where: str) -> PlaybookEntry:
     )
 
 
+def entry_to_fields(entry: PlaybookEntry) -> dict[str, object]:
+    """Return ``entry``'s fields without ``segment`` (as JSON keeps them under the segment's
+    name), ``caution`` only when there is one."""
+    fields: dict[str, object] = {
+        "goal": entry.goal,
+        "actions": list(entry.actions),
+        "channel": entry.channel,
+        "offer": entry.offer,
+        "kpi": entry.kpi,
+    }
+    if entry.caution is not None:
+        fields["caution"] = entry.caution
+    return fields
+
+
 def parse_playbook(text: str, source: str) -> dict[str, PlaybookEntry]:
     """Return segment -> entry of a playbook file's ``text`` (in file order), or raise
     PlaybookError naming ``source``, the entry and the field when anything is wrong."""
@@ -87,7 +104,7 @@ def parse_playbook(text: str, source: str) -> dict[str, PlaybookEntry]:
         raise PlaybookError(f"Playbook '{source}' must hold only [[entry]] tables, at least one.")
     entries: dict[str, PlaybookEntry] = {}
     for number, table in enumerate(tables, start=1):
-        entry = _check_entry(table, f"Playbook '{source}', entry {number}")
+        entry = check_entry(table, f"Playbook '{source}', entry {number}")
         if entry.segment in entries:
             raise PlaybookError(f"Playbook '{source}' has two entries for '{entry.segment}'.")
         entries[entry.segment] = entry

@@ -9,8 +9,14 @@ JSON format (UTF-8, one object; the app's download and upload, the CLI's ``--sch
       "segments": {"Champions": ["55", "54"],   # segment -> cell codes, segments in display order
                    "Loyal": ["45", "44"], ...},
       "rule": "How the segment is chosen.",     # optional: the sentence shown under the table
-      "fixed_recency_cuts": [180, 365]          # optional: recency cut points kept in quantile mode
+      "fixed_recency_cuts": [180, 365],         # optional: recency cut points kept in quantile mode
+      "playbook": {"Champions": {"goal": "...", "actions": ["...", "..."], "channel": "...",
+                                 "offer": "...", "kpi": "...", "caution": "..."}, ...}
     }
+
+``playbook`` is optional: segment (a segment of the scheme, or Prospects) -> its playbook entry.
+This module checks only its shape; ``dashboard.playbook`` (a layer above) checks each entry's
+fields (docs/playbook.md §5).
 
 Cell codes depend on ``grid``: absent, a code is three digits R, F, M (``"545"``); ``"r_fm"``, two
 digits R and FM, where FM = (F + M) / 2 rounded half up (Shopify's grid); ``"r_f"``, two digits R
@@ -18,7 +24,8 @@ and F (M is not used). Every cell of the grid or code table must be in exactly o
 error names the gaps (cells in no segment) and the overlaps (cells in several).
 
 Custom schemes are saved as ``<workspace>/schemes/<name>.json`` with names that follow the dataset
-name rule (letters, digits, ``-`` and ``_``), so a name can never point outside that folder.
+name rule (letters, digits, ``-`` and ``_``), so a name can never point outside that folder; the
+file carries the scheme's own playbook when it was saved with one.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -76,8 +83,11 @@ def _codes_by_segment(scheme: Scheme, grid: str | None) -> dict[str, list[str]]:
     return {segment: sorted(found, reverse=True) for segment, found in codes.items()}
 
 
-def scheme_to_json(scheme: Scheme) -> str:
-    """Return ``scheme`` in the JSON format above, on its grid when it has one (pretty-printed)."""
+def scheme_to_json(
+    scheme: Scheme, playbook: Mapping[str, Mapping[str, object]] | None = None
+) -> str:
+    """Return ``scheme`` in the JSON format above, on its grid when it has one (pretty-printed),
+    with ``playbook`` (segment -> entry fields) when given and not empty."""
     grid = detect_grid(scheme)
     fields: dict[str, object] = {"name": scheme.name, "n_scores": scheme.n_scores}
     if grid is not None:
@@ -91,7 +101,15 @@ def scheme_to_json(scheme: Scheme) -> str:
         for segment, codes in _codes_by_segment(scheme, grid).items()
     )
     lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in fields.items()]
-    return "{\n" + "\n".join(lines) + '\n  "segments": {\n' + segments + "\n  }\n}\n"
+    text = "{\n" + "\n".join(lines) + '\n  "segments": {\n' + segments + "\n  }"
+    if playbook:
+        entries = ",\n".join(
+            f"    {json.dumps(segment, ensure_ascii=False)}: "
+            + json.dumps(dict(entry), ensure_ascii=False)
+            for segment, entry in playbook.items()
+        )
+        text += ',\n  "playbook": {\n' + entries + "\n  }"
+    return text + "\n}\n"
 
 
 def _require_text(value: object, what: str) -> str:
@@ -180,7 +198,15 @@ def scheme_from_json(text: str, key: str = "imported") -> Scheme:
 
 def scheme_from_document(document: dict[str, object], key: str = "imported") -> Scheme:
     """Return the scheme of a parsed JSON document (format above) or raise SchemeError."""
-    unknown = set(document) - {"name", "n_scores", "grid", "segments", "rule", "fixed_recency_cuts"}
+    unknown = set(document) - {
+        "name",
+        "n_scores",
+        "grid",
+        "segments",
+        "rule",
+        "fixed_recency_cuts",
+        "playbook",
+    }
     if unknown:
         raise SchemeError(f"Unknown fields in the scheme: {', '.join(sorted(unknown))}.")
     name = _require_text(document.get("name"), "name")
@@ -205,6 +231,7 @@ def scheme_from_document(document: dict[str, object], key: str = "imported") -> 
     gaps, overlaps = find_problems(n_scores, digits, assignments)
     if gaps or overlaps:
         raise SchemeError(_describe_problems(name, gaps, overlaps))
+    read_playbook_fields(document, list(assignments))
     rule = document.get("rule")
     if rule is not None and (not isinstance(rule, str) or len(rule) > 2_000):
         raise SchemeError("rule must be a sentence of at most 2,000 characters.")
@@ -231,6 +258,25 @@ def scheme_from_document(document: dict[str, object], key: str = "imported") -> 
         rule or default_rule,
         _parse_recency_cuts(document.get("fixed_recency_cuts"), n_scores),
     )
+
+
+def read_playbook_fields(
+    document: Mapping[str, object], segments: list[str]
+) -> dict[str, dict[str, object]]:
+    """Return the ``playbook`` object of a parsed scheme document (segment -> entry fields, not
+    yet checked field by field), empty when absent; raise SchemeError when it is not an object of
+    objects keyed by the scheme's ``segments`` or Prospects."""
+    raw = document.get("playbook")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise SchemeError("playbook must be an object: segment name -> playbook entry object.")
+    strangers = [segment for segment in raw if segment not in [*segments, PROSPECTS]]
+    if strangers:
+        raise SchemeError(
+            f"The playbook names segments the scheme does not have: {', '.join(strangers)}."
+        )
+    return raw
 
 
 def tabulate_scheme(scheme: Scheme) -> pd.DataFrame:
@@ -348,14 +394,20 @@ def custom_scheme_path(workspace: Path, name: str) -> Path:
     return workspace / SCHEMES_FOLDER / f"{validate_scheme_name(name)}.json"
 
 
-def save_custom_scheme(workspace: Path, scheme: Scheme, name: str) -> Path:
-    """Save ``scheme`` as custom scheme ``name`` (also its display name), replacing any old one.
+def save_custom_scheme(
+    workspace: Path,
+    scheme: Scheme,
+    name: str,
+    playbook: Mapping[str, Mapping[str, object]] | None = None,
+) -> Path:
+    """Save ``scheme`` as custom scheme ``name`` (also its display name), replacing any old one,
+    with its own ``playbook`` (segment -> entry fields) when given.
 
     The file is written to a temporary name and renamed, so a reader never sees half a file.
     """
     path = custom_scheme_path(workspace, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = scheme_to_json(replace(scheme, name=name))
+    text = scheme_to_json(replace(scheme, name=name), playbook)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
@@ -379,6 +431,21 @@ def load_custom_scheme(workspace: Path, name: str) -> Scheme:
     if not path.is_file():
         raise SchemeError(f"There is no saved scheme called '{name}'.")
     return scheme_from_json(path.read_text(encoding="utf-8"), key=CUSTOM_PREFIX + name)
+
+
+def load_custom_playbook(workspace: Path, name: str) -> dict[str, dict[str, object]]:
+    """Return the playbook saved in custom scheme ``name``'s file (segment -> entry fields, not
+    yet checked field by field), empty when the file has none."""
+    path = custom_scheme_path(workspace, name)
+    if not path.is_file():
+        raise SchemeError(f"There is no saved scheme called '{name}'.")
+    document = limits.parse_json(
+        path.read_text(encoding="utf-8"), "The scheme", SchemeError, MAX_JSON_CHARS
+    )
+    if not isinstance(document, dict):
+        raise SchemeError("A scheme file holds one JSON object with name, n_scores and segments.")
+    scheme = scheme_from_document(document, CUSTOM_PREFIX + name)
+    return read_playbook_fields(document, list(scheme.segments))
 
 
 def resolve_scheme(workspace: Path, spec: str, n_scores: int | None = None) -> Scheme:

@@ -192,11 +192,12 @@ def get_maturity(selection: ui.Selection, settings: reports.Settings) -> reports
             settings, first_from=None, first_to=None, thresholds=maturity.DEFAULT_THRESHOLDS
         )
         economics = get_channel_report(selection, whole_history).economics
+    attribution = get_attribution(selection, settings)
     return session.cached(
         "maturity",
         (*_data_key(selection), settings, economics is None),
         lambda: reports.load_maturity(
-            ui.workspace(), selection.dataset, selection.as_of, settings, economics
+            ui.workspace(), selection.dataset, selection.as_of, settings, economics, attribution
         ),
     )
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formatting
-from dashboard.acquisition import maturity, traffic
+from dashboard.acquisition import maturity, spend_effort, traffic
 from dashboard.ui import traffic as ui_traffic
 
 
@@ -131,6 +131,44 @@ def show_headline(
         f"Sales a day are averaged over {thresholds.trailing_months} calendar months "
         f"({window} here); a partial current month never decides the stage."
     )
+
+
+def show_effort_verdict(verdict: spend_effort.EffortVerdict, currency: str | None) -> None:
+    """The stage period's spend split against the recommendation, the Direct signal of the last
+    stage, and the channels to move acquisition budget to (docs/acquisition.md §6)."""
+    st.subheader(f"Effort {verdict.period.describe()}")
+    split = verdict.spend
+    if split.judgement == "about right":
+        st.success(split.sentence)
+    elif split.judgement in ("less", "more"):
+        st.warning(split.sentence)
+    else:
+        st.info(split.sentence)
+    if verdict.direct is not None:
+        st.markdown(verdict.direct.sentence)
+    st.markdown(spend_effort.describe_budget(verdict.budget, currency))
+    if not verdict.budget.empty:
+        money = formatting.table_money_format(currency)
+        st.dataframe(
+            verdict.budget,
+            hide_index=True,
+            width="stretch",
+            key="budget_table",
+            column_config={
+                "rank": st.column_config.NumberColumn("Rank", format="%d"),
+                "channel": st.column_config.TextColumn("Channel"),
+                "acquisition_spend": st.column_config.NumberColumn(
+                    "Acquisition spend", format=money
+                ),
+                "new_customers": st.column_config.NumberColumn("New customers", format="localized"),
+                "cac": st.column_config.NumberColumn("CAC", format=money),
+                "clv_to_cac": st.column_config.NumberColumn("CLV : CAC", format="%.1f"),
+            },
+        )
+        st.caption(
+            "Best CLV : CAC first, then lowest CAC; the Channels page's figures over the whole "
+            "history."
+        )
 
 
 def effort_column_config(currency: str | None) -> dict[str, object]:

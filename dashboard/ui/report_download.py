@@ -67,5 +67,6 @@ def build_report_file(
         summary=summary,
         predictions=headline,
         prediction_note=None if headline else NO_PREDICTIONS_NOTE,
+        workspace=workspace,
     )
     return report_html.render_report(content, dt.datetime.now(dt.UTC)).encode("utf-8")

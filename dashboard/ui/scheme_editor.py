@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import formatting, ui
+from dashboard import formatting, playbook, ui
 from dashboard.rfm import scheme_io, schemes
 from dashboard.ui import customer_base
 from dashboard.ui.text import escape_markdown
@@ -27,7 +27,7 @@ def edit_scheme(scheme: schemes.Scheme) -> None:
     )
     st.download_button(
         "Download this scheme (JSON)",
-        scheme_io.scheme_to_json(scheme),
+        playbook.export_scheme_json(ui.workspace(), ui.require_selection().dataset, scheme),
         file_name=f"{scheme.key.replace(':', '-')}.json",
         mime="application/json",
         on_click="ignore",
@@ -84,7 +84,7 @@ def offer_to_save(candidate: schemes.Scheme) -> None:
 
 def save_scheme(scheme: schemes.Scheme, name: str) -> None:
     """Save ``scheme`` as custom scheme ``name`` and rerun so that the sidebar lists it."""
-    scheme_io.save_custom_scheme(ui.workspace(), scheme, name)
+    playbook.save_custom_scheme(ui.workspace(), scheme, name)
     # A scheme saved under an old name may have another scale: drop its cached quantile cuts.
     customer_base.forget_quantile_cuts()
     st.session_state["saved_scheme"] = name

@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import formatting, ui
+from dashboard import formatting, playbook, ui
+from dashboard.behaviour import named_segments, segment_export
 from dashboard.export import to_csv_bytes
 from dashboard.predict.model_errors import ModelFitError
 from dashboard.rfm import analysis, cut_points, schemes, segments, sensitivity
 from dashboard.ui import customer_base, playbook_panel, predictions, session
+from dashboard.ui.behaviour import feature_cache
 from dashboard.ui.text import escape_markdown
 
 SUGGESTED_FREQUENCY_CUTS = (2.0, 3.0, 5.0, 10.0)
@@ -20,6 +22,13 @@ PROSPECTS_LABEL = "Prospects (no valid order)"
 REVENUE_LABEL = "Net revenue, orders in window"
 AOV_LABEL = "Average order value, in window"
 PREDICTIONS_LABEL = "Add predicted value and churn risk"
+# The download's file choices: label -> segment_export format.
+FILE_FORMATS = {
+    "CSV": "csv",
+    "Klaviyo list": "klaviyo",
+    "Shopify tags": "shopify-tags",
+    "Parquet": "parquet",
+}
 # The analyst's tick or untick of the predictions box, with the fit key it was made for.
 PREDICTIONS_CHOICE = "show_predictions"
 # Session keys of the segment change counter: the baseline cuts and the last move's count.
@@ -308,15 +317,24 @@ def offer_segment_download(
     summary: pd.DataFrame,
     predicted: pd.DataFrame | None = None,
 ) -> None:
-    """Pick a segment (or everyone) and download its customers as a formula-safe CSV; with
-    ``predicted`` (``pipeline.score_customers``' rows, as the table shows) each customer's
-    predicted fields too."""
+    """Pick a segment (or everyone) and a file. CSV: the customers as the table counts them,
+    formula-safe; with ``predicted`` (``pipeline.score_customers``' rows, as the table shows)
+    each customer's predicted fields too. Klaviyo list, Shopify tags, Parquet: a segment's
+    members from ``segment_export`` (as ``segments --format``), with their stamp."""
     st.subheader("Download customers")
     everyone = "All customers (prospects included)"
     choice = st.selectbox("Segment", [everyone, *summary.segment[summary.customers > 0]])
     segment = None if choice == everyone else choice
     if segment is not None:
         playbook_panel.show_rfm_entry(selection.scheme, segment)
+    chosen = st.radio("File", list(FILE_FORMATS), horizontal=True, key="segment_file_format")
+    fmt = FILE_FORMATS[chosen]
+    if fmt != "csv":
+        if segment is None:
+            st.info(f"Choose a segment to download a {chosen} file.")
+        else:
+            offer_member_file(selection, segment, fmt)
+        return
     count = (
         summary.customers.sum()
         if segment is None
@@ -330,6 +348,62 @@ def offer_segment_download(
         file_name=f"{selection.dataset}-{(segment or 'all').lower().replace(' ', '-')}.csv",
         mime="text/csv",
         on_click="ignore",
+    )
+
+
+def offer_member_file(selection: ui.Selection, segment: str, fmt: str) -> None:
+    """Download the members of RFM group ``segment`` in ``fmt`` (not csv) and the file's stamp.
+
+    The members come from the Behaviour page's feature table with the page's scoring
+    (``feature_cache.current_rfm``), so they are the CSV's; a Klaviyo list holds only those who
+    accepted e-mail marketing unless the analyst ticks the box (``segment_export``).
+    """
+    features = feature_cache.get_feature_base(selection)
+    rfm = feature_cache.current_rfm(selection)
+    view = feature_cache.get_view(features, rfm)
+    tag = None
+    if fmt == "shopify-tags":
+        tag = st.text_input("Tag to add", value=segment, key=f"segment_tag_{segment}")
+    include = fmt in segment_export.CONSENT_COLUMNS and st.checkbox(
+        "Include customers who did not accept e-mail marketing",
+        key="segment_consent",
+        help="Off by default: a list for an e-mail tool should hold only customers who accepted. "
+        "Turning it on is recorded in the file's stamp and the server log.",
+    )
+    exported = segment_export.export_segment(
+        view,
+        named_segments.define_rfm_segment(selection.scheme, segment, rfm),
+        fmt,
+        selection.dataset,
+        segment,
+        features.window,
+        tag=tag,
+        include_without_consent=include,
+        playbook=playbook.describe_named_segment(
+            ui.workspace(), selection.dataset, "rfm", selection.scheme, segment
+        ),
+    )
+    consent = segment_export.describe_consent(exported.stamp)
+    if consent:
+        st.caption(consent)
+    file, stamp = st.columns(2)
+    file.download_button(
+        f"Download {formatting.format_count_of(int(exported.stamp['row_count']), 'row')} ({fmt})",
+        exported.data,
+        file_name=exported.file_name,
+        mime=exported.mime,
+        on_click="ignore",
+        key="segment_member_file",
+    )
+    stamp.download_button(
+        "File record (JSON)",
+        exported.stamp_json(),
+        file_name=exported.file_name + ".stamp.json",
+        mime="application/json",
+        help="The stamp of the file: dataset, segment, analysis date and window, row count, who "
+        "was left out and why, columns, time of export and the definition.",
+        on_click="ignore",
+        key="segment_member_stamp",
     )
 
 

@@ -141,14 +141,17 @@ def test_download_button_follows_the_chosen_segment(shop_env) -> None:
     app = start()
     assert_clean(app)
     total = shop_env.expected_customers()
-    assert [b.label for b in app.download_button] == [f"Download {total:,} customers (CSV)"]
+    # besides the store's HTML report, one download: the chosen segment's customers
+    report = "Download the report (HTML)"
+    assert [b.label for b in app.download_button] == [f"Download {total:,} customers (CSV)", report]
     frame = summary(app)
     row = frame[frame.customers > 0].iloc[0]
     box = next(s for s in app.selectbox if s.label == "Segment")
     box.set_value(row.segment).run()
     assert_clean(app)
     assert [b.label for b in app.download_button] == [
-        f"Download {int(row.customers):,} customers (CSV)"
+        f"Download {int(row.customers):,} customers (CSV)",
+        report,
     ]
 
 

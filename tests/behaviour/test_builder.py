@@ -279,18 +279,23 @@ def test_scale_table(tiny_base, tiny_workspace) -> None:
     raw = scale.scale_table(tiny_base.table, chosen, tiny_workspace)
     table = raw.set_index("segment")
     coupon, one_time = table.loc["coupon"], table.loc["one_time"]
-    # coupon = A (200, 3 orders, email yes, survey 9, 30-day trend 1) and b (600, 3, ?, -, 2/3)
+    # coupon = A (200, 3 orders, email yes, SMS no, US, survey 9, first 01-01) and b@x.com (600,
+    # 3 orders, consent unknown, CA, first 03-01); every first order is Unattributed. Countries
+    # US, CA, DE, FR tie at one customer each: the home country is CA, the first by name.
     assert (coupon["size"], coupon.share_customers) == (2, 2 / 5)
-    assert coupon.currency == 400.0 and coupon.revenue_at_stake == 800.0
-    assert coupon.access == 0.5 and coupon.love_repeat_rate == 1.0
-    assert coupon.love_satisfaction == 9.0
-    assert math.isclose(coupon.early_adoption, (1 + 2 / 3) / 2)
+    assert coupon.aov == 800 / 6 and coupon.revenue_at_stake == 800.0
+    assert (coupon.email_share, coupon.sms_share, coupon.local_share) == (0.5, 0.0, 0.5)
+    assert coupon.channel_share == 0.0 and coupon.access == 0.25
+    assert coupon.love_repeat_rate == 1.0 and coupon.love_satisfaction == 9.0
+    # The store opened 01-01: its first three months run to 03-31, so everyone is early.
+    assert coupon.early_share == 1.0
     assert math.isclose(coupon.share_revenue, 800 / 850)
-    # one-time = C (50, 1 order, no consent, survey 3, 30-day trend 0)
-    assert (one_time["size"], one_time.currency, one_time.access) == (1, 50.0, 0.0)
+    # one-time = C (50, 1 order, no consent, DE, survey 3, first 03-31)
+    assert (one_time["size"], one_time.aov, one_time.access) == (1, 50.0, 0.0)
     assert (one_time.love_repeat_rate, one_time.love_satisfaction) == (0.0, 3.0)
-    assert one_time.early_adoption == 0.0
-    assert coupon.scale_score == 1.0 and one_time.scale_score == 0.5
+    assert one_time.early_share == 1.0
+    # coupon is best on Size, Currency and Access; Love (5 each) and Early adoption tie at 1.
+    assert coupon.scale_score == 1.0 and one_time.scale_score == 0.4
     assert list(raw.columns) == scale.SCALE_COLUMNS
 
 

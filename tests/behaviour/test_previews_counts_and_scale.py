@@ -95,7 +95,8 @@ def test_saved_segments_are_counted_in_one_query(
 def test_scale_table_puts_the_best_score_first(
     tiny_base: feature_base.FeatureBase, tiny_workspace: Path
 ) -> None:
-    # Listed worst first: one-time (0.5) before coupon (1.0); the table turns them round.
+    # Listed worst first: one-time (0.4: only Love and Early adoption tie at 1) before coupon
+    # (1.0); the table turns them round.
     chosen = {
         "one_time": presets.preset_definition(presets.PRESETS["one_time"]),
         "coupon": presets.preset_definition(presets.PRESETS["coupon"], {"share": 30.0}),
@@ -103,7 +104,7 @@ def test_scale_table_puts_the_best_score_first(
     table = scale.scale_table(tiny_base.table, chosen, tiny_workspace)
     assert list(table.columns[:2]) == ["scale_score", "segment"]
     assert list(table.segment) == ["coupon", "one_time"]
-    assert list(table.scale_score) == [1.0, 0.5]
+    assert list(table.scale_score) == [1.0, 0.4]
     assert list(table.index) == [0, 1]
 
 

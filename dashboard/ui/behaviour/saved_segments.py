@@ -11,7 +11,7 @@ from dashboard.behaviour import segment_export, segment_store
 from dashboard.behaviour.definitions import Definition, DefinitionError, describe_definition
 from dashboard.behaviour.feature_base import FeatureBase
 from dashboard.behaviour.membership import count_members
-from dashboard.ui import session
+from dashboard.ui import playbook_panel, session
 from dashboard.ui.behaviour import feature_cache, notices, segment_editor
 
 SAVED_ERROR = "bh_saved_error"
@@ -55,6 +55,7 @@ def manage_saved(selection: ui.Selection, base: FeatureBase) -> None:
         return
     counts = show_member_counts(dataset, base, names)
     name = st.selectbox("Saved segment", names, key="bh_saved")
+    playbook_panel.show_saved_segment_entry(name)
     history = segment_store.read_history(ui.workspace(), dataset, name)
     table = pd.DataFrame(
         [

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import ibis.expr.types as ir
+import pandas as pd
 import streamlit as st
 
 from dashboard import formatting, ui
-from dashboard.behaviour import presets, segment_store
-from dashboard.behaviour.catalogue import TREND_WINDOWS_DAYS
+from dashboard.behaviour import presets, scale, segment_store
 from dashboard.behaviour.definitions import Definition, RfmSpec
 from dashboard.behaviour.feature_base import FeatureBase
 from dashboard.behaviour.overlap import overlap_matrix
-from dashboard.behaviour.scale import scale_table
+from dashboard.ui import acquisition as ui_acquisition
 from dashboard.ui.behaviour import feature_cache
 
 DEFAULT_COMPARED = ("top_spenders", "one_time", "coupon", "newsletter")
+# Each letter's score and figures; the raw numbers behind them stay in the data, off screen.
+SHOWN_SCALE_COLUMNS = [
+    *scale.SCALE_COLUMNS[: scale.SCALE_COLUMNS.index("share_revenue") + 1],
+    *scale.CAC_COLUMNS,
+]
 
 
 def comparable_segments(
@@ -66,47 +73,129 @@ def compare_segments(
         column_config={c: st.column_config.NumberColumn(c, format="percent") for c in chosen},
         key="bh_overlap_shares",
     )
-    days = st.select_slider(
-        "Early adoption: bought within (days of a product's launch)",
-        options=list(TREND_WINDOWS_DAYS),
-        value=30,
-        key="bh_scale_days",
-    )
-    scale = scale_table(base.table, definitions, ui.workspace(), days)
     st.markdown("**SCALE**: which segment to work on first (highest score first)")
+    weights, early_months = choose_scale_weights()
+    love = choose_love(chosen)
+    channel_cac = None
+    if ui_acquisition.dataset_has_spend(selection):
+        settings = ui_acquisition.acquisition_settings(selection)
+        report = ui_acquisition.get_channel_report(selection, settings)
+        channel_cac = scale.read_channel_cacs(report.economics)
+    table = scale.scale_table(
+        base.table,
+        definitions,
+        ui.workspace(),
+        love,
+        weights,
+        early_months,
+        channel_cac,
+        selection.currency,
+    )
+    shown = [c for c in table.columns if c in SHOWN_SCALE_COLUMNS]
     st.dataframe(
-        scale,
+        table,
         hide_index=True,
         width="stretch",
+        column_order=shown,
         column_config=scale_column_config(selection.currency),
         key="bh_scale",
         placeholder="—",
     )
+    if channel_cac is not None:
+        st.caption(
+            "CAC (channel mix): each channel's CAC over all history (Channels page rules and "
+            "spend mapping), weighted by the segment's members per acquisition channel; "
+            "Unattributed members are left out and channels without spend cost 0."
+        )
+
+
+def choose_scale_weights() -> tuple[dict[str, float], int]:
+    """The analyst's weight per SCALE letter (default 1 each) and the store's first months that
+    count for Early adoption (default 3)."""
+    cells = st.columns(len(scale.LETTERS) + 1)
+    weights = {
+        letter: cell.number_input(
+            f"Weight: {scale.LETTER_NAMES[letter]}",
+            min_value=0.0,
+            max_value=10.0,
+            value=1.0,
+            step=0.5,
+            key=f"bh_scale_weight_{letter}",
+        )
+        for letter, cell in zip(scale.LETTERS, cells, strict=False)
+    }
+    early_months = cells[-1].number_input(
+        "Early: first months",
+        min_value=1,
+        max_value=scale.MAX_EARLY_MONTHS,
+        value=scale.DEFAULT_EARLY_MONTHS,
+        step=1,
+        key="bh_scale_early_months",
+        help="Early adoption = share of members whose first order is in the store's first "
+        "months (counted from the earliest first order).",
+    )
+    return weights, int(early_months)
+
+
+def choose_love(segments: list[str]) -> dict[str, float]:
+    """The analyst's Love (0..10, default 5) per segment, kept in the session by segment name."""
+    held: dict[str, float] = st.session_state.setdefault("bh_scale_love_values", {})
+    rows = pd.DataFrame(
+        {"segment": segments, "love": [held.get(s, scale.DEFAULT_LOVE) for s in segments]}
+    )
+    # The editor's edits are kept by row, so each list of segments gets its own editor.
+    digest = hashlib.sha1("\n".join(segments).encode()).hexdigest()[:12]
+    edited = st.data_editor(
+        rows,
+        hide_index=True,
+        disabled=["segment"],
+        column_config={
+            "segment": st.column_config.TextColumn("Segment"),
+            "love": st.column_config.NumberColumn(
+                "Love (0-10)",
+                min_value=0,
+                max_value=scale.MAX_LOVE,
+                step=1,
+                required=True,
+                help="Your own preference for working with this segment: 10 = most.",
+            ),
+        },
+        key=f"bh_scale_love_{digest}",
+    )
+    held.update({str(s): float(v) for s, v in zip(edited.segment, edited.love, strict=True)})
+    return {s: held[s] for s in segments}
 
 
 def scale_column_config(currency: str | None) -> dict[str, object]:
     """Column labels and number formats of the SCALE table."""
     money = formatting.table_money_format(currency)
     unit = f" ({currency})" if currency else ""
+    letters: dict[str, object] = {}
+    for letter, name in scale.LETTER_NAMES.items():
+        letters[f"{letter}_score"] = st.column_config.NumberColumn(
+            f"{name[0]}: {name}",
+            format="%.2f",
+            help=f"{name} scored 0..1 across the compared segments (min-max: 1 = the highest).",
+        )
+        letters[f"{letter}_why"] = st.column_config.TextColumn(f"{name}: figures")
     return {
         "segment": st.column_config.TextColumn("Segment"),
-        "size": st.column_config.NumberColumn("Size (customers)", format="localized"),
-        "share_customers": st.column_config.NumberColumn("% of customers", format="percent"),
-        "currency": st.column_config.NumberColumn(f"Currency: average spend{unit}", format=money),
-        "access": st.column_config.NumberColumn("Access: reachable with consent", format="percent"),
-        "love_repeat_rate": st.column_config.NumberColumn("Love: repeat rate", format="percent"),
-        "love_satisfaction": st.column_config.NumberColumn(
-            "Love: average survey score", format="%.1f"
+        **letters,
+        "cac_channel_mix": st.column_config.NumberColumn(f"CAC (channel mix){unit}", format=money),
+        "conversion": st.column_config.NumberColumn(
+            "Conversion", format="percent", help="Members who bought in the window / members."
         ),
-        "early_adoption": st.column_config.NumberColumn(
-            "Early adoption: trend-follower share", format="percent"
+        "revenue_per_customer": st.column_config.NumberColumn(
+            f"Revenue per customer{unit}", format=money, help="Net revenue / members who bought."
+        ),
+        "revenue_to_cac": st.column_config.NumberColumn(
+            "Revenue per customer / CAC", format="%.1f"
         ),
         "revenue_at_stake": st.column_config.NumberColumn(f"Revenue at stake{unit}", format=money),
         "share_revenue": st.column_config.NumberColumn("% of revenue", format="percent"),
         "scale_score": st.column_config.NumberColumn(
             "SCALE score",
             format="%.2f",
-            help="Mean of the segment's rank on Size, Currency, Access, repeat rate and Early "
-            "adoption among the compared segments (1 = best on all).",
+            help="Weighted mean of the five letters' scores with your weights (1 = best on all).",
         ),
     }

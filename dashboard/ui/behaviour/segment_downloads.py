@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 import streamlit as st
 
-from dashboard import ui
+from dashboard import playbook, ui
 from dashboard.behaviour import segment_export
 from dashboard.behaviour.catalogue import FEATURES
 from dashboard.behaviour.compiler import sql_for_definition
@@ -47,8 +47,12 @@ def offer_downloads(
         help="Off by default: a list for an e-mail tool should hold only customers who accepted. "
         "Turning it on is recorded in the file's stamp and the server log.",
     )
+    kind = {"builder": "saved"}.get(key, key)
+    entry = playbook.describe_named_segment(
+        ui.workspace(), selection.dataset, kind, selection.scheme, name
+    )
     exported = segment_export.export_segment(
-        view, definition, fmt, selection.dataset, name, base.window, chosen, tag, include
+        view, definition, fmt, selection.dataset, name, base.window, chosen, tag, include, entry
     )
     consent = segment_export.describe_consent(exported.stamp)
     if consent:
