@@ -19,16 +19,23 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboard import engines, formatting
+from dashboard import engines, formatting, order_rules
 from dashboard.acquisition import reports
+from dashboard.behaviour import scale
+from dashboard.behaviour.feature_table import FeatureParams
 from dashboard.charts import acquisition_charts, rfm_charts
 from dashboard.playbook import PlaybookEntry, find_entry, find_saved_entry
 from dashboard.predict import pipeline
 from dashboard.predict.model_errors import ModelFitError
 from dashboard.rfm import analysis, cut_points, schemes, segments
 
-# How many segments (most revenue first) get their playbook entry in the report.
+# How many segments (highest SCALE score first) get their playbook entry in the report.
 TOP_SEGMENTS = 3
+SCALE_NOTE = (
+    "Ranked by SCALE (Size, Currency, Access, Love, Early adoption; docs/behaviour.md §6) with "
+    "every letter weighted 1 and Love 5 for every segment, so your own preference plays no part; "
+    "set weights and Love under 'Prioritise segments (SCALE)' on the Segments page."
+)
 # No plotly logo: it is a link to plotly's site, and the report loads nothing from outside.
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 STYLE = """
@@ -67,7 +74,9 @@ class ReportContent:
     ``store``: ``reports.build_report``'s dict; ``summary``: segments.SUMMARY_COLUMNS rows of
     ``scheme`` (None when the segments cannot be computed, ``segment_note`` says why);
     ``predictions``: None when absent, ``prediction_note`` says why; ``workspace``: where the
-    analyst's edited playbook entries are read from (None: the shipped entries).
+    analyst's edited playbook entries are read from (None: the shipped entries); ``ranked``:
+    ``scale.rank_rfm_segments`` of the scheme's groups with the default weights and Love (None:
+    no playbook section).
     """
 
     dataset: str
@@ -79,6 +88,7 @@ class ReportContent:
     segment_note: str | None = None
     prediction_note: str | None = None
     workspace: Path | None = None
+    ranked: pd.DataFrame | None = None
 
 
 def summarise_predictions(
@@ -118,7 +128,9 @@ def build_store_report(
     fitted with the "auto" model (absent, with the reason, when they cannot be fitted)."""
     prediction_settings = prediction_settings or pipeline.PredictionSettings()
     store = reports.build_report(tables, dataset, as_of, settings)
+    currency = find_currency(tables.orders)
     summary, segment_note, headline, prediction_note = None, None, None, None
+    ranked = None
     try:
         base = analysis.build_customer_base(tables, dataset, as_of, rules=settings.counting)
     except analysis.NoCustomerKeyError as exc:
@@ -129,6 +141,9 @@ def build_store_report(
             summary = analysis.segment_summary(base, cuts, scheme)
         finally:
             base.close()
+        params = FeatureParams(counting=settings.counting, channel_rules=settings.rules)
+        window = order_rules.Window(as_of=as_of)
+        ranked = scale.build_rfm_scale(tables, window, scheme, cuts, params, currency)
         try:
             fit = pipeline.fit_predictions(tables, as_of, settings.counting, dataset=dataset)
             scored = pipeline.score_customers(tables, fit, prediction_settings).to_pandas()
@@ -138,13 +153,14 @@ def build_store_report(
     content = ReportContent(
         dataset,
         scheme,
-        find_currency(tables.orders),
+        currency,
         store,
         summary,
         headline,
         segment_note,
         prediction_note,
         workspace,
+        ranked,
     )
     return render_report(content, generated_at)
 
@@ -156,6 +172,21 @@ def load_report_figures(
     loader of ``ReportContent.store``)."""
     with engines.open_configured_tables(workspace, dataset) as tables:
         return reports.build_report(tables, dataset, as_of, settings)
+
+
+def load_rfm_scale(
+    workspace: Path,
+    dataset: str,
+    window: order_rules.Window,
+    scheme: schemes.Scheme,
+    cuts: cut_points.Cuts,
+    params: FeatureParams,
+    currency: str | None,
+) -> pd.DataFrame:
+    """Return ``scale.build_rfm_scale`` of the dataset on the configured engine (the app's loader
+    of ``ReportContent.ranked``)."""
+    with engines.open_configured_tables(workspace, dataset) as tables:
+        return scale.build_rfm_scale(tables, window, scheme, cuts, params, currency)
 
 
 def render_report(content: ReportContent, generated_at: dt.datetime) -> str:
@@ -275,25 +306,35 @@ def _render_segments(content: ReportContent, figures: _FigureWriter) -> str:
         heading
         + table
         + figures.write(rfm_charts.plot_segment_shares(summary))
-        + _render_playbook(content, summary)
+        + _render_playbook(content)
     )
 
 
-def pick_top_segments(summary: pd.DataFrame, top: int = TOP_SEGMENTS) -> list[str]:
-    """Return the ``top`` segments with customers by revenue share, largest first (ties by the
-    scheme's order); Prospects never, as they have no revenue.
+def pick_top_segments(ranked: pd.DataFrame, top: int = TOP_SEGMENTS) -> list[str]:
+    """Return the ``top`` segments, highest SCALE score first.
 
-    In: segments.SUMMARY_COLUMNS rows in the scheme's order.
+    In: ``scale.rank_rfm_segments`` output (ranked; groups with members, Prospects not in it).
     """
-    kept = summary[(summary.segment != schemes.PROSPECTS) & (summary.customers > 0)]
-    ranked = kept.assign(order=range(len(kept))).sort_values(
-        ["share_revenue", "order"], ascending=[False, True]
-    )
     return list(ranked.segment[:top])
 
 
-def _render_playbook(content: ReportContent, summary: pd.DataFrame) -> str:
-    scheme, workspace = content.scheme, content.workspace
+def _render_scale(ranked: pd.DataFrame) -> str:
+    def score(value: object) -> str:
+        return "—" if pd.isna(value) else f"{float(value):.2f}"
+
+    letters = [f"{letter}_score" for letter in scale.LETTERS]
+    rows = [
+        (row.segment, score(row.scale_score), *(score(getattr(row, c)) for c in letters))
+        for row in ranked.itertuples(index=False)
+    ]
+    headers = ("Segment", "SCALE score", *(scale.LETTER_NAMES[x] for x in scale.LETTERS))
+    return _table(headers, rows) + _note(SCALE_NOTE)
+
+
+def _render_playbook(content: ReportContent) -> str:
+    scheme, workspace, ranked = content.scheme, content.workspace, content.ranked
+    if ranked is None:
+        return ""
     entries = [
         (
             name,
@@ -303,14 +344,15 @@ def _render_playbook(content: ReportContent, summary: pd.DataFrame) -> str:
                 workspace, content.dataset, "rfm", scheme.key, name, scheme.segments
             ),
         )
-        for name in pick_top_segments(summary)
+        for name in pick_top_segments(ranked)
     ]
     if not entries:
         return ""
     blocks = [_render_entry(name, entry) for name, entry in entries if entry is not None]
     missing = [name for name, entry in entries if entry is None]
     text = (
-        f"<h3>What to do: the playbook of the top {len(entries)} segments by revenue</h3>"
+        f"<h3>What to do: the playbook of the top {len(entries)} segments by SCALE</h3>"
+        + _render_scale(ranked)
         + "".join(blocks)
     )
     if missing:
@@ -371,7 +413,10 @@ def _render_channels(content: ReportContent, figures: _FigureWriter) -> str:
 def _render_maturity(content: ReportContent, figures: _FigureWriter) -> str:
     current = content.store["current_stage"]
     effort = pd.DataFrame(content.store["effort"])
-    text = f"<h2>Maturity: {_text(current['stage'])}</h2><p>{_text(current['paragraph'])}</p>"
+    text = (
+        f"<h2>Maturity: {_text(current['stage'])}</h2><p>{_text(current['paragraph'])}</p>"
+        + _render_effort_verdict(current.get("effort"))
+    )
     if effort.empty:
         return text
     last = effort.iloc[-1]
@@ -397,6 +442,25 @@ def _render_maturity(content: ReportContent, figures: _FigureWriter) -> str:
         + f"<p>{_text(current['clv_to_cac_text'])}</p>"
         + figures.write(acquisition_charts.plot_retention_effort(effort))
     )
+
+
+def _render_effort_verdict(verdict: Mapping[str, object] | None) -> str:
+    """The spend split, Direct signal and budget sentences of ``current_stage.effort``
+    (``spend_effort.convert_to_record``), as a short list; nothing without it."""
+    if not verdict:
+        return ""
+    direct = verdict.get("direct")
+    sentences = [
+        ("Spend", verdict["sentence"]),
+        ("Direct", direct["sentence"] if direct else None),
+        ("Budget", verdict["budget_sentence"]),
+    ]
+    items = "".join(
+        f"<li><b>{_text(label)}.</b> {_text(sentence)}</li>"
+        for label, sentence in sentences
+        if sentence
+    )
+    return f'<h3>Effort for the stage</h3><ul class="effort">{items}</ul>'
 
 
 def _missing_as_none(value: object) -> float | None:

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.charts import rfm_charts
 from dashboard.rfm import analysis
-from dashboard.ui import customer_base, report_download
+from dashboard.ui import customer_base, report_download, segment_scale
 from dashboard.ui import segments as ui_segments
 
 ui.require_entry_point("pages/segments.py")
@@ -49,4 +49,5 @@ with ui.friendly_errors():
     )
     ui_segments.explain_computation(base, scheme, cuts)
     ui_segments.offer_segment_download(selection, base, cuts, summary, predicted)
-    report_download.offer_report_download(selection, summary, predicted)
+    segment_scale.show_rfm_scale(selection, cuts)
+    report_download.offer_report_download(selection, summary, predicted, cuts)

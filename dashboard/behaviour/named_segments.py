@@ -6,7 +6,8 @@ Kinds, searched in this order when none is given (the first that holds the name 
 - ``rfm``: a group of the chosen RFM scheme, Prospects included (``rfm_segment == name``);
 - ``preset``: a behavioural preset, by key or name, with its default parameters;
 - ``band``: a predicted churn band, Low, Medium or High (``churn_band == name``), fitted with the
-  catalogue's fixed prediction settings (``feature_base.PREDICTION_SETTINGS``).
+  catalogue's fixed prediction settings (``feature_base.PREDICTION_SETTINGS``); when the models
+  cannot be fitted, its export raises the ModelFitError (``segment_export.require_predictions``).
 
 So when a saved segment and an RFM group share a name, the saved segment wins unless the kind
 ``rfm`` is asked for. Every Definition carries the RFM scoring given (scheme key and cut points),

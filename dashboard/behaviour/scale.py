@@ -8,19 +8,26 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard import formatting
+from dashboard import engines, formatting, order_rules
 from dashboard.acquisition import channel_rules, spend
 from dashboard.acquisition.channels import UNATTRIBUTED
 from dashboard.behaviour.compiler import flag_segments
 from dashboard.behaviour.definitions import Definition
+from dashboard.behaviour.feature_table import (
+    DEFAULT_PARAMS,
+    FeatureParams,
+    attach_rfm,
+    build_behaviour_features,
+)
 from dashboard.errors import UserError
+from dashboard.rfm import cut_points, schemes
 
 LETTERS = ("size", "currency", "access", "love", "early")
 LETTER_NAMES = {
@@ -380,3 +387,65 @@ def scale_table(
     members = {name: table[columns[name]] for name in definitions}
     measures = measure_segments(table, members, early_months)
     return rank_segments(measures, love, weights, channel_cac, currency)
+
+
+def measure_rfm_segments(
+    table: ir.Table,
+    scheme: schemes.Scheme,
+    cuts: cut_points.Cuts,
+    early_months: int = DEFAULT_EARLY_MONTHS,
+) -> ScaleMeasures:
+    """Measure the SCALE figures of each group of an RFM scheme (docs/behaviour.md §6).
+
+    In: the feature table (BASE_COLUMNS), the scheme and its cut points. Each group's members are
+    ``rfm_segment == group`` of ``attach_rfm``, measured by ``measure_segments`` like any
+    behavioural segment; Prospects are left out (no order to score). Out: ``ScaleMeasures``
+    with one row per group, in the scheme's order.
+    """
+    view = attach_rfm(table, scheme, cuts)
+    members = {name: view.rfm_segment == ibis.literal(name, "string") for name in scheme.segments}
+    return measure_segments(view, members, early_months)
+
+
+def rank_rfm_segments(
+    table: ir.Table,
+    scheme: schemes.Scheme,
+    cuts: cut_points.Cuts,
+    love: Mapping[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
+    early_months: int = DEFAULT_EARLY_MONTHS,
+    channel_cac: Mapping[str, float] | None = None,
+    currency: str | None = None,
+) -> pd.DataFrame:
+    """SCALE prioritisation of the groups of an RFM scheme.
+
+    In: the feature table (BASE_COLUMNS), scheme, cut points and the analyst's settings as in
+    ``rank_segments``. Out: ``rank_segments`` output, one row per group with members (Prospects
+    left out).
+    """
+    measures = measure_rfm_segments(table, scheme, cuts, early_months)
+    # A group nobody is in has nothing to score, and would set every Size minimum at 0.
+    filled = measures.table[measures.table["size"] > 0].reset_index(drop=True)
+    return rank_segments(replace(measures, table=filled), love, weights, channel_cac, currency)
+
+
+def build_rfm_scale(
+    tables: engines.EngineTables,
+    window: order_rules.Window,
+    scheme: schemes.Scheme,
+    cuts: cut_points.Cuts,
+    params: FeatureParams = DEFAULT_PARAMS,
+    currency: str | None = None,
+) -> pd.DataFrame:
+    """Rank the groups of an RFM scheme by SCALE with the default weights and Love (the report's
+    ranking), from the dataset's tables on any engine.
+
+    The feature table is built without predictions (SCALE uses none) and held only for this
+    call. Out: ``rank_rfm_segments`` output.
+    """
+    expr = build_behaviour_features(tables, window, params)
+    backend, features = engines.materialise(tables, expr, "customer_features")
+    try:
+        return rank_rfm_segments(features, scheme, cuts, currency=currency)
+    finally:
+        engines.release(backend, features)

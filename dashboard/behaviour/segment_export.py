@@ -19,7 +19,9 @@ in the stamp, unless the caller explicitly includes them, a choice the stamp and
 The Shopify tags file is not filtered: a tag sends nothing, and Shopify's own e-mail tools check
 consent when they send. When the dataset has predictions (the models could be fitted), the
 default columns of the csv, klaviyo and parquet files carry the predicted fields; the Shopify
-file keeps Shopify's two columns, since an import overwrites every column it holds. CSV files are
+file keeps Shopify's two columns, since an import overwrites every column it holds. A segment
+defined on a predicted feature (a churn band) of a dataset whose models cannot be fitted is
+refused with the fit's own sentence (``require_predictions``), not written empty. CSV files are
 formula-safe (export.py). Every file comes with a stamp: dataset, segment name and definition,
 analysis date, window, row count, columns and creation time, written beside it as
 ``<file>.stamp.json``.
@@ -32,7 +34,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,7 @@ from dashboard.behaviour.definitions import (
 from dashboard.behaviour.feature_base import build_feature_base
 from dashboard.behaviour.feature_table import FeatureParams, attach_rfm, select_measures
 from dashboard.behaviour.membership import list_members
+from dashboard.predict.model_errors import ModelFitError
 from dashboard.rfm import cut_points, schemes
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
@@ -203,6 +206,16 @@ def filter_consent(
 def has_predictions(view: ir.Table) -> bool:
     """Whether any customer of a feature table has a prediction (the models could be fitted)."""
     return bool(view.aggregate(n=view.p_alive.count()).to_pandas().n.iloc[0])
+
+
+def require_predictions(definition: Definition, missing: Mapping[str, str]) -> None:
+    """Raise ModelFitError with the fit's own sentence when ``definition`` selects on a predicted
+    feature (a churn band, say) that ``missing`` (``FeatureBase.missing``) says is unavailable:
+    an empty file would read as "nobody is at risk" rather than "the models could not be fitted".
+    """
+    for condition in definition.conditions():
+        if FEATURES[condition.feature].source == "predictions" and condition.feature in missing:
+            raise ModelFitError(missing[condition.feature])
 
 
 def default_columns(fmt: str, predictions: bool) -> tuple[str, ...]:
@@ -365,11 +378,14 @@ def export_to_file(
     custom schemes a definition may name. The same steps as the app:
     ``feature_base.build_feature_base`` (default channel rules, ``counting``), the RFM columns of
     the definition's own scoring (of ``scheme`` with the definition's cut points when given, for
-    a scheme read from a file), then ``export_segment``.
+    a scheme read from a file), then ``export_segment``. A definition on a predicted feature
+    (a churn band) of a dataset whose models cannot be fitted raises that ModelFitError
+    (``require_predictions``) instead of writing an empty file.
     """
     params = FeatureParams(counting=counting)
     base = build_feature_base(tables, dataset, as_of=as_of, start=start, params=params)
     try:
+        require_predictions(definition, base.missing)
         if scheme is None:
             view = feature_view(base.table, definition.rfm, workspace)
         else:

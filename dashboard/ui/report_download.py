@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import report_html, ui
+from dashboard import order_rules, report_html, ui
 from dashboard.acquisition import reports
+from dashboard.behaviour.feature_table import FeatureParams
+from dashboard.rfm import cut_points
 from dashboard.ui import acquisition, predictions, session
 
 NO_PREDICTIONS_NOTE = (
@@ -20,7 +22,10 @@ NO_PREDICTIONS_NOTE = (
 
 
 def offer_report_download(
-    selection: ui.Selection, summary: pd.DataFrame, predicted: pd.DataFrame | None
+    selection: ui.Selection,
+    summary: pd.DataFrame,
+    predicted: pd.DataFrame | None,
+    cuts: cut_points.Cuts,
 ) -> None:
     """A download button for the HTML report, built only when clicked.
 
@@ -37,7 +42,7 @@ def offer_report_download(
     st.download_button(
         "Download the report (HTML)",
         session.defer_in_session(
-            lambda: build_report_file(workspace, selection, settings, summary, headline)
+            lambda: build_report_file(workspace, selection, settings, summary, headline, cuts)
         ),
         file_name=f"{selection.dataset}-report.html",
         mime="text/html",
@@ -53,10 +58,12 @@ def build_report_file(
     settings: reports.Settings,
     summary: pd.DataFrame,
     headline: report_html.PredictionHeadline | None,
+    cuts: cut_points.Cuts,
 ) -> bytes:
     """The report download: ``report_html.render_report`` of the page's segment table
     (segments.SUMMARY_COLUMNS of ``selection.scheme``), its predictions' headline (None when the
-    page shows none) and the store figures under ``settings``, as UTF-8."""
+    page shows none), its segments ranked by SCALE under ``cuts`` and the store figures under
+    ``settings``, as UTF-8."""
     content = report_html.ReportContent(
         dataset=selection.dataset,
         scheme=selection.scheme,
@@ -68,5 +75,14 @@ def build_report_file(
         predictions=headline,
         prediction_note=None if headline else NO_PREDICTIONS_NOTE,
         workspace=workspace,
+        ranked=report_html.load_rfm_scale(
+            workspace,
+            selection.dataset,
+            order_rules.Window(as_of=selection.as_of, start=selection.start),
+            selection.scheme,
+            cuts,
+            FeatureParams(counting=selection.rules, channel_rules=settings.rules),
+            selection.currency,
+        ),
     )
     return report_html.render_report(content, dt.datetime.now(dt.UTC)).encode("utf-8")

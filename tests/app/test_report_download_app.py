@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import order_rules, ui
 from dashboard.acquisition import reports
-from dashboard.rfm import analysis, schemes
+from dashboard.rfm import analysis, cut_points, schemes
 from dashboard.ui import report_download
 from dashboard.workspace import store
 
@@ -73,9 +73,13 @@ def test_report_file_holds_the_page_table_and_the_store(shop: Path) -> None:
             "avg_recency_days": [44.5, 0.0],
         }
     )
+    base = analysis.load_customer_base(shop, "shop", selection.as_of)
+    cuts = cut_points.resolve_cuts(base.measures, cut_points.ScoringSpec(selection.scheme, None))
+    base.close()
     text = report_download.build_report_file(
-        shop, selection, reports.Settings(), summary, None
+        shop, selection, reports.Settings(), summary, None, cuts
     ).decode("utf-8")
+    assert "segments by SCALE</h3>" in text
     assert "<tr><td>Loyal</td><td>2</td><td>66.7%</td><td>90.0%</td><td>€60.00</td>" in text
     # The store: 5 valid orders (the guest order too), 240.00, AOV 48.00; 3 customers.
     assert '<div class="label">Net revenue</div><div class="value">€240.00</div>' in text

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from acquisition.test_maturity_effort import AS_OF, SPEND, write_store
 
 from dashboard import cli, report_html
 from dashboard.playbook import find_entry
@@ -153,16 +154,86 @@ def test_playbook_of_the_top_segments(shop: Path, tmp_path: Path) -> None:
         assert f"<b>Goal.</b> {html.escape(entry.goal)}" in shown
 
 
-def test_top_segments_by_revenue_share() -> None:
-    summary = pd.DataFrame(
-        {
-            "segment": ["A", "B", "C", "D", "E", schemes.PROSPECTS],
-            "customers": [5, 3, 0, 2, 4, 9],
-            "share_revenue": [0.2, 0.5, 0.0, 0.1, 0.2, 0.0],
-        }
+def test_top_segments_by_scale() -> None:
+    ranked = pd.DataFrame(
+        {"segment": ["B", "A", "E", "D"], "size": [3, 5, 4, 2], "scale_score": [0.9, 0.7, 0.7, 0.1]}
     )
-    # B (50 %), then A and E tie at 20 % and keep the scheme's order; C has nobody.
-    assert report_html.pick_top_segments(summary) == ["B", "A", "E"]
+    # In the SCALE ranking's order (ties as ranked), not by size or revenue.
+    assert report_html.pick_top_segments(ranked) == ["B", "A", "E"]
+
+
+# Issue 17: the playbook of the top segments by SCALE. Analysis date 2024-06-30; quantile R
+# scores of the recencies g 0, b 5 | a 10, c 41 | d 51, e 162 days.
+BY_RECENCY_ORDERS = [
+    ("1", "a", "2024-01-05", "100.00", "DE"),
+    ("2", "a", "2024-06-20", "100.00", "DE"),
+    ("3", "b", "2024-06-25", "50.00", "FR"),
+    ("4", "c", "2024-02-10", "60.00", "DE"),
+    ("5", "c", "2024-05-20", "30.00", "DE"),
+    ("6", "d", "2024-05-10", "40.00", "DE"),
+    ("7", "e", "2024-01-20", "20.00", "DE"),
+    ("8", "g", "2024-06-30", "30.00", "FR"),
+]
+BY_RECENCY = {
+    "name": "By recency",
+    "n_scores": 3,
+    "grid": "r_f",
+    "segments": {
+        "Recent": ["31", "32", "33"],
+        "Needs attention": ["21", "22", "23"],
+        "At risk": ["11", "12", "13"],
+    },
+}
+
+
+def test_playbook_of_the_top_segments_in_scale_order(
+    workspace: Path, make_dataset: Callable[..., str], tmp_path: Path
+) -> None:
+    rows = [
+        {"order_id": o, "customer_id": c, "ordered_at": f"{d} 10:00:00", "order_total": t,
+         "country": country}
+        for o, c, d, t, country in BY_RECENCY_ORDERS
+    ]  # fmt: skip
+    make_dataset("recency", rows, customers=["a", "b", "c", "d", "e", "g"])
+    (tmp_path / "scheme.json").write_text(json.dumps(BY_RECENCY), encoding="utf-8")
+    out = tmp_path / "recency.html"
+    extra = ["--format", "html", "--scheme", str(tmp_path / "scheme.json")]
+    assert run_report(workspace, "recency", out, *extra) == 0
+    shown = visible_html(out.read_text(encoding="utf-8"))
+    # Recent g, b: AOV 80 / 2 = 40, both FR, first orders in June. Needs attention a, c: AOV
+    # 290 / 4 = 72.50, DE, first orders 01-05 and 02-10. At risk d, e: AOV 30, DE, first
+    # orders 05-10 and 01-20. Home DE; the first three months end 2024-04-04; no consent or
+    # channel known. Size: 1 each; Currency 10 / 42.5, 1, 0; Access (local) 0, 1, 1; Love 1 each;
+    # Early (0, 1, 1/2) 0, 1, 0.5. SCALE: Needs attention 1, At risk 3.5 / 5 = 0.70, Recent
+    # (2 + 0.235) / 5 = 0.45, although Recent has more revenue (18.6 %) than At risk (14.0 %).
+    assert "the playbook of the top 3 segments by SCALE" in shown
+    assert row("Needs attention", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00") in shown
+    assert row("At risk", "0.70", "1.00", "0.00", "1.00", "1.00", "0.50") in shown
+    assert row("Recent", "0.45", "1.00", "0.24", "0.00", "1.00", "0.00") in shown
+    names = re.findall(r'<div class="playbook"><h4>(.*?)</h4>', shown)
+    assert names == ["Needs attention", "At risk", "Recent"]
+    assert html.escape(report_html.SCALE_NOTE) in shown
+    assert "every letter weighted 1 and Love 5 for every segment" in report_html.SCALE_NOTE
+
+
+def test_maturity_holds_the_effort_verdict_with_spend(workspace: Path, tmp_path: Path) -> None:
+    write_store(workspace, "tagged", SPEND)
+    out = tmp_path / "tagged.html"
+    assert run_report(workspace, "tagged", out, "--format", "html", "--as-of", str(AS_OF)) == 0
+    shown = visible_html(out.read_text(encoding="utf-8"))
+    # The sentences of tests/acquisition/test_maturity_effort.py's store, worked out there.
+    assert (
+        "<li><b>Spend.</b> You spend 4% on retention (from January 2025 to February 2025); a "
+        "store at this stage should spend about 5-25%: move budget to retention.</li>"
+    ) in shown
+    assert (
+        "<li><b>Direct.</b> 30% of the 10 new customers from January 2025 to February 2025 "
+        "came direct"
+    ) in shown
+    assert (
+        "<li><b>Budget.</b> Acquisition money works hardest in 1. Paid Social (no CLV : CAC, "
+        "CAC 40.00); 2. Paid Search (no CLV : CAC, CAC 50.00).</li>"
+    ) in shown
 
 
 def test_prediction_headline_by_hand() -> None:

@@ -263,11 +263,17 @@ def test_the_report_shows_the_edited_entry(tmp_path: Path) -> None:
             "revenue_per_customer": [300.0, 133.33, float("nan")],
         }
     )
+    # The report's SCALE ranking: Champions first.
+    letters = ("size", "currency", "access", "love", "early")
+    ranked = pd.DataFrame(
+        {"segment": ["Champions", "Loyal"], "size": [2, 3], "scale_score": [0.9, 0.5]}
+        | {f"{letter}_score": [1.0, 0.5] for letter in letters}
+    )
     content = report_html.ReportContent(
-        SHOP, schemes.PRESETS["shopify"], None, {}, summary, None, workspace=tmp_path
+        SHOP, schemes.PRESETS["shopify"], None, {}, summary, None, workspace=tmp_path, ranked=ranked
     )
 
-    text = report_html._render_playbook(content, summary)
+    text = report_html._render_playbook(content)
 
     assert NEW_GOAL in text
     assert playbook.load_playbook("shopify")["Loyal"].goal in text

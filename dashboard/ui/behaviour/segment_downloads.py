@@ -51,6 +51,7 @@ def offer_downloads(
     entry = playbook.describe_named_segment(
         ui.workspace(), selection.dataset, kind, selection.scheme, name
     )
+    segment_export.require_predictions(definition, base.missing)
     exported = segment_export.export_segment(
         view, definition, fmt, selection.dataset, name, base.window, chosen, tag, include, entry
     )
