@@ -25,6 +25,8 @@ DATAFRAME = '[data-testid="stDataFrame"]'
 PROBLEMS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 DOWNLOAD = '[data-testid="stDownloadButton"]'
 DOWNLOAD_LABEL = re.compile(r"^Download ([\d,]+) customers \(CSV\)$")
+# The segment's download, not the store report's beside it.
+CUSTOMERS_DOWNLOAD = re.compile(r"Download [\d,]+ customers \(CSV\)")
 EXPORT_COLUMNS = {
     "customer_id",
     "recency_days",
@@ -134,7 +136,7 @@ def assert_no_problem(page) -> None:
 
 def download_count(page) -> int:
     """N of the "Download N customers (CSV)" button."""
-    label = page.locator(DOWNLOAD).inner_text().strip()
+    label = page.locator(DOWNLOAD).filter(has_text=CUSTOMERS_DOWNLOAD).inner_text().strip()
     match = DOWNLOAD_LABEL.match(label)
     assert match, f"unexpected download label {label!r}"
     return int(match.group(1).replace(",", ""))
@@ -236,7 +238,7 @@ def test_download_of_one_segment_is_complete_and_formula_safe(visit, tmp_path) -
     n = download_count(page)
     assert n == chosen.customers
     with page.expect_download() as download_info:
-        page.locator(f"{DOWNLOAD} button").click()
+        page.locator(DOWNLOAD).filter(has_text=CUSTOMERS_DOWNLOAD).locator("button").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     target = tmp_path / download.suggested_filename
