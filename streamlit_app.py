@@ -6,11 +6,12 @@ Draws the shared sidebar (dataset, analysis date, window, scheme) once, then the
 import streamlit as st
 
 from dashboard import ui
-from dashboard.ui import uploads
+from dashboard.ui import auth, uploads
 
 # No page or navigation icons: Streamlit fetches Material icons for the favicon from the internet,
 # and the machines this runs on may be offline.
 st.set_page_config(page_title="Customer segments", layout="wide")
+auth.enforce_bind_rule()
 
 navigation = st.navigation(
     [

@@ -55,6 +55,7 @@ from dashboard.behaviour.feature_table import FeatureParams, attach_rfm, select_
 from dashboard.behaviour.membership import list_members
 from dashboard.predict.model_errors import ModelFitError
 from dashboard.rfm import cut_points, schemes
+from dashboard.workspace import audit
 
 FORMATS = ("csv", "klaviyo", "shopify-tags", "parquet")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
@@ -407,4 +408,7 @@ def export_to_file(
     finally:
         base.close()
     write_segment_file(exported, out)
+    audit.record_event(
+        workspace, "export", dataset, segment=segment, rows=exported.stamp["row_count"], format=fmt
+    )
     return exported

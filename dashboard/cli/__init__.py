@@ -19,6 +19,7 @@ from dashboard import errors
 from dashboard.cli import (
     currency_command,
     data_commands,
+    erase_command,
     export_command,
     output,
     predict_command,
@@ -31,7 +32,7 @@ from dashboard.errors import UserError
 from dashboard.workspace import limits, store
 
 LOG_FILE = Path(tempfile.gettempdir()) / "segments-dashboard-cli.log"
-WRITING_COMMANDS = ("demo", "ingest")
+WRITING_COMMANDS = ("demo", "ingest", "erase")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     products_command.add_products_command(commands, common)
     export_command.add_export_command(commands, common)
     data_commands.add_history_command(commands, common)
+    erase_command.add_erase_command(commands, common)
     currency_command.add_currency_command(commands, common)
     data_commands.add_datasets_command(commands)
     return parser

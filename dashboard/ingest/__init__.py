@@ -67,7 +67,7 @@ from dashboard.ingest.mapping import (
 )
 from dashboard.ingest.report import IngestError, IngestReport, RowIssue
 from dashboard.ingest.values import DATE_ORDERS, DECIMAL_MARKS, ReadOptions
-from dashboard.workspace import store
+from dashboard.workspace import audit, store
 
 __all__ = [
     "DATE_ORDERS",
@@ -237,6 +237,9 @@ def ingest_file(
                     say,
                 )
             say(1.0, "Done")
+            audit.record_event(
+                workspace, "load", dataset, file=file_name, rows_loaded=report.rows_loaded
+            )
             return report
     except Exception as exc:
         if not isinstance(exc, IngestError):

@@ -19,7 +19,7 @@ import streamlit as st
 from dashboard import errors, formatting, order_rules
 from dashboard.errors import UserError
 from dashboard.rfm import analysis, scheme_io, schemes
-from dashboard.ui import session
+from dashboard.ui import auth, session
 from dashboard.ui.text import escape_markdown
 from dashboard.workspace import limits, store
 
@@ -75,16 +75,26 @@ def friendly_errors() -> Iterator[None]:
 
 
 def require_selection() -> Selection:
-    """Return the sidebar's selection, or say how to get one and stop the page."""
+    """Return the sidebar's selection, or say how to get one (or why it may not be opened) and
+    stop the page."""
     selection = st.session_state.get(SELECTION)
     if selection is None:
         st.info(NO_DATASET)
+        st.stop()
+    try:
+        auth.require_role(selection.dataset)
+    except UserError as exc:
+        st.error(escape_markdown(exc))
         st.stop()
     return selection
 
 
 def dataset_version(name: str) -> int:
-    """Return a number that changes whenever the dataset's file is written."""
+    """Return a number that changes whenever the dataset's file is written.
+
+    Every per-session loader keys its cache on it, so it is where access to a dataset is checked.
+    """
+    auth.require_role(name)
     path = store.dataset_path(workspace(), name)
     return path.stat().st_mtime_ns if path.exists() else 0
 
@@ -112,9 +122,12 @@ def get_currency_warning(name: str, overview: analysis.DatasetOverview) -> str |
 
 def choose_dataset() -> str | None:
     """Sidebar dataset picker (the demo store preselected); None when the workspace is empty."""
-    names = store.list_datasets(workspace())
+    listed = store.list_datasets(workspace())
+    names = auth.allowed_datasets(listed)
     if not names:
-        st.sidebar.info("No dataset yet: load a file on the Data page.")
+        st.sidebar.info(
+            auth.NO_DATASET_ALLOWED if listed else "No dataset yet: load a file on the Data page."
+        )
         return None
     preferred = st.session_state.get("dataset") or os.environ.get(DEFAULT_DATASET_ENV, "demo")
     index = names.index(preferred) if preferred in names else 0

@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import formatting, ingest, ui
+from dashboard import access, formatting, ingest, ui
 from dashboard.errors import UserError
 from dashboard.ingest import history as ingest_history
 from dashboard.ingest.ledger import MAX_ISSUES_PER_REASON
 from dashboard.ingest.report import NOT_RECORDED, IngestReport, render_report_csv
 from dashboard.rfm import analysis
-from dashboard.ui import uploads
+from dashboard.ui import auth, uploads
 from dashboard.ui.currency import offer_currency_setting
 from dashboard.ui.text import escape_markdown
 from dashboard.workspace import store
@@ -128,8 +128,10 @@ def load_upload(target: str | None, uploaded: UploadedFile) -> None:
 
     A file with a header but no data rows is refused before any choice. Until ``target`` is a
     valid name (None or "": a new dataset not named yet) a hint says why the button is off; the
-    upload is kept meanwhile.
+    upload is kept meanwhile. A user who is not an analyst of ``target`` is refused.
     """
+    if target:
+        auth.require_role(target, access.ANALYST)
     path = save_upload(uploaded)
     date_order, decimal = choose_reading_options()
     sheet = choose_sheet(path, uploaded.name)
@@ -389,6 +391,8 @@ def show_last_report(current: str | None) -> None:
 
 def offer_dataset_deletion(dataset: str) -> None:
     """An expander to delete ``dataset`` after a confirmation tick."""
+    if not auth.may(dataset, access.ADMIN):
+        return
     with st.expander("Delete a dataset"):
         confirm = st.checkbox(f"Yes, delete '{dataset}' and everything loaded into it")
         if st.button("Delete dataset", disabled=not confirm):

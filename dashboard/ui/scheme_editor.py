@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import formatting, playbook, ui
+from dashboard import access, formatting, playbook, ui
 from dashboard.rfm import scheme_io, schemes
-from dashboard.ui import customer_base
+from dashboard.ui import auth, customer_base
 from dashboard.ui.text import escape_markdown
 
 
@@ -83,7 +83,9 @@ def offer_to_save(candidate: schemes.Scheme) -> None:
 
 
 def save_scheme(scheme: schemes.Scheme, name: str) -> None:
-    """Save ``scheme`` as custom scheme ``name`` and rerun so that the sidebar lists it."""
+    """Save ``scheme`` as custom scheme ``name`` and rerun so that the sidebar lists it (an
+    analyst of the sidebar's dataset or above only)."""
+    auth.require_role(ui.require_selection().dataset, access.ANALYST)
     playbook.save_custom_scheme(ui.workspace(), scheme, name)
     # A scheme saved under an old name may have another scale: drop its cached quantile cuts.
     customer_base.forget_quantile_cuts()

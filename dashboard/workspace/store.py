@@ -37,7 +37,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
 from dashboard.errors import UserError
-from dashboard.workspace import limits, locks
+from dashboard.workspace import audit, limits, locks
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
 DEFAULT_WORKSPACE = Path(__file__).resolve().parents[2] / "data" / "workspace"
@@ -321,6 +321,7 @@ def delete_dataset(workspace: Path, name: str) -> None:
     with write_lock(workspace, name):
         for candidate in (path, _wal_of(path)):
             candidate.unlink(missing_ok=True)
+    audit.record_event(workspace, "delete", name)
 
 
 def replace_dataset(workspace: Path, built: Path, target: str) -> None:

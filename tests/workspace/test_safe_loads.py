@@ -151,7 +151,8 @@ def test_a_failed_load_racing_a_good_one_keeps_what_the_good_one_committed(
     assert "--date-order" in err
     assert store.list_datasets(workspace) == ["shop"]
     assert orders_of(workspace) == [("g1", "10.00"), ("g2", "20.00"), ("g3", "30.00")]
-    assert sorted(p.name for p in workspace.iterdir()) == ["shop.duckdb"]
+    # the audit log names the one load that committed; the failed load left nothing
+    assert sorted(p.name for p in workspace.iterdir()) == ["audit.jsonl", "shop.duckdb"]
 
 
 def test_a_load_waiting_for_a_new_dataset_loads_into_what_the_first_committed(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting, ui
+from dashboard import access, formatting, ui
 from dashboard.behaviour import segment_export, segment_store
 from dashboard.behaviour.definitions import Definition, DefinitionError, describe_definition
 from dashboard.behaviour.feature_base import FeatureBase
 from dashboard.behaviour.membership import count_members
-from dashboard.ui import playbook_panel, session
+from dashboard.ui import auth, playbook_panel, session
 from dashboard.ui.behaviour import feature_cache, notices, segment_editor
 
 SAVED_ERROR = "bh_saved_error"
@@ -24,6 +24,7 @@ def save_controls(dataset: str, definition: Definition) -> None:
         "Segment name (letters, digits, - and _)", key="bh_name", max_chars=64
     )
     if button_column.button("Save segment", key="bh_save"):
+        auth.require_role(dataset, access.ANALYST)
         with notices.definition_errors():
             number = segment_store.save_segment(ui.workspace(), dataset, name, definition)
             st.success(f"Saved '{name}' (version {number}).")
