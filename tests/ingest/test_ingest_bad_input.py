@@ -825,4 +825,7 @@ def test_running_out_of_memory_is_a_sentence_and_changes_nothing(
         "disk; nothing was changed."
     )
     assert snapshot(workspace, existing) == before
-    assert sorted(p.name for p in workspace.iterdir()) == ["shop.duckdb"]  # no scratch left
+    assert sorted(p.name for p in workspace.iterdir()) == [
+        "audit.jsonl",
+        "shop.duckdb",
+    ]  # no scratch left
